@@ -1,0 +1,50 @@
+// Loading and saving a Qwen2 checkpoint directory in Hugging Face layout: config.json plus
+// model.safetensors (or shards with model.safetensors.index.json), weights by their HF names.
+import { existsSync, readFileSync } from "node:fs";
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { FavchatError } from "../../core/errors.ts";
+import { loadSafetensorsDir, writeSafetensors } from "../../core/safetensors.ts";
+import { qwen2ConfigToJson, resolveQwen2Config, type Qwen2Config } from "./config.ts";
+import { Qwen2ForCausalLM } from "./qwen2.ts";
+
+/** Reads and resolves DIR/config.json. */
+export function readQwen2Config(dir: string): Qwen2Config {
+  const path = join(dir, "config.json");
+  if (!existsSync(dir)) throw new FavchatError(`model directory ${dir} does not exist; pass --model DIR with a Hugging Face style checkpoint`);
+  if (!existsSync(path)) throw new FavchatError(`${dir} has no config.json; is it a Hugging Face model directory?`);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, "utf8"));
+  } catch (err) {
+    throw new FavchatError(`${path} is not valid JSON (${(err as Error).message})`);
+  }
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw new FavchatError(`${path} must hold a JSON object`);
+  return resolveQwen2Config(raw as Record<string, unknown>, path);
+}
+
+/** Builds the model from DIR/config.json and loads its weights. */
+export async function loadQwen2(dir: string): Promise<Qwen2ForCausalLM> {
+  const config = readQwen2Config(dir);
+  const weights = await loadSafetensorsDir(dir);
+  const model = new Qwen2ForCausalLM(config, null);
+  try {
+    const unused = model.loadStateDict(weights, dir).filter((n) => !(config.tieWordEmbeddings && n === "lm_head.weight"));
+    // Rotary inv_freq buffers are harmless extras; anything else means the checkpoint is not what config.json says.
+    const unexpected = unused.filter((n) => !n.endsWith("rotary_emb.inv_freq"));
+    if (unexpected.length > 0) {
+      throw new FavchatError(`${dir}: ${unexpected.length} tensor(s) not used by a Qwen2 model with this config, e.g. ${unexpected.slice(0, 3).join(", ")}`);
+    }
+  } catch (err) {
+    model.dispose();
+    throw err;
+  }
+  return model;
+}
+
+/** Writes config.json and model.safetensors (F32) to DIR. */
+export async function saveQwen2(model: Qwen2ForCausalLM, dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  await writeSafetensors(join(dir, "model.safetensors"), model.stateDict(), { format: "pt" });
+  await writeFile(join(dir, "config.json"), JSON.stringify(qwen2ConfigToJson(model.config), null, 2) + "\n");
+}
