@@ -87,8 +87,9 @@ export class Attention extends Module {
       if (Hkv !== H) {
         // Grouped-query attention: each kv head serves H / Hkv consecutive query heads.
         const G = H / Hkv;
+        // Tiled at rank 3: tfjs has no gradient for rank-5 tile.
         const repeat = (t: tf.Tensor) =>
-          t.reshape([B, Hkv, 1, S, Dh]).tile([1, 1, G, 1, 1]).reshape([B, H, S, Dh]); // [B, H, S, Dh]
+          t.reshape([B * Hkv, 1, S * Dh]).tile([1, G, 1]).reshape([B, H, S, Dh]); // [B, H, S, Dh]
         k = repeat(k);
         v = repeat(v);
       }

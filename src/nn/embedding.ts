@@ -9,10 +9,14 @@ import { normal } from "./init.ts";
 export function embed(table: tf.Tensor, ids: tf.Tensor): tf.Tensor {
   const [V, D] = table.shape as number[];
   const flat = ids.reshape([-1]); // [N]
-  const gather = tf.customGrad(((t: tf.Tensor) => ({
-    value: tf.gather(t, flat),
-    gradFunc: (dy: tf.Tensor) => tf.scatterND(flat.expandDims(1), dy, [V, D]),
-  })) as any) as (t: tf.Tensor) => tf.Tensor;
+  // The ids go through `save` so the backward pass still has them after the forward's tidy scopes end.
+  const gather = tf.customGrad(((t: tf.Tensor, save: tf.GradSaveFunc) => {
+    save([flat]);
+    return {
+      value: tf.gather(t, flat),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.scatterND(saved[0].expandDims(1), dy, [V, D]),
+    };
+  }) as any) as (t: tf.Tensor) => tf.Tensor;
   const gathered = gather(table); // [N, D]
   return gathered.reshape([...ids.shape, D]);
 }
