@@ -34,7 +34,7 @@ test("100 training steps of a small classifier: tensor count flat, loss falls", 
       const { variance } = tf.moments(h, -1, true);
       const hn = tf.mul(tf.div(h, tf.sqrt(tf.add(variance, 1e-5))), p("norm.weight")); // RMS-style norm
       const logits = tf.matMul(hn, p("fc2.weight")); // [b, C]
-      return tf.neg(tf.mean(tf.sum(tf.mul(ys, tf.logSoftmax(logits)), -1)));
+      return tf.neg(tf.mean(tf.sum(tf.mul(ys, tf.logSoftmax(logits)), -1))) as tf.Scalar;
     });
 
   const opt = new AdamW(params, { weightDecay: 0.01 });
