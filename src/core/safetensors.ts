@@ -117,8 +117,8 @@ export async function readSafetensors(path: string): Promise<Map<string, LoadedT
 }
 
 /**
- * The weights of a Hugging Face model directory, opened lazily: `model.safetensors.index.json` (sharded) when present,
- * else `model.safetensors`. `names()` lists tensors, `info()` gives dtype/shape without reading, `read()` loads one.
+ * The weights of a Hugging Face model directory, opened lazily: `model.safetensors` when present, else the shards
+ * named by `model.safetensors.index.json`. `names()` lists tensors, `info()` gives dtype/shape without reading, `read()` loads one.
  */
 export class SafetensorsDir {
   private constructor(
@@ -130,11 +130,12 @@ export class SafetensorsDir {
   static async open(dir: string): Promise<SafetensorsDir> {
     const indexPath = join(dir, "model.safetensors.index.json");
     const singlePath = join(dir, "model.safetensors");
-    if (await exists(indexPath)) return SafetensorsDir.openSharded(dir, indexPath);
+    // Like transformers, a single model.safetensors wins over an index beside it.
     if (await exists(singlePath)) {
       const file = await SafetensorsFile.open(singlePath);
       return new SafetensorsDir(dir, [file], new Map([...file.tensors.keys()].map((n) => [n, file])));
     }
+    if (await exists(indexPath)) return SafetensorsDir.openSharded(dir, indexPath);
     throw new FavchatError(
       `no weights in ${dir}: expected model.safetensors or model.safetensors.index.json (a Hugging Face model directory)`,
     );

@@ -146,6 +146,11 @@ test("sharded directory: index.json naming a missing shard or a tensor the shard
   index({ a: "model-00001-of-00002.safetensors", b: "model-00002-of-00002.safetensors" });
   const all = await loadSafetensorsDir(dir);
   assert.deepEqual([...all.keys()], ["a", "b"]);
+  // A single model.safetensors beside the index wins, as in transformers.
+  const single = tmp();
+  await writeSafetensors(join(single, "model.safetensors"), { only: t });
+  writeFileSync(join(single, "model.safetensors.index.json"), JSON.stringify({ weight_map: { a: "gone.safetensors" } }));
+  assert.deepEqual([...(await loadSafetensorsDir(single)).keys()], ["only"]);
 
   index({ a: "model-00001-of-00002.safetensors", b: "model-00003-of-00003.safetensors" });
   await rejectsWith(loadSafetensorsDir(dir), "model.safetensors.index.json", '"b"', "model-00003-of-00003.safetensors", "does not exist");
