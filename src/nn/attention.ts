@@ -84,21 +84,17 @@ export class Attention extends Module {
       }
       if (inputs.cache) [k, v] = inputs.cache.store.append(inputs.cache.layer, k, v); // [B, Hkv, S, Dh]
       const S = k.shape[2] as number;
-      if (Hkv !== H) {
-        // Grouped-query attention: each kv head serves H / Hkv consecutive query heads.
-        const G = H / Hkv;
-        // Tiled at rank 3: tfjs has no gradient for rank-5 tile.
-        const repeat = (t: tf.Tensor) =>
-          t.reshape([B * Hkv, 1, S * Dh]).tile([1, G, 1]).reshape([B, H, S, Dh]); // [B, H, S, Dh]
-        k = repeat(k);
-        v = repeat(v);
-      }
+      // Grouped-query attention without copying keys: the G = H / Hkv query heads that share a kv head are
+      // consecutive, so q [B, H, T, Dh] is q [B, Hkv, G*T, Dh] by a reshape (tile is slow on wasm and has
+      // no rank-5 gradient). With G = 1 this is plain multi-head attention.
+      const G = H / Hkv;
+      const qg = q.reshape([B, Hkv, G * T, Dh]); // [B, Hkv, G*T, Dh]
       // Scores as a plain batched matmul against an explicit transpose (faster than transposeB on wasm).
-      const kT = k.transpose([0, 1, 3, 2]); // [B, H, Dh, S]
-      let scores = tf.mul(tf.matMul(q, kT), 1 / Math.sqrt(Dh)); // [B, H, T, S]
+      const kT = k.transpose([0, 1, 3, 2]); // [B, Hkv, Dh, S]
+      let scores = tf.mul(tf.matMul(qg, kT), 1 / Math.sqrt(Dh)).reshape([B, H, T, S]); // [B, H, T, S]
       if (inputs.bias) scores = tf.add(scores, inputs.bias);
-      const probs = tf.softmax(scores, -1); // [B, H, T, S]
-      const ctx = tf.matMul(probs, v); // [B, H, T, Dh]
+      const probs = tf.softmax(scores, -1).reshape([B, Hkv, G * T, S]); // [B, Hkv, G*T, S]
+      const ctx = tf.matMul(probs, v).reshape([B, H, T, Dh]); // [B, H, T, Dh]
       const merged = ctx.transpose([0, 2, 1, 3]).reshape([B, T, H * Dh]); // [B, T, H*Dh]
       return this.o.forward(merged); // [B, T, dim]
     });
