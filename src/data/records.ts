@@ -43,6 +43,8 @@ export const clipLabelsSchema = z.object({
   /** Peak expression intensity in [0, 1] and the intensity band FaceWorld drew. */
   intensity: z.number().min(0).max(1).optional(),
   band: z.enum(["subtle", "moderate", "strong"]).optional(),
+  /** True when the apex lasts 3 frames or fewer (a short, micro-like expression). */
+  short: z.boolean().optional(),
   /** Main face's box per frame, [x, y, w, h] in pixels: lets training crop without a detector. */
   faceBoxes: z.array(z.tuple([z.number(), z.number(), z.number(), z.number()])).optional(),
   /** Scene facts (background, lighting, moving objects) that the general encoder must answer. */

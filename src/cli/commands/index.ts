@@ -1,6 +1,7 @@
 // Every CLI command, in the order `favchat --help` lists them. Add one line per command.
 import type { Command } from "commander";
+import { register as synth } from "./synth.ts";
 
 export type RegisterCommand = (program: Command) => void;
 
-export const COMMANDS: RegisterCommand[] = [];
+export const COMMANDS: RegisterCommand[] = [synth];

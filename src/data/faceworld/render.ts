@@ -51,34 +51,46 @@ function faceBox(plan: ClipPlan, pose: Pose, jaw: number): [number, number, numb
   return [Math.round(x0 * 10) / 10, Math.round(y0 * 10) / 10, Math.round((x1 - x0) * 10) / 10, Math.round((y1 - y0) * 10) / 10];
 }
 
-/** Sensor noise, then compression: values inside each 4x4 block are pulled to the block mean in steps of `quant`. */
-function degrade(px: Uint8ClampedArray, size: number, noise: number, quant: number, rng: Rng, out: Uint8Array, offset: number): void {
+/** Noise table scaled to this clip's noise level, as integers (so the per-pixel loop is integer adds). */
+function scaledNoise(noise: number): Int16Array {
+  const t = new Int16Array(NOISE_TABLE.length);
+  for (let i = 0; i < t.length; i++) t[i] = Math.round(NOISE_TABLE[i] * noise);
+  return t;
+}
+
+/**
+ * Sensor noise, then compression: inside each 4x4 block, values are pulled to the block mean in steps of
+ * `quant` (blockiness and banding, as a low-bitrate codec leaves). `out` is a clamped view, so writes clamp.
+ */
+function degrade(px: Uint8ClampedArray, size: number, noise: Int16Array, quant: number, rng: Rng, out: Uint8ClampedArray, offset: number): void {
   const n = size * size;
-  const mask = NOISE_TABLE.length - 1;
+  const mask = noise.length - 1;
   let k = rng.nextUint32() & mask;
   const step = 1 + 2 * (rng.int(1000) + 1);
-  for (let i = 0; i < n; i++) {
-    const g = NOISE_TABLE[k] * noise;
-    k = (k + step) & mask;
+  for (let i = 0, q = 0, o = offset; i < n; i++, q += 4, o += 3) {
     // Luminance-like noise shared by the channels plus a little per-channel chroma noise.
-    const o = offset + i * 3;
-    out[o] = Math.max(0, Math.min(255, px[i * 4] + g + NOISE_TABLE[(k + 7) & mask] * noise * 0.4)) | 0;
-    out[o + 1] = Math.max(0, Math.min(255, px[i * 4 + 1] + g)) | 0;
-    out[o + 2] = Math.max(0, Math.min(255, px[i * 4 + 2] + g + NOISE_TABLE[(k + 13) & mask] * noise * 0.4)) | 0;
+    const g = noise[k];
+    k = (k + step) & mask;
+    out[o] = px[q] + g + (noise[(k + 7) & mask] >> 2);
+    out[o + 1] = px[q + 1] + g;
+    out[o + 2] = px[q + 2] + g + (noise[(k + 13) & mask] >> 2);
   }
   if (quant <= 0) return;
+  // Rounding a difference to a multiple of `quant` through a lookup table (d in -255..255).
+  const table = new Int16Array(511);
+  for (let i = 0; i < 511; i++) table[i] = Math.round((i - 255) / quant) * quant;
   for (let by = 0; by < size; by += 4) {
+    const y1 = Math.min(size, by + 4);
     for (let bx = 0; bx < size; bx += 4) {
+      const x1 = Math.min(size, bx + 4);
+      const cnt = (y1 - by) * (x1 - bx);
       for (let ch = 0; ch < 3; ch++) {
         let sum = 0;
-        let cnt = 0;
-        for (let y = by; y < Math.min(size, by + 4); y++) for (let x = bx; x < Math.min(size, bx + 4); x++, cnt++) sum += out[offset + (y * size + x) * 3 + ch];
-        const mean = sum / cnt;
-        for (let y = by; y < Math.min(size, by + 4); y++) {
-          for (let x = bx; x < Math.min(size, bx + 4); x++) {
-            const o = offset + (y * size + x) * 3 + ch;
-            out[o] = Math.max(0, Math.min(255, mean + Math.round((out[o] - mean) / quant) * quant)) | 0;
-          }
+        for (let y = by; y < y1; y++) for (let o = offset + (y * size + bx) * 3 + ch, x = bx; x < x1; x++, o += 3) sum += out[o];
+        const mean = ((sum + (cnt >> 1)) / cnt) | 0;
+        const base = 255 - mean;
+        for (let y = by; y < y1; y++) {
+          for (let o = offset + (y * size + bx) * 3 + ch, x = bx; x < x1; x++, o += 3) out[o] = mean + table[out[o] + base];
         }
       }
     }
@@ -93,6 +105,8 @@ export function renderClip(plan: ClipPlan): RenderedClip {
   const c = colours(plan);
   const rng = new Rng(scene.pixelSeed).fork("pixels");
   const out = new Uint8Array(frames * size * size * 3);
+  const clamped = new Uint8ClampedArray(out.buffer);
+  const noise = scaledNoise(scene.noise);
   const faceBoxes: [number, number, number, number][] = [];
   const au = {} as AuValues;
   for (let t = 0; t < frames; t++) {
@@ -125,7 +139,7 @@ export function renderClip(plan: ClipPlan): RenderedClip {
     ctx.setTransform(1, 0, 0, 1, 0, 0);
     drawLighting(ctx, scene, size);
     const px = ctx.getImageData(0, 0, size, size).data;
-    degrade(px, size, scene.noise, scene.quant, rng, out, t * size * size * 3);
+    degrade(px, size, noise, scene.quant, rng, clamped, t * size * size * 3);
     faceBoxes.push(faceBox(plan, pose, jaw));
   }
   return { rgb: out, faceBoxes };
