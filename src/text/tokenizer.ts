@@ -146,6 +146,47 @@ export class TextTokenizer {
   }
 }
 
+/**
+ * Incremental decoding for streaming output: `push` returns only the text that later tokens cannot change.
+ * Byte-level BPE splits a multi-byte character (é, emoji) over several tokens, and decoding a prefix that ends
+ * inside one gives U+FFFD; that tail is held back until the character is complete (or `flush` is called).
+ * Each push re-decodes all ids so far: quadratic, but cheap next to a model step for answer-sized outputs.
+ */
+export class StreamDecoder {
+  private readonly ids: number[] = [];
+  private emitted = "";
+
+  constructor(
+    private readonly tokenizer: TextTokenizer,
+    private readonly options: DecodeOptions = {},
+  ) {}
+
+  push(id: number): string {
+    this.ids.push(id);
+    let stable = this.tokenizer.decode(this.ids, this.options);
+    while (stable.endsWith("\uFFFD")) stable = stable.slice(0, -1);
+    return this.advance(stable);
+  }
+
+  /** Whatever is still held back (an incomplete character decodes as U+FFFD here, as HF does). */
+  flush(): string {
+    return this.advance(this.tokenizer.decode(this.ids, this.options));
+  }
+
+  /** All text returned so far. */
+  get text(): string {
+    return this.emitted;
+  }
+
+  private advance(stable: string): string {
+    // Text already handed out cannot be taken back; with byte-level decoders a stable prefix never changes.
+    if (stable.length <= this.emitted.length) return "";
+    const delta = stable.slice(this.emitted.length);
+    this.emitted = stable;
+    return delta;
+  }
+}
+
 /** Loads the tokenizer of a model directory (see TextTokenizer.load). */
 export function loadTokenizer(dir: string): TextTokenizer {
   return TextTokenizer.load(dir);

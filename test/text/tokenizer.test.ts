@@ -6,7 +6,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { FavchatError } from "../../src/core/errors.ts";
-import { loadTokenizer } from "../../src/text/tokenizer.ts";
+import { StreamDecoder, loadTokenizer } from "../../src/text/tokenizer.ts";
 
 const GQA = join(import.meta.dirname, "..", "fixtures", "qwen2", "gqa");
 const expected = JSON.parse(readFileSync(join(GQA, "expected.json"), "utf8")) as {
@@ -116,4 +116,34 @@ test("missing or corrupt tokenizer files give FavchatErrors that name the file",
   throwsWith(() => loadTokenizer(dir), "generation_config.json", "eos_token_id");
   writeFileSync(join(dir, "generation_config.json"), JSON.stringify({ eos_token_id: [127, 9999] }));
   throwsWith(() => loadTokenizer(dir), "9999", "outside");
+});
+
+test("streaming decode holds back a multi-byte character until its last byte arrives", () => {
+  // A byte-complete byte-level BPE (all 256 byte symbols, no merges), like Qwen's base alphabet, made here.
+  const dir = mkdtempSync(join(tmpdir(), "favchat-bytes-"));
+  const tj = JSON.parse(readFileSync(join(GQA, "tokenizer.json"), "utf8"));
+  const symbols = [...Array(256).keys()].map((b) => {
+    const printable = (b >= 33 && b <= 126) || (b >= 161 && b <= 172) || b >= 174;
+    return printable ? String.fromCharCode(b) : null;
+  });
+  let extra = 0;
+  const vocab: Record<string, number> = {};
+  symbols.forEach((c, b) => (vocab[c ?? String.fromCharCode(256 + extra++)] = b));
+  writeFileSync(join(dir, "tokenizer.json"), JSON.stringify({ ...tj, added_tokens: [], model: { ...tj.model, unk_token: null, vocab, merges: [] } }));
+  const tok = loadTokenizer(dir);
+  const text = "héllo 😀!";
+  const ids = tok.encode(text);
+  assert.equal(ids.length, new TextEncoder().encode(text).length);
+  assert.ok(tok.decode(ids.slice(0, 2)).endsWith("\uFFFD"), "a cut inside é decodes to U+FFFD");
+
+  const stream = new StreamDecoder(tok);
+  const deltas = ids.map((id) => stream.push(id));
+  assert.ok(deltas.every((d) => !d.includes("\uFFFD")), JSON.stringify(deltas));
+  assert.equal(deltas.join(""), text);
+  assert.equal(deltas[1], "", "first byte of é is held back");
+  assert.equal(stream.flush(), "");
+
+  const cut = new StreamDecoder(tok);
+  ids.slice(0, 2).forEach((id) => cut.push(id));
+  assert.equal(cut.flush(), "\uFFFD");
 });
