@@ -2,6 +2,7 @@
 // tokens/s with the KV cache at 32 and 256 tokens of context, beside the PyTorch peer on the same config.
 // Targets: training within 3x of PyTorch; generation at 256 context no slower than 1.5x that at 32.
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { initBackend, tf } from "../src/core/backend.ts";
 import { Rng } from "../src/core/rng.ts";
 import { resolveQwen2Config } from "../src/model/llm/config.ts";
@@ -84,4 +85,4 @@ export async function run(): Promise<void> {
     `training time ratio favchat/pytorch: ${peer ? fmt(median(peer.train_tokens_per_s) / median(me.train), 2) : "n/a"}x (target <= 3x)`);
 }
 
-if (import.meta.main ?? process.argv[1]?.endsWith("llm.bench.ts")) await run();
+if (process.argv[1] === fileURLToPath(import.meta.url)) await run();

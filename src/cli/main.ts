@@ -27,6 +27,18 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`favchat: ${err.message}\n`);
       return err.exitCode;
     }
-    throw err;
+    // A bug, not bad input: say so with the stack, but never let it reach the wasm runtime's
+    // uncaughtException handler, which would print its whole minified source instead.
+    const e = err as Error;
+    process.stderr.write(`favchat: internal error: ${e?.stack ?? String(err)}\nPlease report this with the command that caused it.\n`);
+    return 1;
   }
+}
+
+/** `favchat ... | head` closes stdout early: that is the reader's choice, not an error. */
+export function exitQuietlyOnClosedStdout(): void {
+  process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+    if (err.code === "EPIPE") process.exit(0);
+    throw err;
+  });
 }
