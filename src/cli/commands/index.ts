@@ -1,8 +1,9 @@
 // Every CLI command, in the order `favchat --help` lists them. Add one line per command.
 import type { Command } from "commander";
 import { register as synth } from "./synth.ts";
+import { register as data } from "./data.ts";
 import { register as lm } from "./lm.ts";
 
 export type RegisterCommand = (program: Command) => void;
 
-export const COMMANDS: RegisterCommand[] = [lm, synth];
+export const COMMANDS: RegisterCommand[] = [lm, synth, data];

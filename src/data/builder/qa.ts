@@ -1,0 +1,213 @@
+// Stages 2-3 data: question-answer pairs across categories (emotion, AU presence and intensity,
+// attribute, scene, temporal order and apex timing, counting, action, identity same/different, and
+// reasoning whose `think` cites the AU evidence). Only questions a record's labels can answer are asked.
+import type { Rng } from "../../core/rng.ts";
+import { AU_NAMES, EMOTIONS7, type ClipRecord, type QaRecord } from "../records.ts";
+import { action, auFacts, expressionAus, frameCount } from "./clip-facts.ts";
+import { AU_GRADES, AU_LOOKS, AU_WORDS, auGrade, fill, frameText } from "./phrasing.ts";
+
+type Qa = Omit<QaRecord, "id" | "video">;
+
+function options(rng: Rng, answer: string, pool: readonly string[], n = 4): string[] {
+  const others = rng.shuffle(pool.filter((p) => p !== answer)).slice(0, n - 1);
+  return rng.shuffle([answer, ...others]);
+}
+
+const EMOTION_Q = [
+  "What emotion does the person show in this video?", "Which emotion best describes this facial expression?",
+  "How does the person feel, judging by their face?", "Classify the facial expression in the clip.",
+  "What is the dominant emotion on the face?",
+];
+
+function emotionQa(rec: ClipRecord, rng: Rng): Qa[] {
+  const e = rec.labels.emotion;
+  if (!e) return [];
+  const pool = (EMOTIONS7 as readonly string[]).includes(e) ? EMOTIONS7 : [e, ...EMOTIONS7];
+  const mc = rng.bool(0.5);
+  return [{
+    question: rng.pick(EMOTION_Q) + (mc ? " Choose one option." : " Answer with one word."),
+    answer: e, category: "emotion", ...(mc ? { options: options(rng, e, pool) } : {}),
+  }];
+}
+
+function auQa(rec: ClipRecord, rng: Rng): Qa[] {
+  if (!rec.labels.aus) return [];
+  const facts = auFacts(rec);
+  const present = new Set(facts.map((f) => f.au));
+  const out: Qa[] = [];
+  const au = rng.bool(0.5) && facts.length ? rng.pick(facts).au : rng.pick(AU_NAMES);
+  out.push({
+    question: fill(rng, ["Is {au} ({w}) active at any point in the clip?", "Does the {w} ({au}) appear in this video? Answer yes or no.", "Do you see {au}, the {w}?"], { au, w: AU_WORDS[au] }),
+    answer: present.has(au) ? "yes" : "no", category: "au_presence",
+  });
+  if (facts.length) {
+    const f = rng.pick(facts);
+    out.push({
+      question: fill(rng, ["How intense is {au} ({w}) at its peak?", "At its strongest, how strong is the {w} ({au})?"], { au: f.au, w: AU_WORDS[f.au] }),
+      answer: auGrade(f.peak), category: "au_intensity", options: AU_GRADES.slice(1),
+    });
+  }
+  return out;
+}
+
+const ATTR_Q: Record<string, string[]> = {
+  hair_colour: ["What colour is the person's hair?", "Describe the hair colour."],
+  hair_style: ["How is the person's hair styled?", "What hairstyle does the person have?"],
+  eye_colour: ["What colour are the person's eyes?"],
+  glasses: ["Is the person wearing glasses, and of what kind?", "What eyewear does the person have?"],
+  beard: ["What facial hair does the person have?", "Describe the person's beard, if any."],
+  clothes: ["What is the person wearing?", "What kind of top does the person wear?"],
+  clothes_colour: ["What colour are the person's clothes?"],
+  face_shape: ["What shape is the person's face?"],
+  skin_tone: ["How would you describe the person's skin tone?"],
+  eyebrows: ["What are the person's eyebrows like?"],
+  nose: ["How would you describe the person's nose?"],
+  mouth: ["How would you describe the person's lips or mouth?"],
+};
+
+function attributeQa(rec: ClipRecord, rng: Rng, pools: Map<string, Set<string>>): Qa[] {
+  const entries = Object.entries(rec.labels.attributes);
+  if (!entries.length) return [];
+  const [k, v] = rng.pick(entries);
+  if (typeof v === "boolean") {
+    return [{ question: `Does the person have this attribute: ${k.replace(/_/g, " ")}? Answer yes or no.`, answer: v ? "yes" : "no", category: "attribute" }];
+  }
+  const pool = [...(pools.get(k) ?? new Set([String(v)]))];
+  const q = ATTR_Q[k] ? rng.pick(ATTR_Q[k]) : `What is the person's ${k.replace(/_/g, " ")}?`;
+  return [{ question: q, answer: String(v), category: "attribute", ...(pool.length >= 2 ? { options: options(rng, String(v), pool) } : {}) }];
+}
+
+function sceneQa(rec: ClipRecord, rng: Rng): Qa[] {
+  const s = rec.labels.scene;
+  if (!s) return [];
+  const out: Qa[] = [];
+  if (s.object) out.push({ question: rng.pick(["What object moves in the background?", "Besides the person, what moves in the scene? Answer 'none' if nothing does."]), answer: s.object, category: "scene" });
+  if (s.background) out.push({ question: rng.pick(["What is behind the person?", "Describe the background of the video."]), answer: s.background, category: "scene" });
+  return [rng.pick(out)];
+}
+
+function temporalQa(rec: ClipRecord, rng: Rng): Qa[] {
+  const out: Qa[] = [];
+  const aus = expressionAus(rec);
+  const n = frameCount(rec);
+  if (rec.labels.apex !== undefined && aus.length && n) {
+    const third = Math.min(2, Math.floor((rec.labels.apex * 3) / n));
+    const ans = ["beginning", "middle", "end"][third];
+    out.push(rng.bool(0.5)
+      ? { question: `The clip has ${n} frames, numbered from 1. At which frame is the expression strongest? Answer with the frame number.`, answer: String(rec.labels.apex + 1), category: "temporal_apex" }
+      : { question: "Does the expression peak at the beginning, in the middle or at the end of the clip?", answer: ans, category: "temporal_apex", options: ["beginning", "middle", "end"] });
+  }
+  const distinct = aus.filter((f, i) => aus.findIndex((g) => g.onset === f.onset) === i);
+  if (distinct.length >= 2) {
+    const [x, y] = rng.shuffle(distinct).slice(0, 2);
+    const first = x.onset < y.onset ? x : y;
+    out.push({
+      question: fill(rng, ["Which starts first: {a} ({aw}) or {b} ({bw})?", "Does the {aw} ({a}) begin before or after the {bw} ({b})? Name the one that starts first."], { a: x.au, aw: AU_WORDS[x.au], b: y.au, bw: AU_WORDS[y.au] }),
+      answer: first.au, category: "temporal_order", options: [x.au, y.au],
+    });
+  }
+  const events = rec.labels.actions.filter((a) => a.spans?.length).map((a) => ({ name: a.name, start: a.spans![0][0] }));
+  if (events.length >= 2) {
+    const [a, b] = rng.shuffle(events).slice(0, 2);
+    if (a.start !== b.start) {
+      const words = (s: string): string => s.replace("head_turn", "head turn").replace("speak", "speaking").replace("blink", "first blink").replace(/^nod$/, "first nod");
+      out.push({ question: `Which happens first, the ${words(a.name)} or the ${words(b.name)}?`, answer: words(a.start < b.start ? a.name : b.name), category: "temporal_order", options: [words(a.name), words(b.name)] });
+    }
+  }
+  return out.length ? [rng.pick(out)] : [];
+}
+
+function countingQa(rec: ClipRecord, rng: Rng): Qa[] {
+  const counted = rec.labels.actions.filter((a) => a.count !== undefined && (a.name === "blink" || a.name === "nod"));
+  if (!counted.length) return [];
+  const a = rng.pick(counted);
+  const q = a.name === "blink"
+    ? rng.pick(["How many times does the person blink?", "Count the blinks in this video.", "How many blinks are there?"])
+    : rng.pick(["How many times does the person nod?", "Count the nods."]);
+  return [{ question: q + " Answer with a number.", answer: String(a.count), category: "counting" }];
+}
+
+function actionQa(rec: ClipRecord, rng: Rng): Qa[] {
+  const out: Qa[] = [];
+  const speak = action(rec, "speak");
+  if (rec.labels.aus) out.push({ question: rng.pick(["Is the person speaking?", "Does the person talk in this clip?"]), answer: speak ? "yes" : "no", category: "action" });
+  const turn = action(rec, "head_turn");
+  if (turn?.detail) out.push({ question: "Which way does the person turn their head?", answer: turn.detail, category: "action", options: ["left", "right"] });
+  const named = rec.labels.actions.filter((a) => !["blink", "speak", "nod", "head_turn"].includes(a.name));
+  if (named.length) out.push({ question: "What is the person doing in the video?", answer: named.map((a) => a.name.replace(/_/g, " ")).join(", "), category: "action" });
+  return out.length ? [rng.pick(out)] : [];
+}
+
+/** The explainable-reasoning item: `think` walks through the AU evidence frame by frame, then names the emotion. */
+export function reasoningChain(rec: ClipRecord, rng: Rng): string | null {
+  const e = rec.labels.emotion;
+  const aus = expressionAus(rec);
+  if (!e || !rec.labels.aus) return null;
+  const steps: string[] = [];
+  steps.push(`At ${frameText(0)} the face is close to rest.`);
+  if (!aus.length) {
+    steps.push("No action unit linked to an emotion rises above a trace at any frame.");
+    const blink = action(rec, "blink");
+    if (blink?.count) steps.push(`The eyes close ${blink.count} time(s) (AU43), which is blinking, not emotion.`);
+    if (action(rec, "speak")) steps.push("The mouth opens and closes (AU25/AU26) because the person is speaking.");
+    steps.push("So the expression is neutral.");
+    return steps.join(" ");
+  }
+  for (const f of aus.slice(0, 4)) {
+    steps.push(`${f.au} (${AU_WORDS[f.au]}) rises from ${frameText(f.onset)} to ${f.peak.toFixed(2)} at ${frameText(f.peakFrame)}: ${rng.pick(AU_LOOKS[f.au] ?? [AU_WORDS[f.au]])}.`);
+  }
+  const top = aus[0];
+  if (top.peak <= 0.3) steps.push(`The peak is weak (${top.peak.toFixed(2)}), so the cue is subtle and only visible against ${frameText(0)}.`);
+  steps.push(`Together these match the prototype of ${e}.`);
+  return steps.join(" ");
+}
+
+function reasoningQa(rec: ClipRecord, rng: Rng): Qa[] {
+  const think = reasoningChain(rec, rng);
+  if (!think || !rec.labels.emotion) return [];
+  return [{
+    question: rng.pick([
+      "What emotion does the person express? Explain which facial movements show it.",
+      "Think about the facial action units frame by frame, then give the emotion.",
+      "Which emotion is shown, and what evidence on the face supports it?",
+    ]),
+    think, answer: rec.labels.emotion, category: "reasoning",
+  }];
+}
+
+/** All single-clip QA for one record. `pools` holds every value seen per attribute (distractor options). */
+export function clipQa(rec: ClipRecord, rng: Rng, pools: Map<string, Set<string>>): Qa[] {
+  return [
+    ...emotionQa(rec, rng), ...auQa(rec, rng), ...attributeQa(rec, rng, pools), ...sceneQa(rec, rng),
+    ...temporalQa(rec, rng), ...countingQa(rec, rng), ...actionQa(rec, rng), ...reasoningQa(rec, rng),
+  ];
+}
+
+/** Identity same/different questions over pairs of clips from the same split (no leak across splits). */
+export function identityQa(records: readonly ClipRecord[], rng: Rng, perClip = 0.5): QaRecord[] {
+  const withId = records.filter((r) => r.labels.identity);
+  const out: QaRecord[] = [];
+  const bySplit = new Map<string, ClipRecord[]>();
+  for (const r of withId) bySplit.set(r.split ?? "all", [...(bySplit.get(r.split ?? "all") ?? []), r]);
+  for (const group of bySplit.values()) {
+    const byPerson = new Map<string, ClipRecord[]>();
+    for (const r of group) byPerson.set(r.labels.identity!, [...(byPerson.get(r.labels.identity!) ?? []), r]);
+    const n = Math.round(group.length * perClip);
+    for (let i = 0; i < n; i++) {
+      const a = rng.pick(group);
+      const mates = byPerson.get(a.labels.identity!)!.filter((r) => r !== a);
+      const same = mates.length > 0 && rng.bool(0.5);
+      const others = group.filter((r) => r.labels.identity !== a.labels.identity);
+      if (!same && !others.length) continue;
+      const b = same ? rng.pick(mates) : rng.pick(others);
+      out.push({
+        id: `${a.id}~${b.id}#identity`, video: a.video, video2: b.video, category: "identity",
+        question: rng.pick(["Do these two videos show the same person?", "Is the person in the first clip the same as in the second? Answer yes or no.", "Same identity or different people?"]),
+        answer: same ? "yes" : "no",
+      });
+    }
+  }
+  // Pairs can repeat by chance; ids must be unique in the file.
+  const seen = new Set<string>();
+  return out.filter((q) => (seen.has(q.id) ? false : (seen.add(q.id), true)));
+}
