@@ -1,0 +1,117 @@
+// Finite-difference gradient checks for every nn block (issue 2, item 3), on the wasm backend the
+// models train on. Each check covers the block's parameters and, where it has one, its input.
+import { test, before } from "node:test";
+import assert from "node:assert/strict";
+import { initBackend, tf } from "../../src/core/backend.ts";
+import { Rng } from "../../src/core/rng.ts";
+import { Linear } from "../../src/nn/linear.ts";
+import { Embedding } from "../../src/nn/embedding.ts";
+import { LayerNorm, RMSNorm } from "../../src/nn/norm.ts";
+import { Attention } from "../../src/nn/attention.ts";
+import { attentionBias } from "../../src/nn/mask.ts";
+import { ropeTables } from "../../src/nn/rope.ts";
+import { GeluMLP, SwiGLU } from "../../src/nn/mlp.ts";
+import { TransformerBlock } from "../../src/nn/block.ts";
+import { Qwen2DecoderLayer } from "../../src/model/llm/qwen2.ts";
+import { resolveQwen2Config } from "../../src/model/llm/config.ts";
+import type { Module } from "../../src/nn/module.ts";
+import { gradcheck, gradcheckVariables } from "../helpers/gradcheck.ts";
+
+before(async () => {
+  await initBackend("wasm");
+});
+
+const rng = new Rng(11);
+function input(shape: number[], std = 1): tf.Tensor {
+  return tf.tensor(rng.normalArray(shape.reduce((a, b) => a * b, 1), std), shape);
+}
+
+/** A fixed random projection makes the loss depend on every output element with distinct weights. */
+function projected(y: tf.Tensor, seed: number): tf.Scalar {
+  const w = tf.tensor(new Rng(seed).normalArray(y.size), y.shape);
+  const out = tf.sum(tf.mul(y, w)) as tf.Scalar;
+  w.dispose();
+  return out;
+}
+
+/** Checks gradients w.r.t. the module's parameters (all) and the input x. */
+function checkBlock(name: string, module: Module, x: tf.Tensor, f: (x: tf.Tensor) => tf.Tensor): void {
+  const params = new Map([...module.namedParams()].map(([n, p]) => [n, p.variable]));
+  const pr = gradcheckVariables(() => projected(f(x), 5), params);
+  assert.ok(pr.passed, `${name} parameters: ${pr.message}`);
+  const xr = gradcheck((xi) => projected(f(xi), 5), [x]);
+  assert.ok(xr.passed, `${name} input: ${xr.message}`);
+}
+
+/** Moves parameters off their initial values (norm weights of 1, biases of 0 hide bugs). */
+function jitter(module: Module, std = 0.3): void {
+  for (const p of module.namedParams().values()) {
+    p.variable.assign(tf.add(p.variable, tf.tensor(rng.normalArray(p.variable.size, std), p.variable.shape)));
+  }
+}
+
+test("Linear (custom gradient) with and without bias, rank-3 input", () => {
+  for (const bias of [true, false]) {
+    const lin = new Linear(5, 3, new Rng(1), { bias, std: 0.5 });
+    jitter(lin);
+    checkBlock(`Linear(bias=${bias})`, lin, input([2, 4, 5]), (x) => lin.forward(x));
+  }
+});
+
+test("Embedding (ScatterNd gradient), repeated ids accumulate", () => {
+  const emb = new Embedding(7, 4, new Rng(2), 0.5);
+  const ids = tf.tensor2d([[1, 3, 3], [0, 6, 1]], [2, 3], "int32");
+  const r = gradcheckVariables(() => projected(emb.forward(ids), 3), new Map([["weight", emb.weight]]));
+  assert.ok(r.passed, r.message);
+});
+
+test("LayerNorm and RMSNorm", () => {
+  const ln = new LayerNorm(6, 1e-5);
+  jitter(ln);
+  checkBlock("LayerNorm", ln, input([3, 6]), (x) => ln.forward(x));
+  const rms = new RMSNorm(6, 1e-6);
+  jitter(rms);
+  checkBlock("RMSNorm", rms, input([3, 6]), (x) => rms.forward(x));
+});
+
+test("self-attention: grouped-query, RoPE, causal + padding mask", () => {
+  const attn = new Attention({ dim: 8, numHeads: 4, numKvHeads: 2, qkvBias: true }, new Rng(3));
+  jitter(attn, 0.2);
+  const rope = ropeTables(5, 2, 10000);
+  const bias = attentionBias({ queries: 5, keys: 5, causal: true, keyPadding: [[1, 1, 1, 1, 1], [1, 1, 1, 0, 0]] });
+  checkBlock("GQA self-attention", attn, input([2, 5, 8]), (x) => attn.forward(x, { rope, bias }));
+});
+
+test("cross-attention: queries over a context of another width", () => {
+  const attn = new Attention({ dim: 8, numHeads: 2, kvDim: 6, qkvBias: true, outBias: true, outName: "out_proj" }, new Rng(4));
+  jitter(attn, 0.2);
+  const context = input([2, 7, 6]);
+  const query = input([2, 3, 8]);
+  checkBlock("cross-attention (query side)", attn, input([2, 3, 8]), (x) => attn.forward(x, { context }));
+  const r = gradcheck((c) => projected(attn.forward(query, { context: c }), 6), [context]);
+  assert.ok(r.passed, `cross-attention (context side): ${r.message}`);
+});
+
+test("SwiGLU and GELU MLPs", () => {
+  const sw = new SwiGLU(6, 10, new Rng(5));
+  jitter(sw, 0.3);
+  checkBlock("SwiGLU", sw, input([2, 3, 6]), (x) => sw.forward(x));
+  const ge = new GeluMLP(6, 10, new Rng(6));
+  jitter(ge, 0.3);
+  checkBlock("GeluMLP", ge, input([2, 3, 6]), (x) => ge.forward(x));
+});
+
+test("transformer block (pre-norm, SigLIP names) and Qwen2 decoder layer", () => {
+  const block = new TransformerBlock({ dim: 8, numHeads: 2, mlpDim: 12 }, new Rng(7));
+  jitter(block, 0.2);
+  checkBlock("TransformerBlock", block, input([2, 4, 8]), (x) => block.forward(x));
+  const c = resolveQwen2Config(
+    { vocab_size: 10, hidden_size: 8, intermediate_size: 12, num_hidden_layers: 1, num_attention_heads: 4, num_key_value_heads: 2 },
+    "test",
+  );
+  const layer = new Qwen2DecoderLayer(c, new Rng(8));
+  jitter(layer, 0.2);
+  const rope = ropeTables(4, 2, 10000);
+  const bias = attentionBias({ queries: 4, keys: 4, causal: true });
+  checkBlock("Qwen2DecoderLayer", layer, input([2, 4, 8]), (x) => layer.forward(x, bias, rope));
+});
