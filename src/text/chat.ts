@@ -1,8 +1,8 @@
-// Chat prompts in Qwen's ChatML (`<|im_start|>role\ncontent<|im_end|>\n`), rendered by hand: no Jinja renderer is
-// installed (neither @huggingface/jinja nor any other), so a directory's `chat_template` is recognised, not executed.
-// What is taken from the template: that it is ChatML, and its default system prompt (Qwen2/2.5 insert one when the
-// conversation has none). Tool calls and Qwen3's reasoning-stripping of past turns are not reproduced.
+// Chat prompts. A directory's own `chat_template` (Jinja) is executed with @huggingface/jinja, the renderer made
+// for Hugging Face chat templates, so any model family's format comes out as its tokenizer_config.json says.
+// Without a template, Qwen's ChatML (`<|im_start|>role\ncontent<|im_end|>\n`) is rendered by hand.
 
+import { Template } from "@huggingface/jinja";
 import { FavchatError } from "../core/errors.ts";
 
 export interface ChatMessage {
@@ -17,7 +17,8 @@ export interface ChatRenderOptions {
 }
 
 export interface ChatTemplate {
-  readonly kind: "chatml";
+  /** "jinja": the directory's template executed; "chatml": favchat's built-in ChatML. */
+  readonly kind: "jinja" | "chatml";
   /** Inserted as the first message when the conversation has no system message; null: none. */
   readonly defaultSystem: string | null;
   render(messages: readonly ChatMessage[], options?: ChatRenderOptions): string;
@@ -48,11 +49,17 @@ export function chatML(defaultSystem: string | null = null): ChatTemplate {
   };
 }
 
+/** Special tokens a template may refer to (`{{ bos_token }}`, `{{ eos_token }}`). */
+export interface TemplateTokens {
+  readonly bos_token?: string | null;
+  readonly eos_token?: string | null;
+}
+
 /**
- * Recognises a tokenizer_config.json `chat_template` (a string, or HF's list of {name, template}: "default" is used).
- * `where` names the file for errors. Returns null when there is no template; throws when it is not ChatML.
+ * Compiles a tokenizer_config.json `chat_template` (a string, or HF's list of {name, template}: "default" is used).
+ * `where` names the file for errors. Returns null when there is no template.
  */
-export function chatTemplateFromSource(source: unknown, where: string): ChatTemplate | null {
+export function chatTemplateFromSource(source: unknown, where: string, tokens: TemplateTokens = {}): ChatTemplate | null {
   if (source === undefined || source === null) return null;
   let text: unknown = source;
   if (Array.isArray(source)) {
@@ -62,18 +69,34 @@ export function chatTemplateFromSource(source: unknown, where: string): ChatTemp
   if (typeof text !== "string") {
     throw new FavchatError(`${where}: chat_template must be a string (or a list with a "default" entry), got ${JSON.stringify(source).slice(0, 80)}`);
   }
-  if (!text.includes(IM_START) || !text.includes(IM_END)) {
-    throw new FavchatError(
-      `${where}: chat_template is not ChatML (no ${IM_START}/${IM_END}); favchat renders ChatML only, since no Jinja ` +
-        `renderer is installed. Use a Qwen-family tokenizer, or remove chat_template to send prompts as plain text`,
-    );
+  let template: Template;
+  try {
+    template = new Template(text);
+  } catch (e) {
+    throw new FavchatError(`${where}: chat_template is not a valid Jinja template (${(e as Error).message})`, { cause: e });
   }
-  return chatML(defaultSystemOf(text));
+  return {
+    kind: "jinja",
+    defaultSystem: defaultSystemOf(text),
+    render: (messages, options = {}) => {
+      validateMessages(messages);
+      try {
+        return template.render({
+          messages: messages.map((m) => ({ role: m.role, content: m.content })),
+          add_generation_prompt: options.addGenerationPrompt ?? true,
+          bos_token: tokens.bos_token ?? "",
+          eos_token: tokens.eos_token ?? "",
+        });
+      } catch (e) {
+        throw new FavchatError(`${where}: chat_template failed on these messages (${(e as Error).message})`, { cause: e });
+      }
+    },
+  };
 }
 
 /**
- * The literal default system prompt a Qwen template writes, e.g. `'<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n'`.
- * In the Jinja source the newline is the two characters `\n` inside a string literal; a real newline is accepted too.
+ * The literal default system prompt a Qwen template writes, e.g. `'<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n'`
+ * (informational: the template itself inserts it). In the Jinja source the newline is the two characters `\n`.
  */
 function defaultSystemOf(template: string): string | null {
   const m = /<\|im_start\|>system(?:\\n|\n)([^'"<{}]+)<\|im_end\|>/.exec(template);

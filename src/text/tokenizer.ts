@@ -95,7 +95,10 @@ export class TextTokenizer {
       if (!eosIds.includes(id)) eosIds.push(id);
     }
 
-    let chatTemplate = chatTemplateFromSource(tokConfig.chat_template, configPath);
+    let chatTemplate = chatTemplateFromSource(tokConfig.chat_template, configPath, {
+      bos_token: tokenString(tokConfig.bos_token, "bos_token", configPath),
+      eos_token: eosToken,
+    });
     // Without a template, a vocabulary that has the ChatML markers is a Qwen-style one: render ChatML without a
     // default system prompt rather than sending unmarked text the model was not tuned on.
     if (chatTemplate === null && special.has(IM_START) && special.has(IM_END)) chatTemplate = chatML(null);

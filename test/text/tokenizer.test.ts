@@ -105,8 +105,8 @@ test("missing or corrupt tokenizer files give FavchatErrors that name the file",
   writeFileSync(join(dir, "tokenizer_config.json"), JSON.stringify({ ...tc, eos_token: "</s>" }));
   throwsWith(() => loadTokenizer(dir), "tokenizer_config.json", "eos_token", "</s>", "not in the vocabulary");
 
-  writeFileSync(join(dir, "tokenizer_config.json"), JSON.stringify({ ...tc, chat_template: "{{ bos_token }}[INST] {{ m }} [/INST]" }));
-  throwsWith(() => loadTokenizer(dir), "tokenizer_config.json", "not ChatML");
+  writeFileSync(join(dir, "tokenizer_config.json"), JSON.stringify({ ...tc, chat_template: "{% for m in messages %}{{ m.content }" }));
+  throwsWith(() => loadTokenizer(dir), "tokenizer_config.json", "not a valid Jinja template");
 
   writeFileSync(join(dir, "tokenizer_config.json"), "not json");
   throwsWith(() => loadTokenizer(dir), "tokenizer_config.json is not valid JSON");
