@@ -1,0 +1,64 @@
+// The builder on FaceWorld records: every stage's records are written and valid, the categories the issue
+// asks for are present, answers agree with the labels, wording varies, identity pairs stay in one split.
+import assert from "node:assert/strict";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { before, test } from "node:test";
+import { buildDataset, buildRecords } from "../../../src/data/builder/build.ts";
+import { synthesize } from "../../../src/data/faceworld/synth.ts";
+import { readClipRecords, readQaRecords, readRlRecords, readSummaryRecords, type ClipRecord } from "../../../src/data/records.ts";
+
+let dir = "";
+let clips: ClipRecord[] = [];
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), "fv-build-"));
+  await synthesize({ out: dir, clips: 60, seed: 5, frames: 8, size: 48, mp4: false });
+  clips = readClipRecords(join(dir, "clips.jsonl")).records;
+});
+
+test("data build writes valid summaries, QA and RL records with paths relative to the output", async () => {
+  const out = join(dir, "built");
+  const r = await buildDataset({ clips: join(dir, "clips.jsonl"), out, seed: 1 });
+  assert.equal(readSummaryRecords(join(out, "summaries.jsonl")).records.length, 60);
+  assert.equal(readQaRecords(join(out, "qa.jsonl")).records.length, r.qa.length);
+  assert.ok(readRlRecords(join(out, "rl.jsonl")).records.length >= 60);
+  assert.equal(r.summaries[0].video, "../frames/fw-000000.u8");
+  const cats = new Set(r.qa.map((q) => q.category));
+  for (const c of ["emotion", "au_presence", "au_intensity", "attribute", "temporal_order", "temporal_apex", "counting", "identity", "reasoning"]) {
+    assert.ok(cats.has(c as never), `no ${c} questions`);
+  }
+});
+
+test("answers agree with the clip labels", () => {
+  const { qa, rl, summaries } = buildRecords(clips, 3);
+  const byVideo = new Map(clips.map((c) => [c.video, c]));
+  for (const q of qa) {
+    const c = byVideo.get(q.video)!;
+    if (q.category === "emotion" || q.category === "reasoning") assert.equal(q.answer, c.labels.emotion);
+    if (q.category === "counting" && /blink/.test(q.question)) assert.equal(q.answer, String(c.labels.actions.find((a) => a.name === "blink")!.count));
+    if (q.category === "temporal_apex" && /frame number/.test(q.question)) assert.equal(q.answer, String(c.labels.apex! + 1));
+    if (q.category === "identity") {
+      const d = byVideo.get(q.video2!)!;
+      assert.equal(q.answer, c.labels.identity === d.labels.identity ? "yes" : "no");
+      assert.equal(c.split, d.split, "identity pairs must not cross splits");
+    }
+    if (q.options) assert.ok(q.options.includes(q.answer), `${q.id}: answer not among options`);
+    if (q.category === "reasoning" && c.labels.emotion !== "neutral") assert.match(q.think!, /AU\d+ \(/, "think cites AU evidence");
+  }
+  for (const s of rl) assert.equal(s.facial_emotion, byVideo.get(s.video)!.labels.emotion);
+  const words = summaries.map((s) => s.summary.split(/\s+/).length);
+  const mean = words.reduce((a, b) => a + b, 0) / words.length;
+  assert.ok(mean > 70 && mean < 140, `summaries average ${mean} words, want about 100`);
+});
+
+test("wording varies and output is deterministic per seed", () => {
+  const a = buildRecords(clips, 3);
+  assert.deepEqual(buildRecords(clips, 3), a);
+  assert.notDeepEqual(buildRecords(clips, 4).qa.map((q) => q.question), a.qa.map((q) => q.question));
+  const emotionQs = new Set(a.qa.filter((q) => q.category === "emotion").map((q) => q.question));
+  assert.ok(emotionQs.size >= 5, `only ${emotionQs.size} distinct emotion questions`);
+  const openings = new Set(a.summaries.map((s) => s.summary.split(" ").slice(0, 3).join(" ")));
+  assert.ok(openings.size >= 2);
+});
