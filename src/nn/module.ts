@@ -83,38 +83,65 @@ export abstract class Module {
    * shape; `source` names the checkpoint in messages. Returns the names in `weights` that were not used.
    */
   loadStateDict(weights: ReadonlyMap<string, HostTensor>, source: string, prefix = ""): string[] {
-    const used = new Set<string>();
     const missing: string[] = [];
     for (const [name, p] of this.namedParams(prefix)) {
       const w = weights.get(name);
-      if (!w) {
+      if (w) assignParam(name, p, w, source);
+      else missing.push(name);
+    }
+    throwIfMissing(missing, source);
+    const used = new Set(this.namedParams(prefix).keys());
+    return [...weights.keys()].filter((k) => k.startsWith(prefix) && !used.has(k));
+  }
+
+  /**
+   * Like loadStateDict, but reads one tensor at a time from a lazy store (a safetensors directory), so loading
+   * needs about one model's worth of memory, not two.
+   */
+  async loadFromStore(store: TensorStore, source: string, prefix = ""): Promise<string[]> {
+    const missing: string[] = [];
+    for (const [name, p] of this.namedParams(prefix)) {
+      if (!store.has(name)) {
         missing.push(name);
         continue;
       }
-      used.add(name);
-      const shape = p.variable.shape as number[];
-      const want = p.transposed ? [shape[1], shape[0]] : shape;
-      if (w.shape.length !== want.length || w.shape.some((d, i) => d !== want[i])) {
-        throw new FavchatError(
-          `${source}: tensor ${name} has shape [${w.shape.join(", ")}] but the config expects [${want.join(", ")}]; ` +
-            `the checkpoint does not match its config.json`,
-        );
-      }
-      const data = p.transposed ? transpose2d(w.data, want[0], want[1]) : w.data;
-      tf.tidy(() => p.variable.assign(tf.tensor(data, p.variable.shape, "float32")));
+      assignParam(name, p, await store.read(name), source);
     }
-    if (missing.length > 0) {
-      const shown = missing.slice(0, 5).join(", ");
-      throw new FavchatError(
-        `${source}: ${missing.length} parameter(s) missing from the checkpoint, e.g. ${shown}; is this the right model directory?`,
-      );
-    }
-    return [...weights.keys()].filter((k) => k.startsWith(prefix) && !used.has(k));
+    throwIfMissing(missing, source);
+    const used = new Set(this.namedParams(prefix).keys());
+    return store.names().filter((k) => k.startsWith(prefix) && !used.has(k));
   }
 
   dispose(): void {
     for (const p of this.namedParams().values()) p.variable.dispose();
   }
+}
+
+/** What loadFromStore reads from: names, presence, and one tensor at a time. */
+export interface TensorStore {
+  names(): string[];
+  has(name: string): boolean;
+  read(name: string): Promise<HostTensor>;
+}
+
+function assignParam(name: string, p: Param, w: HostTensor, source: string): void {
+  const shape = p.variable.shape as number[];
+  const want = p.transposed ? [shape[1], shape[0]] : shape;
+  if (w.shape.length !== want.length || w.shape.some((d, i) => d !== want[i])) {
+    throw new FavchatError(
+      `${source}: tensor ${name} has shape [${w.shape.join(", ")}] but the config expects [${want.join(", ")}]; ` +
+        `the checkpoint does not match its config.json`,
+    );
+  }
+  const data = p.transposed ? transpose2d(w.data, want[0], want[1]) : w.data;
+  tf.tidy(() => p.variable.assign(tf.tensor(data, shape, "float32")));
+}
+
+function throwIfMissing(missing: string[], source: string): void {
+  if (missing.length === 0) return;
+  throw new FavchatError(
+    `${source}: ${missing.length} parameter(s) missing from the checkpoint, e.g. ${missing.slice(0, 5).join(", ")}; is this the right model directory?`,
+  );
 }
 
 /** [rows, cols] row-major -> [cols, rows] row-major. */

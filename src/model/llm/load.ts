@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { FavchatError } from "../../core/errors.ts";
-import { loadSafetensorsDir, writeSafetensors } from "../../core/safetensors.ts";
+import { SafetensorsDir, writeSafetensors } from "../../core/safetensors.ts";
 import { qwen2ConfigToJson, resolveQwen2Config, type Qwen2Config } from "./config.ts";
 import { Qwen2ForCausalLM } from "./qwen2.ts";
 
@@ -26,10 +26,10 @@ export function readQwen2Config(dir: string): Qwen2Config {
 /** Builds the model from DIR/config.json and loads its weights. */
 export async function loadQwen2(dir: string): Promise<Qwen2ForCausalLM> {
   const config = readQwen2Config(dir);
-  const weights = await loadSafetensorsDir(dir);
+  const store = await SafetensorsDir.open(dir);
   const model = new Qwen2ForCausalLM(config, null);
   try {
-    const unused = model.loadStateDict(weights, dir).filter((n) => !(config.tieWordEmbeddings && n === "lm_head.weight"));
+    const unused = (await model.loadFromStore(store, dir)).filter((n) => !(config.tieWordEmbeddings && n === "lm_head.weight"));
     // Rotary inv_freq buffers are harmless extras; anything else means the checkpoint is not what config.json says.
     const unexpected = unused.filter((n) => !n.endsWith("rotary_emb.inv_freq"));
     if (unexpected.length > 0) {
@@ -38,6 +38,8 @@ export async function loadQwen2(dir: string): Promise<Qwen2ForCausalLM> {
   } catch (err) {
     model.dispose();
     throw err;
+  } finally {
+    await store.close();
   }
   return model;
 }
