@@ -64,6 +64,8 @@ export interface ParsedInfo {
   readonly codedHeight: number;
   readonly sar: readonly [number, number];
   readonly fps: number;
+  /** ffmpeg's guess of the base frame rate (the finest frame spacing for variable frame rate video). */
+  readonly tbr: number;
   readonly headerDurationSec: number;
   readonly startSec: number;
   readonly rotation: number;
@@ -103,6 +105,7 @@ export function parseFfmpegInfo(stderr: string): ParsedInfo | null {
     codedHeight: size ? Number(size[2]) : NaN,
     sar: sarNum > 0 && sarDen > 0 ? [sarNum, sarDen] : [1, 1],
     fps: Number.isFinite(fps) && fps > 0 ? fps : tbr,
+    tbr,
     headerDurationSec: duration ? parseClock(duration[1]) : NaN,
     startSec: duration?.[2] !== undefined ? Number(duration[2]) : 0,
     rotation,
@@ -170,13 +173,14 @@ export async function probeVideo(bin: FfmpegBinary, file: string, options: Probe
   // GIFs and some WebMs carry no duration in the header; the last packet's time plus one frame is exact enough.
   const fromPackets = Number.isFinite(lastSec) ? lastSec + 1 / fps : info.packetCount / fps;
   const durationSec = Number.isFinite(info.headerDurationSec) && info.headerDurationSec > 0 ? info.headerDurationSec : fromPackets;
-  // The span sampling spreads over. The copy pass's last time is a decode time (B-frames put it early, AVI late),
-  // so with a header duration the frame count decides; without one (GIF) the last packet does.
+  // The span sampling spreads over: the header duration less one frame at the base rate (tbr), which for variable
+  // frame rate video is the finest spacing. Without one (GIF) the last packet time, capped at frameCount - 1 frames.
+  const frameSec = 1 / Math.max(fps, Number.isFinite(info.tbr) ? info.tbr : 0);
   const lastFrameSec = Math.max(
     0,
     Number.isFinite(info.headerDurationSec) && info.headerDurationSec > 0
-      ? Math.min(durationSec - 1 / fps, (info.packetCount - 1) / fps)
-      : Number.isFinite(lastSec) ? lastSec : (info.packetCount - 1) / fps,
+      ? Math.min(durationSec - frameSec, info.packetCount > 1 ? durationSec : 0)
+      : Math.min(Number.isFinite(lastSec) ? lastSec : Infinity, (info.packetCount - 1) / fps),
   );
   return {
     path: file,
