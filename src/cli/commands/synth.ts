@@ -1,7 +1,10 @@
 // `favchat synth`: renders labelled FaceWorld clips (src/data/faceworld/synth.ts). Reads FFMPEG_PATH here
 // (only src/cli touches the environment) and passes the binary down.
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
 import type { Command } from "commander";
 import { FavchatError } from "../../core/errors.ts";
+import { emotionSheetPng } from "../../data/faceworld/emotion-sheet.ts";
 import { parseSplit, synthesize } from "../../data/faceworld/synth.ts";
 import { locateFfmpeg } from "../../data/ffmpeg.ts";
 
@@ -46,5 +49,15 @@ export function register(program: Command): void {
         `wrote ${records.length} clips to ${o.out} in ${seconds.toFixed(1)} s (${(records.length / seconds).toFixed(1)} clips/s); ` +
           `splits train ${counts.train}, val ${counts.val}, test ${counts.test}; records ${o.out}/clips.jsonl, sheet ${o.out}/contact_sheet.png\n`,
       );
+    });
+  program
+    .command("synth-sheet")
+    .description("write a PNG of FaceWorld's 7 emotions: rest frame, subtle, moderate and strong apex per row")
+    .requiredOption("--out <png>", "output PNG path")
+    .option("--seed <s>", "random seed", int("--seed"), 0)
+    .action((o: { out: string; seed: number }) => {
+      mkdirSync(dirname(o.out), { recursive: true });
+      writeFileSync(o.out, emotionSheetPng(o.seed));
+      process.stdout.write(`wrote ${o.out}\n`);
     });
 }
