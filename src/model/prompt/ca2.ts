@@ -1,0 +1,113 @@
+// CA², cross-layer prompt-query aggregation (DESIGN 1, low level): a state of one token per prompt token walks up
+// the facial encoder's blocks, at each block reading that block's features over all frames, then letting the prompt
+// re-read the state. H_0 = projected prompt; H_i = CA²_i(H_{i-1}, W_i, prompt); the stack returns H_n.
+//
+// What attends to what, and why the size stays fixed: the visual tokens W_i (F*P_i of them, a different count per
+// pyramid stage) are only ever keys/values. Queries are the state (first attention) and the prompt (second), both
+// Tq long, so H_i is [B, Tq, Dc] at every block whatever the resolution. Position t of the state descends from
+// prompt token t (H_0 is the prompt and cross-attention keeps the query positions), which is what lets the second
+// attention's output (prompt token t's read of the state) be added back to state position t as a residual.
+import { tf } from "../../core/backend.ts";
+import { FavchatError } from "../../core/errors.ts";
+import type { Rng } from "../../core/rng.ts";
+import { Module } from "../../nn/module.ts";
+import { Linear } from "../../nn/linear.ts";
+import { LayerNorm } from "../../nn/norm.ts";
+import { Attention } from "../../nn/attention.ts";
+import { Projection, promptKeyBias, type Prompt } from "./prompt.ts";
+import { FrameTokenProjector } from "./frame-tokens.ts";
+
+export interface CA2Config {
+  /** Width Dc of the state and of the projected block tokens W_i. */
+  readonly dim: number;
+  readonly numHeads: number;
+}
+
+export const CA2_DEFAULTS: CA2Config = { dim: 128, numHeads: 4 };
+
+/** One CA² module: pre-norm, residual on the state stream after each of its three steps. */
+export class CA2Layer extends Module {
+  readonly proj: FrameTokenProjector;
+  readonly normState: LayerNorm;
+  readonly normVisual: LayerNorm;
+  readonly visualAttn: Attention;
+  readonly normLinear: LayerNorm;
+  readonly linear: Linear;
+  readonly normPrompt: LayerNorm;
+  readonly normKeys: LayerNorm;
+  readonly promptAttn: Attention;
+
+  constructor(config: CA2Config, blockDim: number, maxFrames: number, rng: Rng | null) {
+    super();
+    const { dim, numHeads } = config;
+    const attn = () => new Attention({ dim, numHeads, qkvBias: true, outBias: true, outName: "out_proj" }, rng);
+    this.proj = this.addChild("proj", new FrameTokenProjector(blockDim, dim, maxFrames, rng));
+    this.normState = this.addChild("norm_state", new LayerNorm(dim));
+    this.normVisual = this.addChild("norm_visual", new LayerNorm(dim));
+    this.visualAttn = this.addChild("visual_attn", attn());
+    this.normLinear = this.addChild("norm_linear", new LayerNorm(dim));
+    this.linear = this.addChild("linear", new Linear(dim, dim, rng));
+    this.normPrompt = this.addChild("norm_prompt", new LayerNorm(dim));
+    this.normKeys = this.addChild("norm_keys", new LayerNorm(dim));
+    this.promptAttn = this.addChild("prompt_attn", attn());
+  }
+
+  /**
+   * state [B, Tq, Dc], prompt [B, Tq, Dc] (projected), promptBias [B, 1, 1, Tq] masking padded prompt positions,
+   * block [B*F, P, Di] -> the new state [B, Tq, Dc] and this block's tokens W_i [B, F*P, Dc].
+   */
+  forward(state: tf.Tensor, prompt: tf.Tensor, promptBias: tf.Tensor, block: tf.Tensor, frames: number): { state: tf.Tensor; tokens: tf.Tensor } {
+    const B = state.shape[0] as number;
+    return tf.tidy(() => {
+      const w = this.proj.forward(block, B, frames); // [B, F*P, Dc]
+      // 1. The state reads block i over all frames (state = query, W_i = keys/values).
+      let h = state.add(this.visualAttn.forward(this.normState.forward(state), { context: this.normVisual.forward(w) })); // [B, Tq, Dc]
+      // 2. A linear layer on the state.
+      h = h.add(this.linear.forward(this.normLinear.forward(h))); // [B, Tq, Dc]
+      // 3. The prompt reads the state (prompt = query, state = keys/values; padded state positions masked, as they
+      // descend from padded prompt tokens).
+      h = h.add(this.promptAttn.forward(this.normPrompt.forward(prompt), { context: this.normKeys.forward(h), bias: promptBias })); // [B, Tq, Dc]
+      return { state: h, tokens: w };
+    });
+  }
+}
+
+/** The CA² stack over the facial encoder's blocks, in order. */
+export class CA2Stack extends Module {
+  readonly promptProj: Projection;
+  readonly layers: CA2Layer[] = [];
+
+  constructor(
+    readonly config: CA2Config,
+    /** Width of each facial-encoder block output, in order. */
+    readonly blockDims: readonly number[],
+    promptDim: number,
+    maxFrames: number,
+    rng: Rng | null,
+  ) {
+    super();
+    if (blockDims.length === 0) throw new FavchatError("CA²: the facial encoder has no blocks to aggregate");
+    this.promptProj = this.addChild("prompt_proj", new Projection(promptDim, config.dim, rng));
+    blockDims.forEach((d, i) => this.layers.push(this.addChild(`layers.${i}`, new CA2Layer(config, d, maxFrames, rng))));
+  }
+
+  /**
+   * blocks: the facial encoder's outputs [B*F, P_i, D_i], one per block -> H_n [B, Tq, Dc] and the top block's
+   * tokens W_n [B, F*P_n, Dc].
+   */
+  forward(blocks: readonly tf.Tensor[], prompt: Prompt, frames: number): { state: tf.Tensor; topTokens: tf.Tensor } {
+    if (blocks.length !== this.layers.length) {
+      throw new Error(`CA²: ${blocks.length} block outputs for ${this.layers.length} CA² modules`);
+    }
+    return tf.tidy(() => {
+      const p = this.promptProj.forward(prompt.embeds); // [B, Tq, Dc]
+      const bias = promptKeyBias(prompt.padding); // [B, 1, 1, Tq]
+      let state = p; // H_0
+      let tokens = p; // replaced by W_1 at the first block
+      for (let i = 0; i < this.layers.length; i++) {
+        ({ state, tokens } = this.layers[i].forward(state, p, bias, blocks[i], frames));
+      }
+      return { state, topTokens: tokens };
+    });
+  }
+}
