@@ -11,6 +11,12 @@ export function toGradMap(grads: tf.NamedTensorMap): GradMap {
   return new Map(Object.entries(grads));
 }
 
+/** tf.variableGrads keys gradients by tf variable name; this re-keys them by the checkpoint names in `trainable`. */
+export function namedGrads(grads: tf.NamedTensorMap, trainable: ReadonlyMap<string, tf.Variable>): GradMap {
+  const byVar = new Map([...trainable].map(([name, v]) => [v.name, name]));
+  return new Map(Object.entries(grads).map(([k, g]) => [byVar.get(k) ?? k, g]));
+}
+
 /** sqrt of the sum of squares of every element of every gradient, read back as a number. */
 export function globalNorm(grads: ReadonlyMap<string, tf.Tensor>): number {
   if (grads.size === 0) return 0;

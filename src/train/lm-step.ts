@@ -3,7 +3,7 @@
 import { tf } from "../core/backend.ts";
 import type { Qwen2ForCausalLM } from "../model/llm/qwen2.ts";
 import type { AdamW } from "./optimizer.ts";
-import { clipByGlobalNorm, toGradMap } from "./gradients.ts";
+import { clipByGlobalNorm, namedGrads } from "./gradients.ts";
 import { maskedCrossEntropy } from "./loss.ts";
 
 export interface LmBatch {
@@ -24,14 +24,12 @@ export interface StepResult {
 }
 
 export function lmTrainStep(model: Qwen2ForCausalLM, opt: AdamW, batch: LmBatch, lr: number, maxGradNorm = 1.0): StepResult {
-  const vars = [...model.trainableVariables().entries()];
-  const byVar = new Map(vars.map(([name, v]) => [v.name, name]));
+  const trainable = model.trainableVariables();
   const { value, grads } = tf.variableGrads(
     () => maskedCrossEntropy(model.forward({ ids: batch.ids }), batch.targets, batch.mask),
-    vars.map(([, v]) => v),
+    [...trainable.values()],
   );
-  // variableGrads keys gradients by tf variable name; the optimizer knows checkpoint names.
-  const named = toGradMap(Object.fromEntries(Object.entries(grads).map(([k, g]) => [byVar.get(k) ?? k, g])));
+  const named = namedGrads(grads, trainable);
   const loss = value.dataSync()[0];
   value.dispose();
   const gradNorm = clipByGlobalNorm(named, maxGradNorm);
