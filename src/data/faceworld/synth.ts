@@ -90,6 +90,7 @@ export function clipRecord(plan: ClipPlan, rendered: RenderedClip, split: "train
   const aus: Record<string, number[]> = {};
   for (const au of AU_NAMES) aus[au] = Array.from(plan.aus[au], (v) => Math.round(v * 1000) / 1000);
   const s = plan.scene;
+  const neutral = plan.expression.emotion === "neutral";
   return {
     id: plan.id,
     video: paths.video,
@@ -104,9 +105,8 @@ export function clipRecord(plan: ClipPlan, rendered: RenderedClip, split: "train
       actions: plan.actions,
       identity: plan.identity.id,
       apex: plan.apex,
-      intensity: Math.round(plan.expression.peak * 1000) / 1000,
-      band: plan.expression.band,
-      short: plan.expression.short,
+      // Neutral clips have no expression curve: no peak, band or short apex to report.
+      ...(neutral ? { intensity: 0 } : { intensity: Math.round(plan.expression.peak * 1000) / 1000, band: plan.expression.band, short: plan.expression.short }),
       faceBoxes: rendered.faceBoxes,
       scene: { background: s.background, wall_colour: s.wallColour, lighting: s.lighting, object: s.object, object_motion: s.object === "none" ? "none" : s.objectMotion },
     },
@@ -153,7 +153,7 @@ export async function synthesize(options: SynthOptions): Promise<{ records: Clip
     }
     // Without MP4 the raw file is the clip's video: records stay valid and point at what exists.
     records.push(clipRecord(plan, rendered, splits[who], o.mp4 ? { video, ...(o.raw ? { frames } : {}) } : { video: frames, frames }));
-    if (tiles.length < 48) tiles.push(apexTile(plan, rendered, `${plan.expression.emotion} ${plan.expression.band}`));
+    if (tiles.length < 48) tiles.push(apexTile(plan, rendered, plan.expression.emotion === "neutral" ? "neutral" : `${plan.expression.emotion} ${plan.expression.band}`));
     options.onProgress?.(i + 1, o.clips);
   }
   await Promise.all(inFlight);
