@@ -11,6 +11,7 @@ import { LayerNorm } from "../../nn/norm.ts";
 import { TransformerBlock } from "../../nn/block.ts";
 import { normal, zeros } from "../../nn/init.ts";
 import type { SiglipVisionConfig } from "./config.ts";
+import { patchify } from "./patches.ts";
 
 /**
  * Conv2d(C, D, kernel p, stride p) as a linear map of non-overlapping patches. The weight stays in the
@@ -34,23 +35,14 @@ export class PatchEmbedding extends Module {
     this.bias = this.addParam("bias", zeros([dim]));
   }
 
-  /**
-   * x [N, H, W, C] -> [N, floor(H/p)*floor(W/p), D], patches in row-major order (Conv2d's output flattened);
-   * like Conv2d without padding, trailing rows and columns that do not fill a patch are dropped.
-   */
+  /** x [N, H, W, C] -> [N, floor(H/p)*floor(W/p), D], as Conv2d(stride p, no padding) flattened row-major. */
   forward(x: tf.Tensor): tf.Tensor {
-    const [N, H, W, C] = x.shape as number[];
     const p = this.patch;
-    const gh = Math.floor(H / p);
-    const gw = Math.floor(W / p);
+    const C = this.channels;
     return tf.tidy(() => {
-      const cropped = gh * p === H && gw * p === W ? x : tf.slice(x, [0, 0, 0, 0], [N, gh * p, gw * p, C]); // [N, gh*p, gw*p, C]
-      const patches = cropped
-        .reshape([N, gh, p, gw, p, C]) // [N, gh, p, gw, p, C]
-        .transpose([0, 1, 3, 2, 4, 5]) // [N, gh, gw, p, p, C]
-        .reshape([N * gh * gw, p * p * C]); // [N*P, p*p*C], feature order (row, col, channel)
+      const patches = patchify(x, p); // [N, P, p*p*C], features in (row, column, channel) order
       const wT = this.weight.transpose([2, 3, 1, 0]).reshape([p * p * C, this.dim]); // [p*p*C, D], same order
-      return linear(patches, wT, this.bias, "PatchEmbedding").reshape([N, gh * gw, this.dim]); // [N, P, D]
+      return linear(patches, wT, this.bias, "PatchEmbedding"); // [N, P, D]
     });
   }
 }

@@ -20,6 +20,14 @@ before(async () => {
   await initBackend("wasm");
 });
 
+/**
+ * A key-projection bias adds the same amount to every score of a query, which softmax cancels: its true gradient
+ * is exactly 0, so a finite difference there compares float32 noise with 0. Checked everywhere else.
+ */
+function withoutKeyBias(vars: Map<string, tf.Variable>): Map<string, tf.Variable> {
+  return new Map([...vars].filter(([n]) => !n.endsWith("self_attn.k_proj.bias")));
+}
+
 function randomPixels(rng: Rng, shape: number[]): tf.Tensor {
   const n = shape.reduce((a, b) => a * b, 1);
   return tf.tensor(Float32Array.from({ length: n }, () => rng.next()), shape, "float32");
@@ -139,7 +147,7 @@ test("finite-difference gradients through the tower (pixels and every parameter)
   const f = (px: tf.Tensor) => tf.sum(tf.mul(tower.forward(px), probe));
   const byInput = gradcheck(f, { pixels: x }, { directions: 4 });
   assert.ok(byInput.passed, byInput.message);
-  const byParams = gradcheckVariables(() => f(x), tower.trainableVariables(), { directions: 2, maxElementwise: 16 });
+  const byParams = gradcheckVariables(() => f(x), withoutKeyBias(tower.trainableVariables()), { directions: 2, maxElementwise: 16 });
   assert.ok(byParams.passed, byParams.message);
   tf.dispose([x, probe]);
   tower.dispose();

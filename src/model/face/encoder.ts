@@ -1,0 +1,138 @@
+// The facial encoder (DESIGN 1): a FaceXFormer-like 4-stage pyramid over face crops. Stage 1 embeds p x p
+// patches (plus learned positions), later stages merge 2x2 neighbours (Swin's patch merging), every stage runs
+// pre-norm transformer blocks with global attention; each block's output, layer-normed, is returned for CA².
+import { tf } from "../../core/backend.ts";
+import { FavchatError } from "../../core/errors.ts";
+import type { Rng } from "../../core/rng.ts";
+import { Module } from "../../nn/module.ts";
+import { Linear } from "../../nn/linear.ts";
+import { LayerNorm } from "../../nn/norm.ts";
+import { TransformerBlock } from "../../nn/block.ts";
+import { normal } from "../../nn/init.ts";
+import { patchify } from "../vision/patches.ts";
+import type { FaceEncoderConfig } from "./config.ts";
+
+/** Stage 1's input: non-overlapping p x p patches, a linear map to D_1, LayerNorm, learned absolute positions. */
+export class FacePatchEmbed extends Module {
+  readonly proj: Linear;
+  readonly norm: LayerNorm;
+  readonly posEmbed: tf.Variable; // [P_1, D_1]
+
+  constructor(
+    readonly patch: number,
+    channels: number,
+    dim: number,
+    numTokens: number,
+    eps: number,
+    rng: Rng | null,
+  ) {
+    super();
+    // LeCun-normal projection: unit-variance pixels give unit-variance tokens at any patch size.
+    this.proj = this.addChild("proj", new Linear(patch * patch * channels, dim, rng, { std: Math.sqrt(1 / (patch * patch * channels)) }));
+    this.norm = this.addChild("norm", new LayerNorm(dim, eps));
+    // Attention is global and position-blind, so the tokens carry where they come from (merging keeps it after).
+    this.posEmbed = this.addParam("pos_embed", normal(rng, [numTokens, dim], 0.02));
+  }
+
+  /** x [N, h, w, C] -> [N, P_1, D_1]. */
+  forward(x: tf.Tensor): tf.Tensor {
+    return tf.tidy(() => this.norm.forward(this.proj.forward(patchify(x, this.patch))).add(this.posEmbed)); // [N, P, D] + [P, D]
+  }
+}
+
+/** Swin's patch merging: each 2x2 group of tokens concatenated (4D), LayerNorm, linear to the next width. */
+export class PatchMerging extends Module {
+  readonly norm: LayerNorm;
+  readonly reduction: Linear;
+
+  constructor(
+    readonly inDim: number,
+    outDim: number,
+    eps: number,
+    rng: Rng | null,
+  ) {
+    super();
+    this.norm = this.addChild("norm", new LayerNorm(4 * inDim, eps));
+    this.reduction = this.addChild("reduction", new Linear(4 * inDim, outDim, rng, { bias: false }));
+  }
+
+  /** x [N, g*g, D] on a g x g grid -> [N, (g/2)^2, D_next]. */
+  forward(x: tf.Tensor, grid: number): tf.Tensor {
+    const [N, , D] = x.shape as number[];
+    return tf.tidy(() => {
+      const groups = patchify(x.reshape([N, grid, grid, D]), 2); // [N, (g/2)^2, 4D]
+      return this.reduction.forward(this.norm.forward(groups)); // [N, (g/2)^2, D_next]
+    });
+  }
+}
+
+/** One pyramid stage: its input embedding (patches or merging), blocks, and the norm applied to block outputs. */
+export class FaceStage extends Module {
+  readonly embed: FacePatchEmbed | PatchMerging;
+  readonly blocks: TransformerBlock[] = [];
+  readonly norm: LayerNorm;
+
+  constructor(c: FaceEncoderConfig, i: number, rng: Rng | null) {
+    super();
+    const D = c.widths[i];
+    const eps = c.layerNormEps;
+    this.embed =
+      i === 0
+        ? this.addChild("embed", new FacePatchEmbed(c.patchSize, c.numChannels, D, c.grids[0] ** 2, eps, rng))
+        : this.addChild("embed", new PatchMerging(c.widths[i - 1], D, eps, rng));
+    for (let j = 0; j < c.depths[i]; j++) {
+      const block = new TransformerBlock({ dim: D, numHeads: c.numHeads[i], mlpDim: Math.round(c.mlpRatio * D), eps }, rng);
+      this.blocks.push(this.addChild(`blocks.${j}`, block));
+    }
+    this.norm = this.addChild("norm", new LayerNorm(D, eps));
+  }
+}
+
+export class FaceEncoder extends Module {
+  readonly stages: FaceStage[] = [];
+  /** D of each block output, in the order forward returns them. */
+  readonly blockDims: number[];
+  /** P of each block output (tokens per crop), in the same order. */
+  readonly blockTokens: number[];
+
+  constructor(
+    readonly config: FaceEncoderConfig,
+    rng: Rng | null,
+  ) {
+    super();
+    for (let i = 0; i < config.widths.length; i++) this.stages.push(this.addChild(`stages.${i}`, new FaceStage(config, i, rng)));
+    this.blockDims = [...config.blockDims];
+    this.blockTokens = [...config.blockTokens];
+  }
+
+  /**
+   * faces [N, h, w, C] in [0, 1] -> one tensor per block, in order: [N, P_i, D_i], each normed by its stage's
+   * LayerNorm. The next stage merges the last (normed) output of the previous one, as SegFormer/MiT stages do.
+   */
+  forward(faces: tf.Tensor): tf.Tensor[] {
+    const { imageSize: S, numChannels: C, grids } = this.config;
+    const [, h, w, ch] = faces.shape;
+    if (faces.rank !== 4 || h !== S || w !== S || ch !== C) {
+      throw new FavchatError(
+        `FaceEncoder: expected face crops [N, ${S}, ${S}, ${C}] (imageSize ${S}), got [${faces.shape.join(", ")}]; crop and resize faces to ${S}x${S}`,
+      );
+    }
+    if (faces.dtype !== "float32") throw new FavchatError(`FaceEncoder: face crops must be float32 in [0, 1], got ${faces.dtype}`);
+    return tf.tidy(() => {
+      const outs: tf.Tensor[] = [];
+      let x = tf.div(tf.sub(faces, 0.5), 0.5); // [N, S, S, C] in [-1, 1], the same normalisation as the general encoder
+      this.stages.forEach((stage, i) => {
+        let h =
+          stage.embed instanceof FacePatchEmbed
+            ? stage.embed.forward(x) // [N, P_1, D_1]
+            : stage.embed.forward(x, grids[i - 1]); // [N, P_i, D_i]
+        for (const block of stage.blocks) {
+          h = block.forward(h); // [N, P_i, D_i]
+          outs.push(stage.norm.forward(h));
+        }
+        x = outs[outs.length - 1];
+      });
+      return outs;
+    });
+  }
+}

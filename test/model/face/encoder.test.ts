@@ -1,0 +1,152 @@
+// The facial encoder: exact block-output dims for the presets' shapes, config validation, save/load round trip,
+// loading errors, a finite-difference gradient check through every stage, and a flat tensor count.
+import { test, before } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { initBackend, tf } from "../../../src/core/backend.ts";
+import { FavchatError } from "../../../src/core/errors.ts";
+import { Rng } from "../../../src/core/rng.ts";
+import { FACE_ENCODER_PRESETS, faceEncoderConfigToJson, resolveFaceEncoderConfig } from "../../../src/model/face/config.ts";
+import { FaceEncoder } from "../../../src/model/face/encoder.ts";
+import { loadFaceEncoder, saveFaceEncoder } from "../../../src/model/face/load.ts";
+import { gradcheck, gradcheckVariables } from "../../helpers/gradcheck.ts";
+import { trackTensorCount } from "../../helpers/tensor_count.ts";
+
+const FIXTURES = join(import.meta.dirname, "..", "..", "fixtures");
+
+before(async () => {
+  await initBackend("wasm");
+});
+
+/**
+ * A key-projection bias adds the same amount to every score of a query, which softmax cancels: its true gradient
+ * is exactly 0, so a finite difference there compares float32 noise with 0. Checked everywhere else.
+ */
+function withoutKeyBias(vars: Map<string, tf.Variable>): Map<string, tf.Variable> {
+  return new Map([...vars].filter(([n]) => !n.endsWith("self_attn.k_proj.bias")));
+}
+
+function randomPixels(rng: Rng, shape: number[]): tf.Tensor {
+  const n = shape.reduce((a, b) => a * b, 1);
+  return tf.tensor(Float32Array.from({ length: n }, () => rng.next()), shape, "float32");
+}
+
+/** A 4-stage pyramid small enough for finite differences: 16 px, 2 px patches, grids 8 -> 4 -> 2 -> 1. */
+const MICRO = { imageSize: 16, patchSize: 2, widths: [4, 8, 8, 16], depths: [1, 2, 1, 1], numHeads: [1, 2, 2, 2], mlpRatio: 2 };
+
+test("tiny preset: 112 px crops -> [N, 256, 32], [N, 64, 64], [N, 16, 128], [N, 4, 256]", () => {
+  const cfg = FACE_ENCODER_PRESETS.tiny;
+  const enc = new FaceEncoder(cfg, new Rng(1));
+  assert.deepEqual(enc.blockDims, [32, 64, 128, 256]);
+  assert.deepEqual(enc.blockTokens, [256, 64, 16, 4]);
+  const outs = tf.tidy(() => enc.forward(randomPixels(new Rng(2), [2, 112, 112, 3])));
+  assert.deepEqual(outs.map((t) => t.shape), [[2, 256, 32], [2, 64, 64], [2, 16, 128], [2, 4, 256]]);
+  for (const t of outs) assert.ok([...t.dataSync()].every(Number.isFinite));
+  tf.dispose(outs);
+  const names = [...enc.namedParams().keys()];
+  for (const n of ["stages.0.embed.proj.weight", "stages.0.embed.pos_embed", "stages.1.embed.reduction.weight", "stages.3.blocks.0.self_attn.q_proj.weight", "stages.3.norm.bias"]) {
+    assert.ok(names.includes(n), n);
+  }
+  enc.dispose();
+});
+
+test("several blocks per stage give one output each, in order; presets resolve", () => {
+  const enc = new FaceEncoder(resolveFaceEncoderConfig(MICRO), new Rng(3));
+  assert.deepEqual(enc.blockDims, [4, 8, 8, 8, 16]);
+  const outs = tf.tidy(() => enc.forward(randomPixels(new Rng(4), [2, 16, 16, 3])));
+  assert.deepEqual(outs.map((t) => t.shape), [[2, 64, 4], [2, 16, 8], [2, 16, 8], [2, 4, 8], [2, 1, 16]]);
+  tf.dispose(outs);
+  enc.dispose();
+  assert.deepEqual(FACE_ENCODER_PRESETS.small.blockDims, [64, 128, 256, 256, 512]);
+  assert.deepEqual(FACE_ENCODER_PRESETS.paper.grids, [56, 28, 14, 7]);
+  assert.equal(FACE_ENCODER_PRESETS.paper.blockDims.length, 24);
+});
+
+test("config validation names the field, the value and a fix", () => {
+  const bad: [Record<string, unknown>, RegExp][] = [
+    [{ patchSize: 8 }, /imageSize 112 is not divisible by the total downsampling 64 \(patchSize 8 x 2\^3 merges\); use imageSize 128/],
+    [{ widths: [32, 64], depths: [1, 1, 1, 1] }, /one entry per stage; got 2, 4 and 4/],
+    [{ widths: [30, 64, 128, 256], numHeads: [4, 2, 4, 8] }, /stage 1: width 30 is not divisible by its 4 heads/],
+    [{ depths: [1, 0, 1, 1] }, /"depths\[1\]" must be a positive integer, got 0/],
+    [{ mlpRatio: 0 }, /"mlpRatio" must be a positive number/],
+    [{ widths: [] }, /"widths" must be a non-empty list/],
+    [{ imagesize: 112 }, /unknown field "imagesize"/],
+  ];
+  for (const [partial, re] of bad) {
+    assert.throws(() => resolveFaceEncoderConfig(partial as never, "cfg"), (e: Error) => e instanceof FavchatError && re.test(e.message), JSON.stringify(partial));
+  }
+  const c = FACE_ENCODER_PRESETS.small;
+  assert.deepEqual(resolveFaceEncoderConfig(faceEncoderConfigToJson(c)), c);
+});
+
+test("forward refuses crops of the wrong size", () => {
+  const enc = new FaceEncoder(resolveFaceEncoderConfig(MICRO), new Rng(0));
+  const x = tf.zeros([1, 32, 32, 3]);
+  assert.throws(() => enc.forward(x), /expected face crops \[N, 16, 16, 3\] \(imageSize 16\), got \[1, 32, 32, 3\]/);
+  x.dispose();
+  enc.dispose();
+});
+
+test("save then load round-trips every tensor exactly and gives the same outputs; other kinds are refused", async () => {
+  const enc = new FaceEncoder(resolveFaceEncoderConfig(MICRO), new Rng(5));
+  const dir = mkdtempSync(join(tmpdir(), "favchat-face-"));
+  try {
+    await saveFaceEncoder(enc, dir);
+    const back = await loadFaceEncoder(dir);
+    assert.deepEqual(back.config, enc.config);
+    const a = enc.stateDict();
+    const b = back.stateDict();
+    assert.deepEqual([...b.keys()], [...a.keys()]);
+    for (const [name, t] of a) assert.deepEqual(b.get(name), t, name);
+    const x = randomPixels(new Rng(6), [2, 16, 16, 3]);
+    const [ya, yb] = [enc.forward(x), back.forward(x)];
+    ya.forEach((t, i) => assert.deepEqual(t.dataSync(), yb[i].dataSync()));
+    tf.dispose([x, ...ya, ...yb]);
+    back.dispose();
+
+    const cfgPath = join(dir, "config.json");
+    const raw = JSON.parse(readFileSync(cfgPath, "utf8"));
+    writeFileSync(cfgPath, JSON.stringify({ ...raw, widths: [4, 8, 8, 32], numHeads: [1, 2, 2, 2] }));
+    await assert.rejects(loadFaceEncoder(dir), /tensor stages\.3\.embed\.reduction\.weight has shape \[16, 32\] but the config expects \[32, 32\]/);
+    writeFileSync(cfgPath, JSON.stringify({ ...raw, depths: [1, 1, 1, 1] }));
+    await assert.rejects(loadFaceEncoder(dir), /tensor\(s\) not used by a face encoder with this config, e\.g\. stages\.1\.blocks\.1\./);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    enc.dispose();
+  }
+  await assert.rejects(loadFaceEncoder(join(FIXTURES, "qwen2", "gqa")), (e: Error) => e instanceof FavchatError && /model_type "qwen2" is not a favchat face encoder/.test(e.message));
+  await assert.rejects(loadFaceEncoder(join(FIXTURES, "siglip", "full")), /model_type "siglip" is not a favchat face encoder/);
+});
+
+test("finite-difference gradients through all four stages (crops and every parameter)", () => {
+  const enc = new FaceEncoder(resolveFaceEncoderConfig({ ...MICRO, depths: [1, 1, 1, 1] }), new Rng(7));
+  const rng = new Rng(8);
+  // Off the initial values (std 0.02 projections, unit norms, zero biases), which hide bugs.
+  for (const p of enc.namedParams().values()) p.variable.assign(tf.tidy(() => tf.add(p.variable, tf.tensor(rng.normalArray(p.variable.size, 0.3), p.variable.shape))));
+  const x = randomPixels(rng, [1, 16, 16, 3]);
+  // Positive weights per output element, so the scalar's size reflects its terms (no cancellation noise).
+  const weights = enc.blockTokens.map((p, i) => tf.tensor(Float32Array.from({ length: p * enc.blockDims[i] }, () => 0.5 + rng.next()), [1, p, enc.blockDims[i]]));
+  const f = (px: tf.Tensor) => tf.addN(enc.forward(px).map((y, i) => tf.sum(tf.mul(y, weights[i]))));
+  const byInput = gradcheck(f, { crops: x }, { directions: 4 });
+  assert.ok(byInput.passed, byInput.message);
+  const byParams = gradcheckVariables(() => f(x), withoutKeyBias(enc.trainableVariables()), { directions: 2, maxElementwise: 0 });
+  assert.ok(byParams.passed, byParams.message);
+  tf.dispose([x, ...weights]);
+  enc.dispose();
+});
+
+test("tensor count stays flat over repeated forward + backward", async () => {
+  const enc = new FaceEncoder(resolveFaceEncoderConfig(MICRO), new Rng(9));
+  const x = randomPixels(new Rng(10), [2, 16, 16, 3]);
+  const vars = [...enc.trainableVariables().values()];
+  const report = await trackTensorCount(() => {
+    const { value, grads } = tf.variableGrads(() => tf.addN(enc.forward(x).map((y) => tf.sum(tf.square(y)))) as tf.Scalar, vars);
+    tf.dispose([value, ...Object.values(grads)]);
+    tf.tidy(() => enc.forward(x).forEach((y) => y.dataSync()));
+  }, { steps: 10, warmup: 2 });
+  assert.ok(report.flat, report.message);
+  x.dispose();
+  enc.dispose();
+});
