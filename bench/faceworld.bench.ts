@@ -9,7 +9,7 @@ import { makeIdentity } from "../src/data/faceworld/identity.ts";
 import { planClip } from "../src/data/faceworld/plan.ts";
 import { renderClip } from "../src/data/faceworld/render.ts";
 import { synthesize } from "../src/data/faceworld/synth.ts";
-import { locateFfmpeg } from "../src/data/ffmpeg.ts";
+import { findFfmpeg } from "../src/video/ffmpeg.ts";
 import { fmt, median, runPeer } from "./stats.ts";
 
 const C = { clips: 60, repeats: 3, target: 20 };
@@ -24,7 +24,7 @@ async function synthRate(mp4: boolean, seed: number): Promise<number> {
   const out = mkdtempSync(join(tmpdir(), "fv-bench-"));
   try {
     const t0 = performance.now();
-    await synthesize({ out, clips: C.clips, seed, mp4, ffmpeg: mp4 ? locateFfmpeg() : undefined });
+    await synthesize({ out, clips: C.clips, seed, mp4, ffmpeg: mp4 ? findFfmpeg().path : undefined });
     return C.clips / ((performance.now() - t0) / 1000);
   } finally {
     rmSync(out, { recursive: true, force: true });

@@ -1,25 +1,7 @@
-// Finds an ffmpeg binary and encodes RGB frames to MP4 over a pipe (DESIGN section 3, "Video in").
-// Order: an explicit path (the CLI passes FFMPEG_PATH), then the binary @ffmpeg-installer/ffmpeg ships.
-// A small locator of our own so src/data does not depend on src/video.
+// Encodes RGB frames to MP4 over an ffmpeg pipe (FaceWorld's clips). The binary is found by
+// src/video/ffmpeg.ts's findFfmpeg (FFMPEG_PATH, a system ffmpeg, then the one npm ships).
 import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
-import { createRequire } from "node:module";
 import { FavchatError } from "../core/errors.ts";
-
-export function locateFfmpeg(explicit?: string): string {
-  if (explicit) {
-    if (!existsSync(explicit)) throw new FavchatError(`ffmpeg not found at ${explicit} (from FFMPEG_PATH); fix the path or unset it`);
-    return explicit;
-  }
-  try {
-    const require = createRequire(import.meta.url);
-    const shipped = (require("@ffmpeg-installer/ffmpeg") as { path: string }).path;
-    if (existsSync(shipped)) return shipped;
-  } catch {
-    // fall through to the error below
-  }
-  throw new FavchatError("no ffmpeg found: run `npm ci` (it installs @ffmpeg-installer/ffmpeg) or set FFMPEG_PATH");
-}
 
 export interface EncodeOptions {
   ffmpeg: string;

@@ -6,7 +6,7 @@ import type { Command } from "commander";
 import { FavchatError } from "../../core/errors.ts";
 import { emotionSheetPng } from "../../data/faceworld/emotion-sheet.ts";
 import { parseSplit, synthesize } from "../../data/faceworld/synth.ts";
-import { locateFfmpeg } from "../../data/ffmpeg.ts";
+import { findFfmpeg } from "../../video/ffmpeg.ts";
 
 function int(name: string): (v: string) => number {
   return (v) => {
@@ -30,7 +30,7 @@ export function register(program: Command): void {
     .option("--no-mp4", "skip MP4 (raw frames only; no ffmpeg needed)")
     .option("--no-raw", "skip raw frames (MP4 only)")
     .action(async (o: { out: string; clips: number; seed: number; frames: number; size: number; fps: number; split: string; mp4: boolean; raw: boolean }) => {
-      const ffmpeg = o.mp4 ? locateFfmpeg(process.env.FFMPEG_PATH || undefined) : undefined;
+      const ffmpeg = o.mp4 ? findFfmpeg({ ffmpegPath: process.env.FFMPEG_PATH, searchPath: process.env.PATH }).path : undefined;
       let last = 0;
       const { records, seconds } = await synthesize({
         out: o.out, clips: o.clips, seed: o.seed, frames: o.frames, size: o.size, fps: o.fps, split: parseSplit(o.split),

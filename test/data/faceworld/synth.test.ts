@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { Rng } from "../../../src/core/rng.ts";
 import { splitIdentities, synthesize } from "../../../src/data/faceworld/synth.ts";
-import { locateFfmpeg } from "../../../src/data/ffmpeg.ts";
+import { findFfmpeg } from "../../../src/video/ffmpeg.ts";
 import { readRawClip } from "../../../src/data/frames.ts";
 import { readClipRecords } from "../../../src/data/records.ts";
 
@@ -20,7 +20,7 @@ function listAll(dir: string): Map<string, Buffer> {
 }
 
 test("synth writes MP4, raw frames, records and a sheet; the same seed gives identical bytes", async () => {
-  const ffmpeg = locateFfmpeg();
+  const ffmpeg = findFfmpeg().path;
   const opts = { clips: 9, seed: 21, frames: 6, size: 64, fps: 8, ffmpeg, clipsPerIdentity: 2 };
   const a = mkdtempSync(join(tmpdir(), "fv-synth-a-"));
   const b = mkdtempSync(join(tmpdir(), "fv-synth-b-"));
