@@ -1,0 +1,86 @@
+// Encoder benchmark (issue 5): forward and forward+backward time of the general encoder (SigLIP tower) and
+// the facial encoder at their tiny presets for one clip of 16 frames / 16 face crops, beside a PyTorch peer
+// of the same shapes (bench/peers/encoders_torch.py) on the same machine. Medians of several runs, in ms.
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { initBackend, tf } from "../src/core/backend.ts";
+import { Rng } from "../src/core/rng.ts";
+import { SIGLIP_VISION_PRESETS } from "../src/model/vision/config.ts";
+import { SiglipVisionTower } from "../src/model/vision/siglip.ts";
+import { FACE_ENCODER_PRESETS } from "../src/model/face/config.ts";
+import { FaceEncoder } from "../src/model/face/encoder.ts";
+import type { Module } from "../src/nn/module.ts";
+import { fmt, median, runPeer } from "./stats.ts";
+
+const S = SIGLIP_VISION_PRESETS.tiny;
+const F = FACE_ENCODER_PRESETS.tiny;
+const C = {
+  frames: 16,
+  repeats: 5,
+  threads: 2,
+  siglip: { image: S.imageSize, patch: S.patchSize, hidden: S.hiddenSize, inter: S.intermediateSize, layers: S.numLayers, heads: S.numHeads, eps: S.layerNormEps },
+  face: { image: F.imageSize, patch: F.patchSize, widths: F.widths, depths: F.depths, heads: F.numHeads, mlp_ratio: F.mlpRatio, eps: F.layerNormEps },
+};
+
+interface Timings {
+  forward: number[];
+  train: number[];
+}
+
+/** Seconds per forward (outputs read back) and per forward + backward into every parameter. */
+function time(model: Module, run: (x: tf.Tensor) => tf.Tensor[], x: tf.Tensor): Timings {
+  const out: Timings = { forward: [], train: [] };
+  const vars = [...model.trainableVariables().values()];
+  for (let r = 0; r <= C.repeats; r++) {
+    const t0 = performance.now();
+    tf.tidy(() => run(x).forEach((y) => y.dataSync()));
+    if (r > 0) out.forward.push((performance.now() - t0) / 1000);
+  }
+  for (let r = 0; r <= C.repeats; r++) {
+    const t0 = performance.now();
+    // The same scalar as the peer: sum over outputs of mean(y^2).
+    const { value, grads } = tf.variableGrads(() => tf.addN(run(x).map((y) => tf.mean(tf.square(y)))) as tf.Scalar, vars);
+    for (const g of Object.values(grads)) g.dataSync();
+    tf.dispose([value, ...Object.values(grads)]);
+    if (r > 0) out.train.push((performance.now() - t0) / 1000);
+  }
+  return out;
+}
+
+function pixels(rng: Rng, n: number, side: number): tf.Tensor {
+  return tf.tensor(Float32Array.from({ length: n * side * side * 3 }, () => rng.next()), [n, side, side, 3], "float32");
+}
+
+export async function run(): Promise<void> {
+  const backend = await initBackend("wasm");
+  const rng = new Rng(0);
+  const tower = new SiglipVisionTower(S, new Rng(1));
+  const face = new FaceEncoder(F, new Rng(2));
+  console.log(
+    `Encoder benchmark, one clip: ${C.frames} frames of ${S.imageSize} px through the SigLIP tower (patch ${S.patchSize}, ` +
+      `D ${S.hiddenSize}, ${S.numLayers} layers: ${C.frames}x${S.numPatches} tokens, ${(tower.numParams() / 1e6).toFixed(2)} M params) and ` +
+      `${C.frames} face crops of ${F.imageSize} px through the face pyramid (patch ${F.patchSize}, widths ${F.widths.join("/")}, ` +
+      `depths ${F.depths.join("/")}: ${F.blockTokens.join("/")} tokens, ${(face.numParams() / 1e6).toFixed(2)} M params); ` +
+      `medians of ${C.repeats} runs; favchat on ${backend}, PyTorch with ${C.threads} threads`,
+  );
+  const xs = pixels(rng, C.frames, S.imageSize);
+  const xf = pixels(rng, C.frames, F.imageSize);
+  const mine = {
+    siglip: time(tower, (x) => [tower.forward(x)], xs),
+    face: time(face, (x) => face.forward(x), xf),
+  };
+  tf.dispose([xs, xf]);
+  tower.dispose();
+  face.dispose();
+  const peer = runPeer<Record<"siglip" | "face", Timings>>(join(import.meta.dirname, "peers", "encoders_torch.py"), [JSON.stringify(C)]);
+  for (const enc of ["siglip", "face"] as const) {
+    for (const kind of ["forward", "train"] as const) {
+      const a = median(mine[enc][kind]) * 1000;
+      const b = peer ? median(peer[enc][kind]) * 1000 : NaN;
+      const label = `${enc === "siglip" ? "general (SigLIP)" : "facial"} ${kind === "forward" ? "forward" : "forward+backward"}`;
+      console.log(`  ${label.padEnd(34)} favchat ${fmt(a).padStart(8)} ms  pytorch ${fmt(b).padStart(8)} ms  favchat/pytorch ${fmt(a / b, 2)}`);
+    }
+  }
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) await run();
