@@ -1,0 +1,245 @@
+// The FaVChat model (DESIGN 1): general encoder -> prompt-conditioned Q-Former_g -> F_g; facial encoder -> CA² stack
+// -> Q-Former_f -> F_f; adapters weigh the branches per sample; V = LayerNorm(w_g F_g + w_f F_f) replaces the single
+// <video> placeholder token in the LLM's input embeddings. Parameter names: vision_tower.*, face_encoder.*, ca2.*
+// (or face_proj.* without CA²), qformer_g.*, qformer_f.*, fusion.*, llm.* (the Qwen2 checkpoint's own names).
+import { tf } from "../core/backend.ts";
+import { FavchatError } from "../core/errors.ts";
+import type { Rng } from "../core/rng.ts";
+import { Module } from "../nn/module.ts";
+import { normal } from "../nn/init.ts";
+import { SiglipVisionTower } from "./vision/siglip.ts";
+import { FaceEncoder } from "./face/encoder.ts";
+import { Qwen2ForCausalLM } from "./llm/qwen2.ts";
+import { makePrompt, type Prompt } from "./prompt/prompt.ts";
+import { CA2Stack } from "./prompt/ca2.ts";
+import { QFormer } from "./prompt/qformer.ts";
+import { BranchFusion, type FusionMode } from "./prompt/adapter.ts";
+import { FrameTokenProjector, addTemporalEmbedding } from "./prompt/frame-tokens.ts";
+import type { FavchatConfig } from "./config.ts";
+
+/** What the visual side needs: the clip and the question. */
+export interface VisualInputs {
+  /** Sampled frames [B, F, H, W, 3], float32 in [0, 1], H = W = the vision tower's image size. */
+  readonly frames: tf.Tensor;
+  /** Face crops of the main face [B, F, h, w, 3] in [0, 1]; not used (may be omitted) without the facial encoder. */
+  readonly faces?: tf.Tensor;
+  /** The question's token ids [B, Tq] (int32), embedded with the LLM's own table. */
+  readonly promptIds: tf.Tensor;
+  /** Per row, 1 for a real question token and 0 for padding (length Tq). */
+  readonly promptMask: readonly (readonly number[])[];
+}
+
+/** The whole input of one forward pass. */
+export interface FavchatInputs extends VisualInputs {
+  /**
+   * LLM input ids [B, T] (int32), the chat-formatted text. Each row holds the video placeholder exactly once: the
+   * token `config.videoTokenId` (the tokenizer's `<video>` special token), which the Q visual tokens replace, so
+   * the LLM sees T - 1 + Q positions.
+   */
+  readonly ids: tf.Tensor;
+  /** Per row, 1 for a real token and 0 for padding (length T); default all real. */
+  readonly attentionMask?: readonly (readonly number[])[];
+}
+
+export interface VisualTokens {
+  /** V [B, Q, Dllm]. */
+  readonly tokens: tf.Tensor;
+  /** [B, 2]: w_g, w_f per row (sum 1). */
+  readonly weights: tf.Tensor;
+}
+
+export interface FavchatOutput extends VisualTokens {
+  /** Logits [B, T - 1 + Q, V] over the spliced sequence. */
+  readonly logits: tf.Tensor;
+  /** Per row, the placeholder's index in `ids`: the first of the Q visual positions in the spliced sequence. */
+  readonly videoPositions: number[];
+  /** Key padding of the spliced sequence (length T - 1 + Q per row). */
+  readonly keyPadding: number[][];
+}
+
+export class FavChat extends Module {
+  readonly visionTower: SiglipVisionTower;
+  readonly visionTemporal: tf.Variable; // [maxFrames, Dv]
+  readonly faceEncoder: FaceEncoder | null;
+  readonly ca2: CA2Stack | null;
+  /** Top facial block -> face Q-Former tokens, when CA² is ablated (with CA² its top module does this). */
+  readonly faceProj: FrameTokenProjector | null;
+  readonly qformerG: QFormer;
+  readonly qformerF: QFormer | null;
+  readonly fusion: BranchFusion;
+  readonly llm: Qwen2ForCausalLM;
+
+  constructor(
+    readonly config: FavchatConfig,
+    rng: Rng | null,
+  ) {
+    super();
+    const { ablation: ab, llm, maxFrames } = config;
+    const Dllm = llm.hiddenSize;
+    const Dv = config.vision.hiddenSize;
+    const fork = (name: string) => rng?.fork(name) ?? null; // one stream per part: a part's init does not shift when another changes
+    const withFace = !ab.noFaceEncoder;
+    this.visionTower = this.addChild("vision_tower", new SiglipVisionTower(config.vision, fork("vision_tower")));
+    this.visionTemporal = this.addParam("vision_temporal_embedding", normal(fork("vision_temporal"), [maxFrames, Dv], 0.02));
+    this.faceEncoder = withFace ? this.addChild("face_encoder", new FaceEncoder(config.face, fork("face_encoder"))) : null;
+    const blockDims = config.face.blockDims;
+    this.ca2 = withFace && !ab.noCA2 ? this.addChild("ca2", new CA2Stack(config.ca2, blockDims, Dllm, maxFrames, fork("ca2"))) : null;
+    this.faceProj =
+      withFace && ab.noCA2
+        ? this.addChild("face_proj", new FrameTokenProjector(blockDims[blockDims.length - 1], config.ca2.dim, maxFrames, fork("face_proj")))
+        : null;
+    const usePrompt = !ab.qformerWithoutPrompt;
+    this.qformerG = this.addChild("qformer_g", new QFormer(config.qformer, { visualDim: Dv, promptDim: Dllm, outDim: Dllm, usePrompt }, fork("qformer_g")));
+    this.qformerF = withFace
+      ? this.addChild("qformer_f", new QFormer(config.qformer, { visualDim: config.ca2.dim, promptDim: Dllm, outDim: Dllm, usePrompt }, fork("qformer_f")))
+      : null;
+    const mode: FusionMode = !withFace ? "general-only" : ab.fixedWeights ? "fixed" : "adapters";
+    this.fusion = this.addChild("fusion", new BranchFusion(Dllm, mode, config.adapter, fork("fusion")));
+    this.llm = this.addChild("llm", new Qwen2ForCausalLM(llm, fork("llm")));
+  }
+
+  /** Q, the number of visual tokens that replace the placeholder. */
+  get numVisualTokens(): number {
+    return this.config.qformer.numQueries;
+  }
+
+  /** The clip and the question -> V [B, Q, Dllm] and the branch weights [B, 2]. */
+  encodeVideo(inputs: VisualInputs): VisualTokens {
+    const { B, F } = this.checkVisual(inputs);
+    return tf.tidy(() => {
+      const prompt = makePrompt(this.llm.embed(inputs.promptIds), inputs.promptMask); // embeds [B, Tq, Dllm]
+      // General branch: every frame's patch tokens, one sequence per clip.
+      const [, , H, W, C] = inputs.frames.shape;
+      const patches = this.visionTower.forward(inputs.frames.reshape([B * F, H, W, C])); // [B*F, P, Dv]
+      const general = addTemporalEmbedding(patches, this.visionTemporal, B, F, "FavChat general branch"); // [B, F*P, Dv]
+      const fg = this.qformerG.forward(general, prompt); // [B, Q, Dllm]
+      const ff = this.faceTokens(inputs, prompt, B, F); // [B, Q, Dllm] or null
+      return this.fusion.forward(fg, ff, prompt);
+    });
+  }
+
+  /** Face branch: facial encoder blocks -> CA² (or the top block alone) -> Q-Former_f -> F_f [B, Q, Dllm]. */
+  private faceTokens(inputs: VisualInputs, prompt: Prompt, B: number, F: number): tf.Tensor | null {
+    if (!this.faceEncoder || !this.qformerF || !inputs.faces) return null;
+    const [, , h, w, C] = inputs.faces.shape;
+    const blocks = this.faceEncoder.forward(inputs.faces.reshape([B * F, h, w, C])); // each [B*F, P_i, D_i]
+    if (this.ca2) {
+      // The Q-Former reads the top block's tokens W_n and the CA² state H_n together: H_n carries the cues CA² kept
+      // from every block for this question, W_n the top block's spatial detail (whose removal is the noCA2 row).
+      const { state, topTokens } = this.ca2.forward(blocks, prompt, F); // [B, Tq, Dc], [B, F*P_n, Dc]
+      const visual = tf.concat([topTokens, state], 1); // [B, F*P_n + Tq, Dc]
+      const nTop = topTokens.shape[1] as number;
+      const padding = prompt.padding.map((row) => [...new Array<number>(nTop).fill(1), ...row]); // H_n's padded rows masked
+      return this.qformerF.forward(visual, prompt, padding);
+    }
+    const top = (this.faceProj as FrameTokenProjector).forward(blocks[blocks.length - 1], B, F); // [B, F*P_n, Dc]
+    return this.qformerF.forward(top, prompt);
+  }
+
+  /**
+   * Text embeddings of `ids` [B, T] with V [B, Q, D] spliced in at each row's placeholder -> embeds [B, T-1+Q, D],
+   * the matching key padding, and the placeholder positions.
+   */
+  spliceEmbeds(ids: tf.Tensor, visual: tf.Tensor, attentionMask?: readonly (readonly number[])[]): { embeds: tf.Tensor; keyPadding: number[][]; videoPositions: number[] } {
+    const [B, T] = ids.shape as number[];
+    const [Bv, Q, D] = visual.shape as number[];
+    if (ids.rank !== 2 || Bv !== B) throw new FavchatError(`FavChat: ids [${ids.shape.join(", ")}] and visual tokens [${visual.shape.join(", ")}] disagree on the batch`);
+    const rows = ids.arraySync() as number[][];
+    checkIds(rows, this.config.llm.vocabSize, "ids");
+    const mask = attentionMask ?? rows.map((r) => r.map(() => 1));
+    if (mask.length !== B || mask.some((r) => r.length !== T)) throw new FavchatError(`FavChat: attention mask must be ${B} rows of ${T}, one per id`);
+    const videoPositions = findVideoPlaceholders(rows, this.config.videoTokenId, this.config.videoToken, mask);
+    const keyPadding = mask.map((r, b) => expandAt(r, videoPositions[b], Q, 1));
+    const embeds = tf.tidy(() => {
+      const text = this.llm.embed(ids); // [B, T, D]
+      const spliced = videoPositions.map((p, b) => {
+        const parts: tf.Tensor[] = [];
+        if (p > 0) parts.push(tf.slice(text, [b, 0, 0], [1, p, D])); // [1, p, D]
+        parts.push(tf.slice(visual, [b, 0, 0], [1, Q, D])); // [1, Q, D]
+        if (p < T - 1) parts.push(tf.slice(text, [b, p + 1, 0], [1, T - 1 - p, D])); // [1, T-1-p, D]
+        return tf.concat(parts, 1); // [1, T-1+Q, D]
+      });
+      return tf.concat(spliced, 0); // [B, T-1+Q, D]
+    });
+    return { embeds, keyPadding, videoPositions };
+  }
+
+  /** Logits over the spliced sequence, the branch weights and where the video went. */
+  forward(inputs: FavchatInputs): FavchatOutput {
+    const B = inputs.ids.shape[0] as number;
+    if (inputs.promptIds.shape[0] !== B) {
+      throw new FavchatError(`FavChat: ${inputs.promptIds.shape[0]} prompts for ${B} input rows; give one question per sample`);
+    }
+    let positions: number[] = [];
+    let padding: number[][] = [];
+    const out = tf.tidy(() => {
+      const { tokens, weights } = this.encodeVideo(inputs);
+      const { embeds, keyPadding, videoPositions } = this.spliceEmbeds(inputs.ids, tokens, inputs.attentionMask);
+      positions = videoPositions;
+      padding = keyPadding;
+      const logits = this.llm.forward({ embeds, keyPadding }); // [B, T-1+Q, V]
+      return { logits, tokens, weights };
+    });
+    return { ...out, videoPositions: positions, keyPadding: padding };
+  }
+
+  /** Validates the visual inputs' shapes and returns B and F. */
+  private checkVisual(inputs: VisualInputs): { B: number; F: number } {
+    const { frames, faces, promptIds, promptMask } = inputs;
+    if (frames.rank !== 5) throw new FavchatError(`FavChat: frames must be [B, F, H, W, 3], got [${frames.shape.join(", ")}]`);
+    const [B, F] = frames.shape as number[];
+    if (F > this.config.maxFrames) {
+      throw new FavchatError(`FavChat: ${F} frames per clip but the model's temporal embeddings cover ${this.config.maxFrames}; sample at most ${this.config.maxFrames} frames`);
+    }
+    if (this.faceEncoder) {
+      if (!faces) throw new FavchatError("FavChat: this model has a facial encoder; pass the face crops [B, F, h, w, 3] with the frames");
+      if (faces.rank !== 5 || faces.shape[0] !== B || faces.shape[1] !== F) {
+        throw new FavchatError(`FavChat: face crops [${faces.shape.join(", ")}] must be [${B}, ${F}, h, w, 3], one crop per frame`);
+      }
+    }
+    if (promptIds.rank !== 2 || promptIds.shape[0] !== B || promptIds.dtype !== "int32") {
+      throw new FavchatError(`FavChat: promptIds must be int32 [${B}, Tq], got ${promptIds.dtype} [${promptIds.shape.join(", ")}]`);
+    }
+    checkIds(promptIds.arraySync() as number[][], this.config.llm.vocabSize, "promptIds");
+    if (promptMask.length !== B) throw new FavchatError(`FavChat: ${promptMask.length} prompt mask rows for ${B} prompts`);
+    return { B, F };
+  }
+}
+
+/** Per row, the index of the one placeholder token; a clear error when a row has none, several, or one in padding. */
+export function findVideoPlaceholders(rows: readonly (readonly number[])[], videoTokenId: number, videoToken = "<video>", mask?: readonly (readonly number[])[]): number[] {
+  return rows.map((row, b) => {
+    const at = row.flatMap((id, t) => (id === videoTokenId ? [t] : []));
+    if (at.length !== 1) {
+      throw new FavchatError(
+        `input row ${b} has ${at.length} video placeholders (token ${videoToken}, id ${videoTokenId}); each sample needs exactly one ` +
+          `where the video goes (the chat template writes it before the question)`,
+      );
+    }
+    if (mask && mask[b][at[0]] !== 1) throw new FavchatError(`input row ${b}: the video placeholder at position ${at[0]} is marked as padding`);
+    return at[0];
+  });
+}
+
+/**
+ * A per-position row of the text (attention mask, loss mask) made to fit the spliced sequence: the entry at the
+ * placeholder becomes `count` entries of `fill`. Length T -> T - 1 + count.
+ */
+export function expandAt<T>(row: readonly T[], position: number, count: number, fill: T): T[] {
+  return [...row.slice(0, position), ...new Array<T>(count).fill(fill), ...row.slice(position + 1)];
+}
+
+/**
+ * Next-token targets (targets[t] = ids[t + 1]) made to fit the spliced sequence: the last visual position predicts
+ * what followed the placeholder, so count - 1 `fill` entries go in before the placeholder's own target.
+ */
+export function expandTargetsAt<T>(targets: readonly T[], position: number, count: number, fill: T): T[] {
+  return [...targets.slice(0, position), ...new Array<T>(count - 1).fill(fill), ...targets.slice(position)];
+}
+
+function checkIds(rows: readonly (readonly number[])[], vocab: number, what: string): void {
+  rows.forEach((row, b) => {
+    const bad = row.findIndex((id) => !(id >= 0 && id < vocab));
+    if (bad >= 0) throw new FavchatError(`FavChat: ${what} row ${b} has id ${row[bad]} at position ${bad}, outside the vocabulary of ${vocab}; was the text tokenized with this model's tokenizer?`);
+  });
+}

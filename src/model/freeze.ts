@@ -1,0 +1,59 @@
+// The freeze plan of DESIGN 2 (the paper's training figure): which parts of FaVChat each stage trains.
+//   stage 1 align:   frozen LLM and Q-Formers (their output MLPs train: they are the "MLPs" of the table)
+//   stage 2 QA:      frozen adapters
+//   stage 3 emotion: frozen both encoders
+//   RL:              as stage 3 (the frozen reference model is the RL loop's own copy)
+// Parts the table names in neither column (CA², the output MLPs, the fusion norm) train in every stage.
+import type { FavChat } from "./favchat.ts";
+
+export type TrainingStage = 1 | 2 | 3 | "rl";
+export const TRAINING_STAGES: readonly TrainingStage[] = [1, 2, 3, "rl"];
+
+/** The parts the plan talks about, each a set of parameter-name prefixes. */
+export type PartName = "general encoder" | "facial encoder" | "CA²" | "Q-Formers" | "MLPs" | "adapters" | "LLM";
+
+const FROZEN: Record<string, readonly PartName[]> = {
+  "1": ["LLM", "Q-Formers"],
+  "2": ["adapters"],
+  "3": ["general encoder", "facial encoder"],
+  rl: ["general encoder", "facial encoder"],
+};
+
+/** Which part a parameter belongs to, by its checkpoint name. */
+export function partOf(name: string): PartName {
+  if (name.startsWith("vision_tower.") || name === "vision_temporal_embedding") return "general encoder";
+  if (name.startsWith("face_encoder.")) return "facial encoder";
+  if (name.startsWith("ca2.") || name.startsWith("face_proj.")) return "CA²";
+  if (/^qformer_[gf]\.(out_norm|out_mlp)\./.test(name) || name.startsWith("fusion.norm.")) return "MLPs";
+  if (name.startsWith("qformer_g.") || name.startsWith("qformer_f.")) return "Q-Formers";
+  if (name.startsWith("fusion.adapter_")) return "adapters";
+  if (name.startsWith("llm.")) return "LLM";
+  // A new parameter must be placed in the plan on purpose, never trained or frozen by accident.
+  throw new Error(`freeze plan: parameter "${name}" belongs to no part; add it to partOf`);
+}
+
+export interface FreezeSummary {
+  readonly stage: TrainingStage;
+  /** Parts present in this model, trained or frozen in this stage. */
+  readonly trained: PartName[];
+  readonly frozen: PartName[];
+  /** Trainable parameter count after the plan is applied. */
+  readonly trainableParams: number;
+}
+
+/** Sets every parameter's trainable flag for `stage`; returns what it did. */
+export function applyFreezePlan(model: FavChat, stage: TrainingStage): FreezeSummary {
+  const frozenParts = FROZEN[String(stage)];
+  if (!frozenParts) throw new Error(`freeze plan: unknown stage ${String(stage)}; stages are ${TRAINING_STAGES.join(", ")}`);
+  const trained = new Set<PartName>();
+  const frozen = new Set<PartName>();
+  let trainableParams = 0;
+  for (const [name, p] of model.namedParams()) {
+    const part = partOf(name);
+    const train = !frozenParts.includes(part);
+    p.variable.trainable = train;
+    (train ? trained : frozen).add(part);
+    if (train) trainableParams += p.variable.size;
+  }
+  return { stage, trained: [...trained], frozen: [...frozen], trainableParams };
+}
