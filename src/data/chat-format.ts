@@ -1,0 +1,86 @@
+// How a question about a video becomes model input, and an answer becomes the training target: one format for
+// training (src/train) and answering (favchat chat, the HTTP API), so what the model saw in training is what it
+// sees when used. The video is a single `<video>` placeholder the model replaces with its visual tokens.
+import { FavchatError } from "../core/errors.ts";
+import type { TextTokenizer } from "../text/tokenizer.ts";
+
+export const VIDEO_TOKEN = "<video>";
+export const THINK_TOKENS = ["<think>", "</think>", "<answer>", "</answer>"] as const;
+/** Appended to a question when the answer should show its reasoning (DESIGN 1). */
+export const REASON_INSTRUCTION = "Look at the face closely, reason about the evidence in <think></think>, then give the answer in <answer></answer>.";
+
+export interface Question {
+  readonly question: string;
+  readonly options?: readonly string[];
+  /** Ask for `<think>...</think><answer>...</answer>`. */
+  readonly reason?: boolean;
+}
+
+export interface Target {
+  readonly answer: string;
+  readonly think?: string;
+}
+
+/** The question as the user turn says it (options listed, reasoning requested). */
+export function questionText(q: Question): string {
+  let text = q.question.trim();
+  if (q.options && q.options.length > 0) text += ` Options: ${q.options.join(", ")}.`;
+  if (q.reason) text += ` ${REASON_INSTRUCTION}`;
+  return text;
+}
+
+/** The assistant turn: plain answer, or think + answer when reasoning is asked for. */
+export function targetText(q: Question, t: Target): string {
+  if (!q.reason) return t.answer.trim();
+  return `<think>${(t.think ?? "").trim()}</think><answer>${t.answer.trim()}</answer>`;
+}
+
+export interface EncodedExample {
+  /** Chat-formatted ids with one `<video>` id. */
+  readonly ids: number[];
+  /** 1 where the token is part of the target (answer and its closing end-of-turn), else 0. */
+  readonly targetMask: number[];
+  /** The question alone (no template, no video), for the prompt-guided visual modules. */
+  readonly promptIds: number[];
+}
+
+/** Ids of a user turn `<video>\nquestion`, ready for generation (ends with the assistant header). */
+export function encodeQuestion(tok: TextTokenizer, q: Question): EncodedExample {
+  const text = questionText(q);
+  const ids = tok.encodeChat([{ role: "user", content: `${VIDEO_TOKEN}\n${text}` }], { addGenerationPrompt: true }).ids;
+  return { ids, targetMask: ids.map(() => 0), promptIds: promptIdsOf(tok, text) };
+}
+
+/** Ids of a whole exchange, with the target tokens marked for the loss. */
+export function encodeExample(tok: TextTokenizer, q: Question, t: Target): EncodedExample {
+  const prefix = encodeQuestion(tok, q);
+  const full = tok.encodeChat(
+    [
+      { role: "user", content: `${VIDEO_TOKEN}\n${questionText(q)}` },
+      { role: "assistant", content: targetText(q, t) },
+    ],
+    { addGenerationPrompt: false },
+  ).ids;
+  if (full.length <= prefix.ids.length || prefix.ids.some((id, i) => full[i] !== id)) {
+    throw new FavchatError(`chat format: the prompt's tokens are not a prefix of the whole exchange's; is the tokenizer's chat template ChatML?`);
+  }
+  // The target runs from the assistant's first token through its end-of-turn token (the template's newline after it is not learnt).
+  const end = tok.eosIds.length > 0 ? full.findIndex((id, i) => i >= prefix.ids.length && tok.eosIds.includes(id)) : -1;
+  const last = end >= 0 ? end : full.length - 1;
+  const targetMask = full.map((_, i) => (i >= prefix.ids.length && i <= last ? 1 : 0));
+  return { ids: full.slice(0, last + 1), targetMask: targetMask.slice(0, last + 1), promptIds: prefix.promptIds };
+}
+
+function promptIdsOf(tok: TextTokenizer, text: string): number[] {
+  const ids = tok.encode(text);
+  if (ids.length === 0) throw new FavchatError("the question is empty; ask something about the video");
+  return ids;
+}
+
+/** Splits a generated reply into its reasoning and answer (plain text when the tags are missing). */
+export function parseReply(text: string): { think: string | null; answer: string } {
+  const think = /<think>([\s\S]*?)<\/think>/.exec(text);
+  const answer = /<answer>([\s\S]*?)(?:<\/answer>|$)/.exec(text);
+  if (answer) return { think: think ? think[1].trim() : null, answer: answer[1].trim() };
+  return { think: think ? think[1].trim() : null, answer: text.replace(/<think>[\s\S]*?<\/think>/, "").trim() };
+}
