@@ -5,9 +5,11 @@ import { copyFile, mkdir, rename, writeFile } from "node:fs/promises";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { FavchatError } from "../core/errors.ts";
-import { SafetensorsDir, writeSafetensors } from "../core/safetensors.ts";
+import { SafetensorsDir, loadSafetensorsDir, writeSafetensors } from "../core/safetensors.ts";
 import { FAVCHAT_MODEL_TYPE, favchatConfigToJson, resolveFavchatConfig, type FavchatConfig } from "./config.ts";
 import { FavChat } from "./favchat.ts";
+import { readQwen2Config } from "./llm/load.ts";
+import { readSiglipVisionConfig, loadSiglipVisionWeights } from "./vision/load.ts";
 
 /** Tokenizer files copied with a model when present (Hugging Face names). */
 export const TOKENIZER_FILES = ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "generation_config.json", "vocab.json", "merges.txt"];
@@ -104,4 +106,45 @@ export async function saveFavchat(model: FavChat, dir: string, options: SaveOpti
   const tmp = join(dir, `.config.json.tmp-${process.pid}`);
   await writeFile(tmp, JSON.stringify(favchatConfigToJson(model.config), null, 2) + "\n");
   await rename(tmp, join(dir, "config.json"));
+}
+
+export interface PretrainedParts {
+  /** A Hugging Face Qwen2/Qwen2.5 checkpoint directory for the LLM. */
+  readonly llm?: string;
+  /** A Hugging Face SigLIP (or SigLIP vision-model) checkpoint directory for the general encoder. */
+  readonly vision?: string;
+}
+
+/**
+ * Loads pretrained weights into parts of a new FaVChat (before stage 1): the LLM from a Qwen2 checkpoint, the
+ * general encoder from a SigLIP one, each by its own checkpoint names. The checkpoint's sizes must be the ones
+ * in the model's config; a mismatch names the field.
+ */
+export async function loadPretrainedParts(model: FavChat, parts: PretrainedParts): Promise<void> {
+  if (parts.llm !== undefined) {
+    const dir = parts.llm;
+    const have = readQwen2Config(dir);
+    const want = model.config.llm;
+    sameSizes(dir, "llm_config", { ...want }, { ...have }, ["vocabSize", "hiddenSize", "intermediateSize", "numLayers", "numHeads", "numKvHeads", "tieWordEmbeddings"]);
+    const store = await SafetensorsDir.open(dir);
+    try {
+      const unused = (await model.llm.loadFromStore(store, dir)).filter((n) => !n.endsWith("rotary_emb.inv_freq") && !(want.tieWordEmbeddings && n === "lm_head.weight"));
+      if (unused.length > 0) throw new FavchatError(`${dir}: ${unused.length} tensor(s) not used by the LLM, e.g. ${unused.slice(0, 3).join(", ")}`);
+    } finally {
+      await store.close();
+    }
+  }
+  if (parts.vision !== undefined) {
+    const dir = parts.vision;
+    const have = readSiglipVisionConfig(dir);
+    sameSizes(dir, "vision_config", { ...model.config.vision }, { ...have }, ["hiddenSize", "intermediateSize", "numLayers", "numHeads", "imageSize", "patchSize", "numChannels"]);
+    loadSiglipVisionWeights(model.visionTower, await loadSafetensorsDir(dir), dir);
+  }
+}
+
+function sameSizes(dir: string, section: string, want: Record<string, unknown>, have: Record<string, unknown>, keys: readonly string[]): void {
+  const diff = keys.filter((k) => want[k] !== have[k]).map((k) => `${k} ${String(have[k])} (model: ${String(want[k])})`);
+  if (diff.length > 0) {
+    throw new FavchatError(`${dir} does not fit this model's ${section}: ${diff.join(", ")}; make ${section} match the checkpoint's config.json`);
+  }
 }

@@ -11,9 +11,12 @@ import { initBackend, tf } from "../../src/core/backend.ts";
 import { Rng } from "../../src/core/rng.ts";
 import { FavchatError } from "../../src/core/errors.ts";
 import { FavChat } from "../../src/model/favchat.ts";
-import { loadFavchat, saveFavchat } from "../../src/model/load.ts";
+import { loadFavchat, loadPretrainedParts, saveFavchat } from "../../src/model/load.ts";
 import { saveQwen2 } from "../../src/model/llm/load.ts";
-import { disposeInputs, microConfig, microInputs, VIDEO_ID } from "./favchat-helpers.ts";
+import { saveSiglipVision } from "../../src/model/vision/load.ts";
+import { resolveFavchatConfig } from "../../src/model/config.ts";
+import type { Module } from "../../src/nn/module.ts";
+import { disposeInputs, microConfig, microConfigJson, microInputs, VIDEO_ID } from "./favchat-helpers.ts";
 
 let root = "";
 before(async () => {
@@ -87,6 +90,24 @@ test("weights that do not fit config.json: a changed size, a switched ablation, 
   await saveTokenizer(dir, 7);
   await assert.rejects(loadFavchat(dir), isFavchatError(/video placeholder <video> is token 31, but tokenizer.json gives it id 7/));
   m.dispose();
+});
+
+test("pretrained parts: a Qwen2 checkpoint into the LLM, a SigLIP one into the general encoder; sizes must agree", async () => {
+  const donor = new FavChat(microConfig(), new Rng(4));
+  const [llmDir, visionDir] = [join(root, "qwen-part"), join(root, "siglip-part")];
+  await saveQwen2(donor.llm, llmDir);
+  await saveSiglipVision(donor.visionTower, visionDir);
+  const fresh = new FavChat(microConfig(), new Rng(5));
+  const same = (a: Module, b: Module) => [...a.stateDict()].every(([n, t]) => Buffer.from(t.data.buffer).equals(Buffer.from(b.stateDict().get(n)!.data.buffer)));
+  assert.ok(!same(fresh.llm, donor.llm));
+  await loadPretrainedParts(fresh, { llm: llmDir, vision: visionDir });
+  assert.ok(same(fresh.llm, donor.llm) && same(fresh.visionTower, donor.visionTower));
+  assert.ok(!same(fresh.qformerG, donor.qformerG), "only the named parts change");
+  const json = microConfigJson();
+  const other = new FavChat(resolveFavchatConfig({ ...json, llm_config: { ...(json.llm_config as object), vocab_size: 40 } }, "other"), null);
+  await assert.rejects(loadPretrainedParts(other, { llm: llmDir }), isFavchatError(/does not fit this model's llm_config: vocabSize 32 \(model: 40\)/));
+  await assert.rejects(loadPretrainedParts(other, { vision: llmDir }), isFavchatError(/model_type "qwen2" is not a SigLIP vision tower/));
+  for (const m of [donor, fresh, other]) m.dispose();
 });
 
 /** A minimal tokenizer.json: the <video> special token at `id` (what loadFavchat cross-checks). */
