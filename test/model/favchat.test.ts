@@ -9,6 +9,7 @@ import { Rng } from "../../src/core/rng.ts";
 import { FavchatError } from "../../src/core/errors.ts";
 import { FavChat, expandAt, expandTargetsAt, findVideoPlaceholders } from "../../src/model/favchat.ts";
 import { AdamW } from "../../src/train/optimizer.ts";
+import { generate } from "../../src/model/llm/generate.ts";
 import { maskedCrossEntropy } from "../../src/train/loss.ts";
 import { trackTensorCount } from "../helpers/tensor_count.ts";
 import { VIDEO_ID, disposeInputs, microConfig, microInputs } from "./favchat-helpers.ts";
@@ -63,6 +64,25 @@ test("expandAt / expandTargetsAt keep per-position rows and next-token targets a
   assert.deepEqual(expandAt(["a", "b", "<v>", "c", "d"], 2, 3, "V"), ["a", "b", "V", "V", "V", "c", "d"]);
   assert.deepEqual(expandTargetsAt(["b", "<v>", "c", "d", "e"], 2, 3, "-"), ["b", "<v>", "-", "-", "c", "d", "e"]);
   assert.deepEqual(findVideoPlaceholders([[1, VIDEO_ID], [VIDEO_ID, 0]], VIDEO_ID), [1, 0]);
+});
+
+test("generation from the spliced embeddings continues the same sequence the training forward scores", async () => {
+  const model = new FavChat(microConfig(), new Rng(11));
+  const x = microInputs(11);
+  const one = { ...x, frames: x.frames.slice([0], [1]), faces: x.faces!.slice([0], [1]), promptIds: x.promptIds.slice([0], [1]), promptMask: [x.promptMask[0]], ids: x.ids.slice([0], [1]), attentionMask: undefined };
+  const { tokens } = model.encodeVideo(one);
+  const { embeds } = model.spliceEmbeds(one.ids, tokens);
+  const ids = (one.ids.arraySync() as number[][])[0];
+  const res = await generate(model.llm, ids, { promptEmbeds: embeds, maxTokens: 3, stopTokens: [] });
+  // Teacher-forced: append the generated ids and check each was the argmax of the full forward at its position.
+  const all = [...ids, ...res.newIds];
+  const out = model.forward({ ...one, ids: tf.tensor2d([all], [1, all.length], "int32") });
+  const argmax = (tf.argMax(out.logits, -1).arraySync() as number[][])[0];
+  const at = T - 1 + Q - 1; // last prompt position of the spliced sequence
+  assert.deepEqual(res.newIds, argmax.slice(at, at + 3));
+  tf.dispose([tokens, embeds, out.logits, out.tokens, out.weights, one.frames, one.faces, one.promptIds, one.ids]);
+  disposeInputs(x);
+  model.dispose();
 });
 
 test("bad inputs are FavchatErrors that say what to fix", () => {
