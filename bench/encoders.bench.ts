@@ -19,7 +19,7 @@ const C = {
   repeats: 7,
   threads: 2,
   siglip: { image: S.imageSize, patch: S.patchSize, hidden: S.hiddenSize, inter: S.intermediateSize, layers: S.numLayers, heads: S.numHeads, eps: S.layerNormEps },
-  face: { image: F.imageSize, patch: F.patchSize, widths: F.widths, depths: F.depths, heads: F.numHeads, mlp_ratio: F.mlpRatio, eps: F.layerNormEps },
+  face: { image: F.imageSize, patch: F.patchSize, widths: F.widths, depths: F.depths, heads: F.numHeads, windows: F.windowSizes, mlp_ratio: F.mlpRatio, eps: F.layerNormEps },
 };
 
 interface Timings {
@@ -60,7 +60,7 @@ export async function run(): Promise<void> {
     `Encoder benchmark, one clip: ${C.frames} frames of ${S.imageSize} px through the SigLIP tower (patch ${S.patchSize}, ` +
       `D ${S.hiddenSize}, ${S.numLayers} layers: ${C.frames}x${S.numPatches} tokens, ${(tower.numParams() / 1e6).toFixed(2)} M params) and ` +
       `${C.frames} face crops of ${F.imageSize} px through the face pyramid (patch ${F.patchSize}, widths ${F.widths.join("/")}, ` +
-      `depths ${F.depths.join("/")}: ${F.blockTokens.join("/")} tokens, ${(face.numParams() / 1e6).toFixed(2)} M params); ` +
+      `depths ${F.depths.join("/")}, windows ${F.windowSizes.join("/")}: ${F.blockTokens.join("/")} tokens, ${(face.numParams() / 1e6).toFixed(2)} M params); ` +
       `medians (and minima) of ${C.repeats} runs; favchat on ${backend}, PyTorch with ${C.threads} threads`,
   );
   const xs = pixels(rng, C.frames, S.imageSize);

@@ -4,7 +4,7 @@ patch embedding for SigLIP, nn.Linear / nn.LayerNorm, explicit softmax attention
 Usage: /usr/bin/python3 bench/peers/encoders_torch.py CONFIG_JSON
 CONFIG_JSON: {"frames", "repeats", "threads",
               "siglip": {"image", "patch", "hidden", "inter", "layers", "heads", "eps"},
-              "face": {"image", "patch", "widths", "depths", "heads", "mlp_ratio", "eps"}}
+              "face": {"image", "patch", "widths", "depths", "heads", "windows", "mlp_ratio", "eps"}}
 Prints one JSON object: {"siglip": {"forward": [...], "train": [...]}, "face": {...}} in seconds per call
 (one entry per repeat after a warm-up): forward = no_grad forward of `frames` images; train = forward +
 backward of a scalar loss into every parameter.
@@ -68,6 +68,15 @@ def merge2x2(x, g):
     return x.view(N, g // 2, 2, g // 2, 2, D).permute(0, 1, 3, 2, 4, 5).reshape(N, (g // 2) ** 2, 4 * D)
 
 
+def windowed(block, x, g, w):
+    """Swin-style window partition (no shift): attention within w x w windows of the g x g grid."""
+    N, _, D = x.shape
+    n = g // w
+    parts = x.view(N, n, w, n, w, D).permute(0, 1, 3, 2, 4, 5).reshape(N * n * n, w * w, D)
+    y = block(parts).view(N, n, n, w, w, D).permute(0, 1, 3, 2, 4, 5)
+    return y.reshape(N, g * g, D)
+
+
 class Face(nn.Module):
     def __init__(self, c):
         super().__init__()
@@ -90,8 +99,9 @@ class Face(nn.Module):
         for i, blocks in enumerate(self.stages):
             if i > 0:
                 h = self.merges[i - 1](merge2x2(outs[-1], self.grids[i - 1]))
+            w, g = self.c["windows"][i], self.grids[i]
             for b in blocks:
-                h = b(h)
+                h = windowed(b, h, g, w) if 0 < w < g else b(h)
                 outs.append(self.norms[i](h))
         return outs
 

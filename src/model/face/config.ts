@@ -16,6 +16,13 @@ export interface FaceEncoderConfigInput {
   readonly depths: readonly number[];
   /** Attention heads per stage; each width must be divisible by its heads. */
   readonly numHeads: readonly number[];
+  /**
+   * Per stage: side of the square local attention windows (Swin-style, without shifts; must divide the stage's
+   * token grid), or 0 for global attention over the whole grid. Windows cut stage 1's attention cost by
+   * (grid / window)^2; the stages after a merge still see the whole face. Default: 8 in stage 1 when its grid
+   * is a larger multiple of 8, else 0.
+   */
+  readonly windowSizes: readonly number[];
   /** MLP hidden width = round(mlpRatio * D_i). */
   readonly mlpRatio: number;
   readonly layerNormEps: number;
@@ -30,7 +37,10 @@ export interface FaceEncoderConfig extends FaceEncoderConfigInput {
   readonly blockTokens: readonly number[];
 }
 
-/** The defaults are the tiny sizes: 112 px crops, 7 px patches, 16x16 -> 8x8 -> 4x4 -> 2x2 tokens. */
+/**
+ * The defaults are the tiny sizes: 112 px crops, 7 px patches, 16x16 -> 8x8 -> 4x4 -> 2x2 tokens, stage 1
+ * attending within 8x8 windows (four per crop), the others globally.
+ */
 export const FACE_ENCODER_DEFAULTS: FaceEncoderConfigInput = {
   imageSize: 112,
   patchSize: 7,
@@ -38,6 +48,7 @@ export const FACE_ENCODER_DEFAULTS: FaceEncoderConfigInput = {
   widths: [32, 64, 128, 256],
   depths: [1, 1, 1, 1],
   numHeads: [1, 2, 4, 8],
+  windowSizes: [8, 0, 0, 0],
   mlpRatio: 4,
   layerNormEps: 1e-6,
 };
@@ -91,6 +102,15 @@ export function resolveFaceEncoderConfig(partial: Partial<FaceEncoderConfigInput
     );
   }
   const grids = widths.map((_, i) => imageSize / patchSize / 2 ** i);
+  // Unless set: 8x8 windows in stage 1 when its grid is a larger multiple of 8 (the tiny and small presets'
+  // 16x16), global attention everywhere else.
+  const windowsRaw = partial.windowSizes ?? grids.map((g, i) => (i === 0 && g > 8 && g % 8 === 0 ? 8 : 0));
+  if (!Array.isArray(windowsRaw)) fail(`"windowSizes" must be a list of non-negative integers, got ${JSON.stringify(windowsRaw)}`);
+  const windowSizes = (windowsRaw as unknown[]).map((x, i) => (x === 0 ? 0 : posInt(`windowSizes[${i}]`, x)));
+  if (windowSizes.length !== S) fail(`"windowSizes" needs one entry per stage (${S}), got ${windowSizes.length}`);
+  windowSizes.forEach((w, i) => {
+    if (w !== 0 && grids[i] % w !== 0) fail(`stage ${i + 1}: windowSizes[${i}] ${w} does not divide its ${grids[i]}x${grids[i]} token grid; use a divisor or 0 (global)`);
+  });
   const blockDims: number[] = [];
   const blockTokens: number[] = [];
   depths.forEach((n, i) => {
@@ -99,26 +119,28 @@ export function resolveFaceEncoderConfig(partial: Partial<FaceEncoderConfigInput
       blockTokens.push(grids[i] * grids[i]);
     }
   });
-  return { imageSize, patchSize, numChannels, widths, depths, numHeads, mlpRatio: c.mlpRatio, layerNormEps: c.layerNormEps, grids, blockDims, blockTokens };
+  return { imageSize, patchSize, numChannels, widths, depths, numHeads, windowSizes, mlpRatio: c.mlpRatio, layerNormEps: c.layerNormEps, grids, blockDims, blockTokens };
 }
 
 /** The settable fields only (what a config.json stores); resolveFaceEncoderConfig of it gives `c` back. */
 export function faceEncoderConfigToJson(c: FaceEncoderConfig): FaceEncoderConfigInput {
-  const { imageSize, patchSize, numChannels, widths, depths, numHeads, mlpRatio, layerNormEps } = c;
-  return { imageSize, patchSize, numChannels, widths: [...widths], depths: [...depths], numHeads: [...numHeads], mlpRatio, layerNormEps };
+  const { imageSize, patchSize, numChannels, widths, depths, numHeads, windowSizes, mlpRatio, layerNormEps } = c;
+  return {
+    imageSize, patchSize, numChannels, widths: [...widths], depths: [...depths], numHeads: [...numHeads], windowSizes: [...windowSizes], mlpRatio, layerNormEps,
+  };
 }
 
 /**
  * Sizes. tiny: the defaults (1.2 M parameters; 16 crops take well under a second on 2 CPU cores).
  * small: twice the widths, a second block in stage 3 (5.7 M). paper: FaceXFormer's Swin-B backbone sizes at 224 px with
- * 4 px patches (56x56 -> 7x7 tokens); with global attention its stage 1 attends over 3,136 tokens, GPU-scale work
- * (defined and loadable, not run on CPU; local-window attention is not implemented).
+ * 4 px patches (56x56 -> 7x7 tokens) and 7x7 windows in every stage, as Swin-B (without its shifted windows);
+ * defined and loadable, not run on CPU.
  */
 export const FACE_ENCODER_PRESETS = {
   tiny: resolveFaceEncoderConfig({}, "FACE_ENCODER_PRESETS.tiny"),
   small: resolveFaceEncoderConfig({ widths: [64, 128, 256, 512], depths: [1, 1, 2, 1], numHeads: [2, 4, 8, 16] }, "FACE_ENCODER_PRESETS.small"),
   paper: resolveFaceEncoderConfig(
-    { imageSize: 224, patchSize: 4, widths: [128, 256, 512, 1024], depths: [2, 2, 18, 2], numHeads: [4, 8, 16, 32] },
+    { imageSize: 224, patchSize: 4, widths: [128, 256, 512, 1024], depths: [2, 2, 18, 2], numHeads: [4, 8, 16, 32], windowSizes: [7, 7, 7, 7] },
     "FACE_ENCODER_PRESETS.paper",
   ),
 } as const;

@@ -1,6 +1,7 @@
 // The facial encoder (DESIGN 1): a FaceXFormer-like 4-stage pyramid over face crops. Stage 1 embeds p x p
 // patches (plus learned positions), later stages merge 2x2 neighbours (Swin's patch merging), every stage runs
-// pre-norm transformer blocks with global attention; each block's output, layer-normed, is returned for CA².
+// pre-norm transformer blocks with global or local-window attention; each block's output, layer-normed, is
+// returned for CA².
 import { tf } from "../../core/backend.ts";
 import { FavchatError } from "../../core/errors.ts";
 import type { Rng } from "../../core/rng.ts";
@@ -88,6 +89,23 @@ export class FaceStage extends Module {
   }
 }
 
+/**
+ * A block with attention inside win x win windows of a g x g token grid: the windows become the batch (the
+ * norms and the MLP act per token, so only attention sees the split). x [N, g*g, D] -> [N, g*g, D].
+ */
+export function windowedBlock(block: TransformerBlock, x: tf.Tensor, g: number, win: number): tf.Tensor {
+  const [N, , D] = x.shape as number[];
+  const n = g / win; // windows per side
+  return tf.tidy(() => {
+    const windows = patchify(x.reshape([N, g, g, D]), win).reshape([N * n * n, win * win, D]); // [N*n*n, win*win, D]
+    return block
+      .forward(windows) // [N*n*n, win*win, D]
+      .reshape([N, n, n, win, win, D]) // [N, n, n, win, win, D]
+      .transpose([0, 1, 3, 2, 4, 5]) // [N, n, win, n, win, D]
+      .reshape([N, g * g, D]); // [N, P, D], back in row-major grid order
+  });
+}
+
 export class FaceEncoder extends Module {
   readonly stages: FaceStage[] = [];
   /** D of each block output, in the order forward returns them. */
@@ -126,8 +144,9 @@ export class FaceEncoder extends Module {
           stage.embed instanceof FacePatchEmbed
             ? stage.embed.forward(x) // [N, P_1, D_1]
             : stage.embed.forward(x, grids[i - 1]); // [N, P_i, D_i]
+        const win = this.config.windowSizes[i];
         for (const block of stage.blocks) {
-          h = block.forward(h); // [N, P_i, D_i]
+          h = win > 0 && win < grids[i] ? windowedBlock(block, h, grids[i], win) : block.forward(h); // [N, P_i, D_i]
           outs.push(stage.norm.forward(h));
         }
         x = outs[outs.length - 1];

@@ -9,7 +9,8 @@ import { initBackend, tf } from "../../../src/core/backend.ts";
 import { FavchatError } from "../../../src/core/errors.ts";
 import { Rng } from "../../../src/core/rng.ts";
 import { FACE_ENCODER_PRESETS, faceEncoderConfigToJson, resolveFaceEncoderConfig } from "../../../src/model/face/config.ts";
-import { FaceEncoder } from "../../../src/model/face/encoder.ts";
+import { FaceEncoder, windowedBlock } from "../../../src/model/face/encoder.ts";
+import { TransformerBlock } from "../../../src/nn/block.ts";
 import { loadFaceEncoder, saveFaceEncoder } from "../../../src/model/face/load.ts";
 import { gradcheck, gradcheckVariables } from "../../helpers/gradcheck.ts";
 import { trackTensorCount } from "../../helpers/tensor_count.ts";
@@ -73,12 +74,35 @@ test("config validation names the field, the value and a fix", () => {
     [{ mlpRatio: 0 }, /"mlpRatio" must be a positive number/],
     [{ widths: [] }, /"widths" must be a non-empty list/],
     [{ imagesize: 112 }, /unknown field "imagesize"/],
+    [{ windowSizes: [6, 0, 0, 0] }, /stage 1: windowSizes\[0\] 6 does not divide its 16x16 token grid/],
+    [{ windowSizes: [8, 0] }, /"windowSizes" needs one entry per stage \(4\), got 2/],
   ];
   for (const [partial, re] of bad) {
     assert.throws(() => resolveFaceEncoderConfig(partial as never, "cfg"), (e: Error) => e instanceof FavchatError && re.test(e.message), JSON.stringify(partial));
   }
   const c = FACE_ENCODER_PRESETS.small;
   assert.deepEqual(resolveFaceEncoderConfig(faceEncoderConfigToJson(c)), c);
+});
+
+test("window attention equals the block run on each window separately; windows do not see each other", () => {
+  const block = new TransformerBlock({ dim: 8, numHeads: 2, mlpDim: 16 }, new Rng(11));
+  const rng = new Rng(12);
+  const x = tf.tensor(rng.normalArray(2 * 16 * 8), [2, 16, 8]); // a 4x4 grid, 2x2 windows
+  const got = windowedBlock(block, x, 4, 2);
+  const grid = x.reshape([2, 4, 4, 8]);
+  for (const [r, c] of [[0, 0], [0, 2], [2, 0], [2, 2]]) {
+    const win = tf.slice(grid, [0, r, c, 0], [2, 2, 2, 8]); // [2, 2, 2, 8]
+    const want = block.forward(win.reshape([2, 4, 8])).reshape([2, 2, 2, 8]);
+    const have = tf.slice(got.reshape([2, 4, 4, 8]), [0, r, c, 0], [2, 2, 2, 8]);
+    const diff = tf.max(tf.abs(tf.sub(want, have))).dataSync()[0];
+    assert.ok(diff < 1e-5, `window at (${r}, ${c}): max diff ${diff}`);
+    tf.dispose([win, want, have]);
+  }
+  tf.dispose([x, got, grid]);
+  block.dispose();
+  // Defaults: 8x8 windows on the tiny and small presets' 16x16 stage 1; global where the grid is 8 or less.
+  assert.deepEqual(FACE_ENCODER_PRESETS.tiny.windowSizes, [8, 0, 0, 0]);
+  assert.deepEqual(resolveFaceEncoderConfig(MICRO).windowSizes, [0, 0, 0, 0]);
 });
 
 test("forward refuses crops of the wrong size", () => {
@@ -120,8 +144,8 @@ test("save then load round-trips every tensor exactly and gives the same outputs
   await assert.rejects(loadFaceEncoder(join(FIXTURES, "siglip", "full")), /model_type "siglip" is not a favchat face encoder/);
 });
 
-test("finite-difference gradients through all four stages (crops and every parameter)", () => {
-  const enc = new FaceEncoder(resolveFaceEncoderConfig({ ...MICRO, depths: [1, 1, 1, 1] }), new Rng(7));
+test("finite-difference gradients through all four stages, stage 1 windowed (crops and every parameter)", () => {
+  const enc = new FaceEncoder(resolveFaceEncoderConfig({ ...MICRO, depths: [1, 1, 1, 1], windowSizes: [4, 0, 0, 0] }), new Rng(7));
   const rng = new Rng(8);
   // Off the initial values (std 0.02 projections, unit norms, zero biases), which hide bugs.
   for (const p of enc.namedParams().values()) p.variable.assign(tf.tidy(() => tf.add(p.variable, tf.tensor(rng.normalArray(p.variable.size, 0.3), p.variable.shape))));
@@ -138,7 +162,7 @@ test("finite-difference gradients through all four stages (crops and every param
 });
 
 test("tensor count stays flat over repeated forward + backward", async () => {
-  const enc = new FaceEncoder(resolveFaceEncoderConfig(MICRO), new Rng(9));
+  const enc = new FaceEncoder(resolveFaceEncoderConfig({ ...MICRO, windowSizes: [4, 2, 0, 0] }), new Rng(9));
   const x = randomPixels(new Rng(10), [2, 16, 16, 3]);
   const vars = [...enc.trainableVariables().values()];
   const report = await trackTensorCount(() => {
