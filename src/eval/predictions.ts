@@ -6,9 +6,9 @@ import { z } from "zod";
 import { FavchatError } from "../core/errors.ts";
 import { readJsonl, writeJsonl, type ReadOptions, type ReadResult } from "../data/records.ts";
 import { EMOTIONS7 } from "../data/records.ts";
-import { EMOTIONS11, labelOf, mapEmotion, type LabelMatch } from "./labels.ts";
+import { EMOTIONS11, labelOf, mapEmotion } from "./labels.ts";
 import { classificationMetrics, type ClassificationMetrics } from "./metrics.ts";
-import type { EvalReport, ReportExample } from "./report.ts";
+import { unmappedExamples, type EvalReport, type ScoredAnswer } from "./report.ts";
 
 export const predictionSchema = z.object({
   id: z.string().min(1),
@@ -18,6 +18,10 @@ export const predictionSchema = z.object({
   answer: z.string().min(1),
   /** The options shown with a multiple-choice question, in order (A, B, ...). */
   options: z.array(z.string().min(1)).min(2).optional(),
+  /** The question asked (lets AU scoring find the AU it asks about). */
+  question: z.string().optional(),
+  /** What the question is about, where scoring groups by it: an AU ("AU12") or an attribute ("hair_colour"). */
+  label: z.string().min(1).optional(),
 });
 export type Prediction = z.infer<typeof predictionSchema>;
 
@@ -25,13 +29,6 @@ export const readPredictions = (file: string, o: ReadOptions = {}): ReadResult<P
 
 export function writePredictions(file: string, predictions: readonly Prediction[]): void {
   writeJsonl(file, predictions, predictionSchema, "prediction");
-}
-
-export interface ScoredAnswer {
-  readonly id: string;
-  readonly truth: string;
-  readonly prediction: string;
-  readonly mapped: LabelMatch;
 }
 
 export interface EmotionEvaluation {
@@ -76,19 +73,12 @@ export function evaluateEmotion(predictions: readonly Prediction[], classes: rea
 /** The report of an emotion evaluation: headline numbers, tables, confusion PNG, and up to `maxExamples` unmapped answers. */
 export function emotionReport(ev: EmotionEvaluation, o: { title?: string; meta?: Record<string, string | number>; maxExamples?: number } = {}): EvalReport {
   const m = ev.metrics;
-  const examples: ReportExample[] = ev.items
-    .filter((i) => i.mapped.kind !== "label")
-    .slice(0, o.maxExamples ?? 20)
-    .map((i) => ({
-      id: i.id, truth: i.truth, prediction: i.prediction.length > 200 ? `${i.prediction.slice(0, 200)}…` : i.prediction,
-      why: i.mapped.kind === "multiple" ? `names several: ${i.mapped.labels.join(", ")}` : i.mapped.kind === "none" ? i.mapped.reason : "",
-    }));
   return {
     title: o.title ?? `Emotion recognition (${ev.classes.length} classes)`,
     task: "emotion",
     overall: { items: m.n, WAR: m.war, UAR: m.uar, correct: m.correct, "unmapped (no class)": ev.none, "unmapped (several classes)": ev.multiple },
     classification: m,
-    examples,
+    examples: unmappedExamples(ev.items, o.maxExamples ?? 20),
     ...(o.meta ? { meta: o.meta } : {}),
   };
 }

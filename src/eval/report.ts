@@ -4,6 +4,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { FavchatError } from "../core/errors.ts";
+import type { LabelMatch } from "./labels.ts";
 import type { AttributeAccuracy, ClassificationMetrics, MultiLabelMetrics } from "./metrics.ts";
 import { confusionPng } from "./plot/confusion.ts";
 import { lineChartPng, type Series } from "./plot/line-chart.ts";
@@ -24,6 +25,25 @@ export interface ReportExample {
   readonly truth: string;
   readonly prediction: string;
   readonly why: string;
+}
+
+/** One scored answer: the true answer, the model's text and what it mapped to. */
+export interface ScoredAnswer {
+  readonly id: string;
+  readonly truth: string;
+  readonly prediction: string;
+  readonly mapped: LabelMatch;
+}
+
+/** The first `max` answers that mapped to no single label, with the reason, for a person to read. */
+export function unmappedExamples(items: readonly ScoredAnswer[], max = 20): ReportExample[] {
+  return items
+    .filter((i) => i.mapped.kind !== "label")
+    .slice(0, max)
+    .map((i) => ({
+      id: i.id, truth: i.truth, prediction: i.prediction.length > 200 ? `${i.prediction.slice(0, 200)}…` : i.prediction,
+      why: i.mapped.kind === "multiple" ? `names several: ${i.mapped.labels.join(", ")}` : i.mapped.kind === "none" ? i.mapped.reason : "",
+    }));
 }
 
 export interface EvalReport {
