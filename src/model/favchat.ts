@@ -183,6 +183,11 @@ export class FavChat extends Module {
     return { ...out, videoPositions: positions, keyPadding: padding };
   }
 
+  override dispose(): void {
+    this.llm.thawForTraining(); // the tied head's cached transpose (freezeForInference) is not a parameter
+    super.dispose();
+  }
+
   /** Validates the visual inputs' shapes and returns B and F. */
   private checkVisual(inputs: VisualInputs): { B: number; F: number } {
     const { frames, faces, promptIds, promptMask } = inputs;

@@ -204,3 +204,11 @@ test("tensor count stays flat over forward + backward + AdamW steps", async () =
   disposeInputs(x);
   model.dispose();
 });
+
+test("dispose frees every tensor the model holds, the inference head cache included", () => {
+  const before = tf.memory().numTensors;
+  const model = new FavChat(microConfig(), new Rng(12));
+  model.llm.freezeForInference();
+  model.dispose();
+  assert.equal(tf.memory().numTensors, before);
+});
