@@ -1,0 +1,59 @@
+// `favchat train --stage 0|1|2|3 --config FILE --data DIR --out DIR [--init DIR] [--resume]`: one training stage.
+import type { Command } from "commander";
+import { FavchatError } from "../../core/errors.ts";
+import { readRunConfig } from "../../train/run-config.ts";
+import { runStage } from "../../train/run-stage.ts";
+import type { Stage } from "../../train/favchat-data.ts";
+import { backendFromGlobals } from "../options.ts";
+
+interface TrainFlags {
+  stage: string;
+  config: string;
+  data: string;
+  clips?: string;
+  out: string;
+  init?: string;
+  resume?: boolean;
+}
+
+export function register(program: Command): void {
+  program
+    .command("train")
+    .description("run one training stage (0 language, 1 align, 2 QA, 3 emotion) and write a model directory")
+    .requiredOption("--stage <n>", "0: LLM on the data's text; 1: video-summary alignment; 2: fine-grained QA; 3: emotion with reasoning")
+    .requiredOption("--config <file>", "training config JSON (see configs/tiny.json)")
+    .requiredOption("--data <dir>", "records from `favchat data build` (summaries.jsonl, qa.jsonl)")
+    .option("--clips <file>", "clip records (default: clips.jsonl in --data or its parent)")
+    .requiredOption("--out <dir>", "output: checkpoint, metrics.jsonl, curves.png, then the model directory")
+    .option("--init <dir>", "start from this favchat model directory (the previous stage's --out)")
+    .option("--resume", "continue the checkpoint in --out after an interruption")
+    .action(async (flags: TrainFlags, cmd: Command) => {
+      // 1. Parse and validate.
+      if (!["0", "1", "2", "3"].includes(flags.stage)) throw new FavchatError(`--stage must be 0, 1, 2 or 3, got "${flags.stage}"`);
+      const stage = Number(flags.stage) as Stage;
+      if (stage > 0 && !flags.init && !flags.resume) {
+        throw new FavchatError(`stage ${stage} builds on the previous stage: pass --init DIR (the --out of stage ${stage - 1})`);
+      }
+      const config = readRunConfig(flags.config);
+      // 2. Run.
+      await backendFromGlobals(cmd);
+      const result = await runStage({
+        stage,
+        config,
+        dataDir: flags.data,
+        clipsFile: flags.clips,
+        outDir: flags.out,
+        init: flags.init,
+        resume: flags.resume ?? false,
+        tty: Boolean(process.stderr.isTTY),
+        log: (line) => process.stderr.write(line + "\n"),
+      });
+      // 3. Report.
+      const last = result.summary.evals.at(-1);
+      process.stdout.write(
+        `stage ${stage} done: ${result.summary.steps} steps (from ${result.summary.startStep}), final loss ${result.summary.finalLoss.toFixed(4)}` +
+          (last ? `, validation ${Object.entries(last.metrics).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(" ")}` : "") +
+          `; model in ${result.modelDir}\n`,
+      );
+    });
+}

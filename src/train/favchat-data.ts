@@ -1,0 +1,109 @@
+// The examples of each training stage, joined to their clips (DESIGN 2):
+//   stage 0 (ours): the tiny LLM learns the language of the data first, as the paper starts from a pretrained Qwen
+//   stage 1 align: video-summary pairs       stage 2 QA: fine-grained QA of every category
+//   stage 3 emotion: emotion questions with reasoning, plus some QA replayed so stage 2's skills stay
+// Records point at videos; clip records give the raw frames and face boxes that training reads.
+import { existsSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { FavchatError } from "../core/errors.ts";
+import type { Rng } from "../core/rng.ts";
+import { readClipRecords, readQaRecords, readSummaryRecords, type ClipRecord, type OnBadLine } from "../data/records.ts";
+import type { Question, Target } from "../data/chat-format.ts";
+
+export type Stage = 0 | 1 | 2 | 3;
+export type Split = "train" | "val" | "test";
+
+export interface ClipRef {
+  readonly id: string;
+  /** Absolute paths. */
+  readonly video: string;
+  readonly raw: string | null;
+  readonly record: ClipRecord;
+}
+
+export interface Example {
+  readonly clip: ClipRef;
+  readonly question: Question;
+  readonly target: Target;
+  readonly category: string;
+}
+
+/** Describe-the-video requests for stage 1, varied so the model cannot key on one sentence. */
+const DESCRIBE = [
+  "Describe the person in the video and what their face does.",
+  "Summarise this video: who is in it, how they look, and how their expression changes.",
+  "Give a detailed description of the face and its movements in this clip.",
+  "What can you see in this video? Describe the person's appearance, expression and actions.",
+];
+
+export interface StageDataOptions {
+  /** Directory with summaries.jsonl and qa.jsonl (`favchat data build` output). */
+  readonly dataDir: string;
+  /** Clip records; default: clips.jsonl in dataDir or its parent. */
+  readonly clipsFile?: string;
+  readonly onBadLine?: OnBadLine;
+}
+
+/** Finds the clip records beside a built data directory. */
+export function clipsFileFor(o: StageDataOptions): string {
+  if (o.clipsFile) return o.clipsFile;
+  for (const candidate of [join(o.dataDir, "clips.jsonl"), join(o.dataDir, "..", "clips.jsonl")]) if (existsSync(candidate)) return candidate;
+  throw new FavchatError(`no clips.jsonl in ${o.dataDir} or its parent; pass --clips FILE (the clip records that favchat synth or data import wrote)`);
+}
+
+/** Clip records by the absolute path of their video. */
+export function indexClips(clipsFile: string, onBadLine: OnBadLine = "fail"): Map<string, ClipRef> {
+  const base = dirname(resolve(clipsFile));
+  const byVideo = new Map<string, ClipRef>();
+  for (const record of readClipRecords(clipsFile, { onBadLine }).records) {
+    const video = resolve(base, record.video);
+    byVideo.set(video, { id: record.id, video, raw: record.frames ? resolve(base, record.frames) : null, record });
+  }
+  return byVideo;
+}
+
+/** The examples of `stage` whose clips are in `split`. */
+export function stageExamples(stage: Stage, split: Split, o: StageDataOptions, rng: Rng): Example[] {
+  const clips = indexClips(clipsFileFor(o), o.onBadLine);
+  const clipOf = (video: string, file: string): ClipRef => {
+    const ref = clips.get(resolve(o.dataDir, video));
+    if (!ref) throw new FavchatError(`${file}: video ${video} has no clip record in ${clipsFileFor(o)}; build the records from the same clips`);
+    return ref;
+  };
+  const inSplit = (c: ClipRef) => (c.record.split ?? "train") === split;
+  const out: Example[] = [];
+  if (stage === 0 || stage === 1) {
+    const file = join(o.dataDir, "summaries.jsonl");
+    for (const s of readSummaryRecords(file, { onBadLine: o.onBadLine }).records) {
+      const clip = clipOf(s.video, file);
+      if (inSplit(clip)) out.push({ clip, question: { question: rng.pick(DESCRIBE) }, target: { answer: s.summary }, category: "summary" });
+    }
+  }
+  if (stage === 0 || stage === 2 || stage === 3) {
+    const file = join(o.dataDir, "qa.jsonl");
+    const qa: Example[] = [];
+    for (const r of readQaRecords(file, { onBadLine: o.onBadLine }).records) {
+      // A same/different-person question needs two videos in one prompt, which the model does not take yet.
+      if (r.category === "identity") continue;
+      const clip = clipOf(r.video, file);
+      if (!inSplit(clip)) continue;
+      const reason = r.category === "reasoning";
+      qa.push({ clip, question: { question: r.question, options: r.options, reason }, target: { answer: r.answer, think: r.think }, category: r.category });
+    }
+    if (stage === 3) {
+      // Emotion-heavy: every emotion and reasoning item, and a quarter as many other items replayed.
+      const emotion = qa.filter((e) => e.category === "emotion" || e.category === "reasoning");
+      const other = rng.shuffle(qa.filter((e) => e.category !== "emotion" && e.category !== "reasoning"));
+      out.push(...emotion, ...other.slice(0, Math.ceil(emotion.length / 4)));
+    } else {
+      out.push(...qa);
+    }
+  }
+  if (out.length === 0) throw new FavchatError(`stage ${stage} has no ${split} examples in ${o.dataDir}; check the split of the clips and that favchat data build ran`);
+  return out;
+}
+
+/** Every text the stage-0 language model learns from. */
+export function corpusTexts(examples: readonly Example[]): string[] {
+  return examples.map((e) => [e.question.question, e.target.think ?? "", e.target.answer].join(" "));
+}

@@ -1,0 +1,90 @@
+// The training config file of `favchat train` (configs/*.json): the model to build when starting from scratch,
+// the tokenizer to learn, the frames per clip, and one section of optimisation settings per stage. Every field is
+// documented here and validated once; unknown fields are errors (a typo must not silently fall back to a default).
+import { readFileSync } from "node:fs";
+import { FavchatError } from "../core/errors.ts";
+import { resolveTrainerConfig, type TrainerConfig } from "./trainer.ts";
+import type { Stage } from "./favchat-data.ts";
+
+export interface StageSettings {
+  readonly trainer: TrainerConfig;
+  /** Examples per micro-batch. */
+  readonly batchSize: number;
+  /** Validation batches per evaluation (0: none). */
+  readonly valBatches: number;
+}
+
+export interface RunConfig {
+  /** favchat config.json fields for a new model (e.g. {"preset": "tiny", "ablation": {...}}). */
+  readonly model: Record<string, unknown>;
+  /** Size of the byte-level BPE learnt from the data when the run starts without a model (--init). */
+  readonly vocabSize: number;
+  /** Frames per clip given to the model. */
+  readonly frames: number;
+  readonly stages: Partial<Record<Stage, StageSettings>>;
+}
+
+const STAGE_KEYS: Record<string, keyof TrainerConfig | "batch_size" | "val_batches"> = {
+  steps: "totalSteps",
+  grad_accum: "gradAccum",
+  lr: "lr",
+  warmup_steps: "warmupSteps",
+  min_lr_ratio: "minLrRatio",
+  weight_decay: "weightDecay",
+  max_grad_norm: "maxGradNorm",
+  seed: "seed",
+  checkpoint_every: "checkpointEvery",
+  eval_every: "evalEvery",
+  batch_size: "batch_size",
+  val_batches: "val_batches",
+};
+
+export function resolveRunConfig(raw: unknown, source: string): RunConfig {
+  const fail = (what: string): never => {
+    throw new FavchatError(`${source}: ${what}`);
+  };
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) fail("must be a JSON object");
+  const r = raw as Record<string, unknown>;
+  for (const k of Object.keys(r)) if (!["model", "vocab_size", "frames", "stages", "comment"].includes(k)) fail(`unknown field "${k}" (fields: model, vocab_size, frames, stages)`);
+  const model = (r.model ?? { preset: "tiny" }) as Record<string, unknown>;
+  if (typeof model !== "object" || Array.isArray(model)) fail(`"model" must be an object of favchat config fields`);
+  const vocabSize = r.vocab_size ?? 1024;
+  if (!Number.isInteger(vocabSize) || (vocabSize as number) < 260) fail(`"vocab_size" must be a whole number >= 260, got ${JSON.stringify(vocabSize)}`);
+  const frames = r.frames ?? 16;
+  if (!Number.isInteger(frames) || (frames as number) < 1) fail(`"frames" must be a whole number >= 1, got ${JSON.stringify(frames)}`);
+  const stagesRaw = (r.stages ?? {}) as Record<string, Record<string, unknown>>;
+  const stages: Partial<Record<Stage, StageSettings>> = {};
+  for (const [key, s] of Object.entries(stagesRaw)) {
+    if (!["0", "1", "2", "3"].includes(key)) fail(`stages: unknown stage "${key}" (stages are 0, 1, 2, 3)`);
+    const partial: Record<string, number> = {};
+    let batchSize = 8;
+    let valBatches = 4;
+    for (const [k, v] of Object.entries(s)) {
+      const field = STAGE_KEYS[k];
+      if (!field) fail(`stages.${key}: unknown field "${k}" (fields: ${Object.keys(STAGE_KEYS).join(", ")})`);
+      if (typeof v !== "number" || !Number.isFinite(v)) fail(`stages.${key}.${k} must be a number, got ${JSON.stringify(v)}`);
+      if (field === "batch_size") batchSize = v as number;
+      else if (field === "val_batches") valBatches = v as number;
+      else partial[field] = v as number;
+    }
+    if (!Number.isInteger(batchSize) || batchSize < 1) fail(`stages.${key}.batch_size must be a whole number >= 1`);
+    let trainer: TrainerConfig;
+    try {
+      trainer = resolveTrainerConfig(partial);
+    } catch (e) {
+      throw new FavchatError(`${source}: stages.${key}: ${(e as Error).message}`);
+    }
+    stages[Number(key) as Stage] = { trainer, batchSize, valBatches };
+  }
+  return { model, vocabSize: vocabSize as number, frames: frames as number, stages };
+}
+
+export function readRunConfig(file: string): RunConfig {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, "utf8"));
+  } catch (e) {
+    throw new FavchatError(`cannot read training config ${file}: ${(e as Error).message}`);
+  }
+  return resolveRunConfig(raw, file);
+}

@@ -1,0 +1,131 @@
+// One training stage end to end (`favchat train`): data, model (new or --init), freeze plan, the trainer, then the
+// model directory (config.json, model.safetensors, tokenizer) in OUT, with metrics.jsonl and curves.png beside it.
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { FavchatError } from "../core/errors.ts";
+import { Rng } from "../core/rng.ts";
+import { THINK_TOKENS, VIDEO_TOKEN } from "../data/chat-format.ts";
+import { favchatPreset, resolveFavchatConfig, type FavchatPresetName } from "../model/config.ts";
+import { FavChat } from "../model/favchat.ts";
+import { applyFreezePlan, type FreezeSummary } from "../model/freeze.ts";
+import { loadFavchat, saveFavchat } from "../model/load.ts";
+import { trainByteLevelBpe, writeTokenizerDir } from "../text/bpe-train.ts";
+import { loadTokenizer, type TextTokenizer } from "../text/tokenizer.ts";
+import { lineChartPng, type Series } from "../eval/plot/line-chart.ts";
+import { corpusTexts, stageExamples, type Stage } from "./favchat-data.ts";
+import { favchatTask, textTask } from "./favchat-task.ts";
+import { train, type TrainSummary } from "./trainer.ts";
+import type { RunConfig } from "./run-config.ts";
+
+export interface StageRunOptions {
+  readonly stage: Stage;
+  readonly config: RunConfig;
+  readonly dataDir: string;
+  readonly clipsFile?: string;
+  readonly outDir: string;
+  /** A favchat model directory to start from (the previous stage's OUT); without it a new model is built. */
+  readonly init?: string;
+  readonly resume: boolean;
+  readonly tty: boolean;
+  readonly log: (line: string) => void;
+}
+
+export type StageFreeze = Pick<FreezeSummary, "trained" | "frozen" | "trainableParams"> | { trained: string[]; frozen: string[]; trainableParams: number };
+
+export interface StageRunResult {
+  readonly summary: TrainSummary;
+  readonly freeze: StageFreeze;
+  readonly modelDir: string;
+}
+
+export const SPECIAL_TOKENS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", VIDEO_TOKEN];
+
+export async function runStage(o: StageRunOptions): Promise<StageRunResult> {
+  // 1. Settings and data.
+  const settings = o.config.stages[o.stage];
+  if (!settings) throw new FavchatError(`the training config has no settings for stage ${o.stage}; add "stages": {"${o.stage}": {...}}`);
+  const rng = new Rng(settings.trainer.seed);
+  const data = { dataDir: o.dataDir, clipsFile: o.clipsFile };
+  const examples = stageExamples(o.stage, "train", data, rng.fork("examples"));
+  let val: ReturnType<typeof stageExamples> = [];
+  try {
+    val = stageExamples(o.stage, "val", data, rng.fork("val"));
+  } catch {
+    val = []; // no validation clips: train without a validation loss
+  }
+  o.log(`stage ${o.stage}: ${examples.length} training examples, ${val.length} validation examples`);
+
+  // 2. Tokenizer and model: from --init, or new (a vocabulary learnt from the training text, then the preset).
+  let model: FavChat;
+  let tokDir: string;
+  if (o.init) {
+    model = await loadFavchat(o.init);
+    tokDir = o.init;
+  } else {
+    if (!o.resume || !existsSync(join(o.outDir, "tokenizer.json"))) {
+      const bpe = trainByteLevelBpe(corpusTexts(examples), { vocabSize: o.config.vocabSize, specialTokens: SPECIAL_TOKENS, addedTokens: [...THINK_TOKENS] });
+      writeTokenizerDir(o.outDir, bpe);
+    }
+    tokDir = o.outDir;
+    const tok = loadTokenizer(tokDir);
+    const videoTokenId = tok.specialTokens.get(VIDEO_TOKEN)!;
+    const overrides: Record<string, unknown> = { ...o.config.model, llm_config: { ...(o.config.model.llm_config as object), vocab_size: tok.vocabSize }, video_token_id: videoTokenId };
+    const preset = overrides.preset as FavchatPresetName | undefined;
+    const config = preset ? favchatPreset(preset, overrides) : resolveFavchatConfig(overrides, "training config model");
+    model = new FavChat(config, rng.fork("init"));
+  }
+  const tok: TextTokenizer = loadTokenizer(tokDir);
+  if (o.config.frames > model.config.maxFrames) throw new FavchatError(`"frames" ${o.config.frames} exceeds the model's max_frames ${model.config.maxFrames}`);
+
+  // 3. Freeze plan: stage 0 trains the LLM alone; stages 1-3 follow DESIGN 2.
+  let freeze: StageFreeze;
+  if (o.stage === 0) {
+    model.setTrainable(false);
+    model.llm.setTrainable(true);
+    freeze = { trained: ["LLM"], frozen: ["everything else"], trainableParams: model.llm.numParams() };
+  } else {
+    freeze = applyFreezePlan(model, o.stage);
+  }
+  o.log(`stage ${o.stage}: training ${freeze.trained.join(", ")} (${freeze.trainableParams.toLocaleString("en")} parameters); frozen: ${freeze.frozen.join(", ") || "nothing"}`);
+
+  // 4. Train.
+  const trainOpts = { outDir: o.outDir, resume: o.resume, tty: o.tty, label: `stage ${o.stage}`, log: o.log };
+  const summary =
+    o.stage === 0
+      ? await train(textTask(model, tok, examples, { batchSize: settings.batchSize }), settings.trainer, trainOpts)
+      : await train(
+          favchatTask(model, tok, examples, { batchSize: settings.batchSize, frames: o.config.frames, augment: true, val, valBatches: settings.valBatches }),
+          settings.trainer,
+          trainOpts,
+        );
+
+  // 5. The model directory and the curves.
+  await saveFavchat(model, o.outDir, { tokenizerFrom: tokDir });
+  model.dispose();
+  writeCurves(summary.metricsPath, join(o.outDir, "curves.png"), o.stage);
+  return { summary, freeze, modelDir: o.outDir };
+}
+
+/** curves.png: training loss per step (and validation loss when evaluated), log scale. */
+export function writeCurves(metricsPath: string, out: string, stage: Stage): void {
+  const train: [number, number][] = [];
+  const val: [number, number][] = [];
+  for (const line of readFileSync(metricsPath, "utf8").split("\n")) {
+    if (!line.trim()) continue;
+    const m = JSON.parse(line) as { step: number; loss?: number; eval?: { val_loss?: number } };
+    if (m.loss !== undefined && m.loss > 0) train.push([m.step, m.loss]);
+    if (m.eval?.val_loss !== undefined && m.eval.val_loss > 0) val.push([m.step, m.eval.val_loss]);
+  }
+  if (train.length < 2) return;
+  const series: Series[] = [{ name: "train loss", points: smooth(train) }];
+  if (val.length > 0) series.push({ name: "validation loss", points: val });
+  writeFileSync(out, lineChartPng(series, { title: `stage ${stage} loss`, xLabel: "step", yLabel: "cross-entropy", logY: true }));
+}
+
+/** Running mean over a window of 10 steps: per-batch losses are noisy. */
+function smooth(points: [number, number][]): [number, number][] {
+  return points.map(([x], i) => {
+    const w = points.slice(Math.max(0, i - 9), i + 1);
+    return [x, w.reduce((s, p) => s + p[1], 0) / w.length];
+  });
+}
