@@ -143,6 +143,7 @@ export class FavChat extends Module {
   spliceEmbeds(ids: tf.Tensor, visual: tf.Tensor, attentionMask?: readonly (readonly number[])[]): { embeds: tf.Tensor; keyPadding: number[][]; videoPositions: number[] } {
     const [B, T] = ids.shape as number[];
     const [Bv, Q, D] = visual.shape as number[];
+    if (ids.dtype !== "int32") throw new FavchatError(`FavChat: ids must be int32 token ids, got ${ids.dtype}`);
     if (ids.rank !== 2 || Bv !== B) throw new FavchatError(`FavChat: ids [${ids.shape.join(", ")}] and visual tokens [${visual.shape.join(", ")}] disagree on the batch`);
     const rows = ids.arraySync() as number[][];
     checkIds(rows, this.config.llm.vocabSize, "ids");
