@@ -77,8 +77,12 @@ const NEGATION_PHRASES: readonly (readonly string[])[] = [["rather", "than"], ["
 const NOT_NEGATING: readonly (readonly string[])[] = [
   ["not", "only"], ["not", "just"], ["not", "merely"], ["not", "least"], ["no", "doubt"], ["nothing", "but"], ["no", "less"], ["none", "other"],
 ];
-/** How many words after a cue it reaches ("does not look particularly happy"). */
+/** How many words after a cue it reaches ("does not look particularly happy"), fillers not counted. */
 const SCOPE_WORDS = 4;
+const SCOPE_FILLERS = new Set([
+  "to", "be", "is", "are", "was", "were", "been", "being", "a", "an", "the", "any", "very", "really", "at", "all",
+  "look", "looks", "appear", "appears", "seem", "seems", "feel", "feels", "particularly", "so", "too", "quite",
+]);
 
 const startsWith = (tokens: readonly string[], at: number, phrase: readonly string[]): boolean =>
   phrase.every((w, k) => tokens[at + k] === w);
@@ -130,6 +134,9 @@ export function findMentions(text: string, lexicon: Lexicon, options: MentionOpt
       mentions.push({ label: hit.label, negated, at: i });
       if (negated) scopeHasLabel = true;
       scopeLeft = Math.max(0, scopeLeft - hit.tokens.length);
+      // "not angry or sad": a disjunction carries the negation on to the next label.
+      const after = tokens[i + hit.tokens.length];
+      if (negated && (after === "or" || after === "nor")) scopeLeft = Math.max(scopeLeft, 2);
       if (scopeLeft === 0) closeScope();
       i += hit.tokens.length;
       continue;
@@ -146,10 +153,11 @@ export function findMentions(text: string, lexicon: Lexicon, options: MentionOpt
       i++;
       continue;
     }
-    // 4. Any other word uses up one word of an open scope.
+    // 4. Any other word uses up one word of an open scope, except verbs of seeming and fillers
+    // ("does not appear to be angry").
     if (scopeLeft > 0) {
       if (options.negatedMeans?.words.has(w) && scopeHasNoneWord < 0) scopeHasNoneWord = i;
-      scopeLeft--;
+      if (!SCOPE_FILLERS.has(w)) scopeLeft--;
       if (scopeLeft === 0) closeScope();
     }
     i++;

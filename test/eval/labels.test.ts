@@ -25,6 +25,8 @@ const EMOTION_CASES: [string, string][] = [
   ["Not happy. Sad.", "sad"], ["happy, not sad", "happy"], ["not happy but angry", "angry"],
   ["Neither happy nor sad; the face is neutral.", "neutral"], ["neither happy nor sad", "none"],
   ["She does not look particularly happy", "none"], ["not unhappy", "none"],
+  ["The person does not appear to be angry or sad; rather, they seem happy.", "happy"], ["not angry or sad", "none"],
+  ["The person is surprised, not scared.", "surprise"], ["I would say the emotion is 'sad'.", "sad"],
   ["sad rather than angry", "sad"], ["angry instead of afraid", "angry"],
   ["The person shows no emotion.", "neutral"], ["He does not show any particular expression", "neutral"],
   ["without any expression", "neutral"], ["no happy expression", "none"],
