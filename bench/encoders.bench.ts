@@ -1,26 +1,48 @@
 // Encoder benchmark (issue 5): forward and forward+backward time of the general encoder (SigLIP tower) and
-// the facial encoder at their tiny presets for one clip of 16 frames / 16 face crops, beside a PyTorch peer
-// of the same shapes (bench/peers/encoders_torch.py) on the same machine. Medians of several runs, in ms.
+// the facial encoder for one clip, as the shipped tiny FaVChat runs them and at the encoders' own tiny presets
+// (16 frames / crops of 112 px), beside a PyTorch peer of the same shapes (bench/peers/encoders_torch.py) on the
+// same machine. Medians of several runs, in ms.
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { initBackend, tf } from "../src/core/backend.ts";
 import { Rng } from "../src/core/rng.ts";
-import { SIGLIP_VISION_PRESETS } from "../src/model/vision/config.ts";
+import { SIGLIP_VISION_PRESETS, type SiglipVisionConfig } from "../src/model/vision/config.ts";
 import { SiglipVisionTower } from "../src/model/vision/siglip.ts";
-import { FACE_ENCODER_PRESETS } from "../src/model/face/config.ts";
+import { FACE_ENCODER_PRESETS, type FaceEncoderConfig } from "../src/model/face/config.ts";
+import { favchatPreset } from "../src/model/config.ts";
 import { FaceEncoder } from "../src/model/face/encoder.ts";
 import type { Module } from "../src/nn/module.ts";
 import { fmt, median, runPeer } from "./stats.ts";
 
-const S = SIGLIP_VISION_PRESETS.tiny;
-const F = FACE_ENCODER_PRESETS.tiny;
-const C = {
-  frames: 16,
-  repeats: 7,
-  threads: 2,
-  siglip: { image: S.imageSize, patch: S.patchSize, hidden: S.hiddenSize, inter: S.intermediateSize, layers: S.numLayers, heads: S.numHeads, eps: S.layerNormEps },
-  face: { image: F.imageSize, patch: F.patchSize, widths: F.widths, depths: F.depths, heads: F.numHeads, windows: F.windowSizes, mlp_ratio: F.mlpRatio, eps: F.layerNormEps },
-};
+const REPEATS = 7;
+const THREADS = 2;
+
+/** One measured setting: N frames through the tower and N face crops through the pyramid (one clip). */
+interface Case {
+  readonly name: string;
+  readonly frames: number;
+  readonly vision: SiglipVisionConfig;
+  readonly face: FaceEncoderConfig;
+}
+
+// What the shipped tiny FaVChat runs (src/model/config.ts), and the encoder presets at the issue's 16 x 112 px.
+const tiny = favchatPreset("tiny");
+const CASES: Case[] = [
+  { name: "FaVChat tiny", frames: tiny.maxFrames, vision: tiny.vision, face: tiny.face },
+  { name: "encoder presets tiny", frames: 16, vision: SIGLIP_VISION_PRESETS.tiny, face: FACE_ENCODER_PRESETS.tiny },
+];
+
+/** The peer's config (bench/peers/encoders_torch.py). */
+function peerConfig(c: Case): Record<string, unknown> {
+  const { vision: S, face: F } = c;
+  return {
+    frames: c.frames,
+    repeats: REPEATS,
+    threads: THREADS,
+    siglip: { image: S.imageSize, patch: S.patchSize, hidden: S.hiddenSize, inter: S.intermediateSize, layers: S.numLayers, heads: S.numHeads, eps: S.layerNormEps },
+    face: { image: F.imageSize, patch: F.patchSize, widths: F.widths, depths: F.depths, heads: F.numHeads, windows: F.windowSizes, mlp_ratio: F.mlpRatio, eps: F.layerNormEps },
+  };
+}
 
 interface Timings {
   forward: number[];
@@ -31,12 +53,12 @@ interface Timings {
 function time(model: Module, run: (x: tf.Tensor) => tf.Tensor[], x: tf.Tensor): Timings {
   const out: Timings = { forward: [], train: [] };
   const vars = [...model.trainableVariables().values()];
-  for (let r = 0; r <= C.repeats; r++) {
+  for (let r = 0; r <= REPEATS; r++) {
     const t0 = performance.now();
     tf.tidy(() => run(x).forEach((y) => y.dataSync()));
     if (r > 0) out.forward.push((performance.now() - t0) / 1000);
   }
-  for (let r = 0; r <= C.repeats; r++) {
+  for (let r = 0; r <= REPEATS; r++) {
     const t0 = performance.now();
     // The same scalar as the peer: sum over outputs of mean(y^2).
     const { value, grads } = tf.variableGrads(() => tf.addN(run(x).map((y) => tf.mean(tf.square(y)))) as tf.Scalar, vars);
@@ -51,20 +73,20 @@ function pixels(rng: Rng, n: number, side: number): tf.Tensor {
   return tf.tensor(Float32Array.from({ length: n * side * side * 3 }, () => rng.next()), [n, side, side, 3], "float32");
 }
 
-export async function run(): Promise<void> {
-  const backend = await initBackend("wasm");
+async function runCase(c: Case, backend: string): Promise<void> {
   const rng = new Rng(0);
+  const { vision: S, face: F } = c;
   const tower = new SiglipVisionTower(S, new Rng(1));
   const face = new FaceEncoder(F, new Rng(2));
   console.log(
-    `Encoder benchmark, one clip: ${C.frames} frames of ${S.imageSize} px through the SigLIP tower (patch ${S.patchSize}, ` +
-      `D ${S.hiddenSize}, ${S.numLayers} layers: ${C.frames}x${S.numPatches} tokens, ${(tower.numParams() / 1e6).toFixed(2)} M params) and ` +
-      `${C.frames} face crops of ${F.imageSize} px through the face pyramid (patch ${F.patchSize}, widths ${F.widths.join("/")}, ` +
-      `depths ${F.depths.join("/")}, windows ${F.windowSizes.join("/")}: ${F.blockTokens.join("/")} tokens, ${(face.numParams() / 1e6).toFixed(2)} M params); ` +
-      `medians (and minima) of ${C.repeats} runs; favchat on ${backend}, PyTorch with ${C.threads} threads`,
+    `${c.name}, one clip: ${c.frames} frames of ${S.imageSize} px through the SigLIP tower (patch ${S.patchSize}, D ${S.hiddenSize}, ` +
+      `${S.numLayers} layers: ${c.frames}x${S.numPatches} tokens, ${(tower.numParams() / 1e6).toFixed(2)} M params) and ${c.frames} face crops ` +
+      `of ${F.imageSize} px through the face pyramid (patch ${F.patchSize}, widths ${F.widths.join("/")}, depths ${F.depths.join("/")}, ` +
+      `windows ${F.windowSizes.join("/")}: ${F.blockTokens.join("/")} tokens, ${(face.numParams() / 1e6).toFixed(2)} M params); ` +
+      `medians (and minima) of ${REPEATS} runs; favchat on ${backend}, PyTorch with ${THREADS} threads`,
   );
-  const xs = pixels(rng, C.frames, S.imageSize);
-  const xf = pixels(rng, C.frames, F.imageSize);
+  const xs = pixels(rng, c.frames, S.imageSize);
+  const xf = pixels(rng, c.frames, F.imageSize);
   const mine = {
     siglip: time(tower, (x) => [tower.forward(x)], xs),
     face: time(face, (x) => face.forward(x), xf),
@@ -72,7 +94,7 @@ export async function run(): Promise<void> {
   tf.dispose([xs, xf]);
   tower.dispose();
   face.dispose();
-  const peer = runPeer<Record<"siglip" | "face", Timings>>(join(import.meta.dirname, "peers", "encoders_torch.py"), [JSON.stringify(C)]);
+  const peer = runPeer<Record<"siglip" | "face", Timings>>(join(import.meta.dirname, "peers", "encoders_torch.py"), [JSON.stringify(peerConfig(c))]);
   for (const enc of ["siglip", "face"] as const) {
     for (const kind of ["forward", "train"] as const) {
       const a = median(mine[enc][kind]) * 1000;
@@ -87,6 +109,11 @@ export async function run(): Promise<void> {
       );
     }
   }
+}
+
+export async function run(): Promise<void> {
+  const backend = await initBackend("wasm");
+  for (const c of CASES) await runCase(c, backend);
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) await run();
