@@ -19,6 +19,14 @@ export function parseFloatOption(flag: string, min: number, max = Infinity): (va
   };
 }
 
+/** A flag whose value must be one of `allowed`. */
+export function choice<T extends string>(flag: string, allowed: readonly T[]): (v: string) => T {
+  return (v) => {
+    if (!(allowed as readonly string[]).includes(v)) throw new FavchatError(`${flag} must be one of ${allowed.join(", ")}, got "${v}"`);
+    return v as T;
+  };
+}
+
 /** "1,2,3" -> [1, 2, 3]; every id a non-negative integer below `vocab` when given. */
 export function parseIds(flag: string, value: string, vocab?: number): number[] {
   const parts = value.split(",").map((s) => s.trim()).filter((s) => s.length > 0);

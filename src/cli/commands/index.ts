@@ -4,10 +4,11 @@ import { register as synth } from "./synth.ts";
 import { register as data } from "./data.ts";
 import { register as lm } from "./lm.ts";
 import { register as train } from "./train.ts";
+import { register as evaluate } from "./eval.ts";
 import { register as probe } from "./probe.ts";
 import { register as faces } from "./faces.ts";
 import { register as score } from "./score.ts";
 
 export type RegisterCommand = (program: Command) => void;
 
-export const COMMANDS: RegisterCommand[] = [train, lm, synth, data, probe, faces, score];
+export const COMMANDS: RegisterCommand[] = [train, evaluate, lm, synth, data, probe, faces, score];

@@ -2,14 +2,12 @@
 // (or any other model) wrote, one `{"id", "prediction", "answer"}` per line. Prints the report's tables (or
 // JSON) and, with --out, writes report.json, report.md and the confusion PNG there. Needs no model.
 import type { Command } from "commander";
-import { FavchatError } from "../../core/errors.ts";
-import { attributeReport, auReport, evaluateAttributes, evaluateAuPresence } from "../../eval/evaluate-qa.ts";
-import { EMOTIONS11 } from "../../eval/labels.ts";
-import { emotionReport, evaluateEmotion, readPredictions } from "../../eval/predictions.ts";
-import { reportMarkdown, writeReport, type EvalReport } from "../../eval/report.ts";
-import { EMOTIONS7 } from "../../data/records.ts";
+import { readPredictions } from "../../eval/predictions.ts";
+import { reportMarkdown, writeReport } from "../../eval/report.ts";
+import { scorePredictions } from "../../eval/score.ts";
+import { choice } from "../options.ts";
 
-const TASKS = ["emotion", "au", "attribute"] as const;
+const TASKS = ["emotion", "au", "attribute", "qa"] as const;
 type Task = (typeof TASKS)[number];
 
 interface ScoreOptions {
@@ -19,13 +17,6 @@ interface ScoreOptions {
   out?: string;
   json?: boolean;
   onBadLine: "skip" | "fail";
-}
-
-function choice<T extends string>(flag: string, allowed: readonly T[]): (v: string) => T {
-  return (v) => {
-    if (!(allowed as readonly string[]).includes(v)) throw new FavchatError(`${flag} must be one of ${allowed.join(", ")}, got "${v}"`);
-    return v as T;
-  };
 }
 
 export function register(program: Command): void {
@@ -45,14 +36,7 @@ export function register(program: Command): void {
         onSkip: (b) => process.stderr.write(`favchat: skipping ${b.file}:${b.line}: ${b.reason}\n`),
       });
       const meta = { predictions: o.predictions, ...(bad.length ? { "skipped lines": bad.length } : {}) };
-      let report: EvalReport;
-      if (o.task === "emotion") {
-        report = emotionReport(evaluateEmotion(records, o.classes === "11" ? EMOTIONS11 : EMOTIONS7), { meta });
-      } else if (o.task === "au") {
-        report = auReport(evaluateAuPresence(records), { meta });
-      } else {
-        report = attributeReport(evaluateAttributes(records), { meta });
-      }
+      const report = scorePredictions(records, o.task, o.classes, meta);
       const written = o.out ? writeReport(o.out, report) : undefined;
       if (o.json) process.stdout.write(JSON.stringify(report) + "\n");
       else process.stdout.write(reportMarkdown(report) + "\n");

@@ -1,0 +1,119 @@
+// `favchat eval`: ask the model the benchmark's questions about every clip and keep what it says. Questions come
+// from the clips' labels through the dataset builder's own templates (so the wording is what the model was trained
+// on, drawn with a fixed seed). Pixels come from raw frames with the labelled face boxes (fast, FaceWorld) or from
+// the video through the face detector (any video: what `favchat chat` does).
+import { dirname, resolve } from "node:path";
+import { tf } from "../core/backend.ts";
+import { FavchatError } from "../core/errors.ts";
+import { Rng } from "../core/rng.ts";
+import { encodeQuestion } from "../data/chat-format.ts";
+import { pixelsFromRaw, pixelsFromVideo, type ClipPixels } from "../data/clip-pixels.ts";
+import { collate } from "../data/collate.ts";
+import { readRawClip } from "../data/frames.ts";
+import { clipQa } from "../data/builder/qa.ts";
+import type { ClipRecord } from "../data/records.ts";
+import { answerVideo } from "../model/answer.ts";
+import type { FavChat } from "../model/favchat.ts";
+import type { TextTokenizer } from "../text/tokenizer.ts";
+import type { Prediction } from "./predictions.ts";
+
+export type EvalTask = "emotion" | "au" | "attribute" | "qa";
+export const EVAL_TASKS: readonly EvalTask[] = ["emotion", "au", "attribute", "qa"];
+
+const CATEGORIES: Record<EvalTask, readonly string[] | null> = {
+  emotion: ["emotion"],
+  au: ["au_presence"],
+  attribute: ["attribute"],
+  qa: null, // every single-clip category
+};
+
+export interface EvalItem {
+  readonly id: string;
+  readonly clip: ClipRecord;
+  readonly question: string;
+  readonly options?: string[];
+  readonly answer: string;
+  readonly reason: boolean;
+  readonly label?: string;
+}
+
+/** The questions of `task` for each clip, from its labels (seeded: the same clips give the same questions). */
+export function evalItems(clips: readonly ClipRecord[], task: EvalTask, seed: number): EvalItem[] {
+  const pools = new Map<string, Set<string>>();
+  for (const r of clips) for (const [k, v] of Object.entries(r.labels.attributes)) if (typeof v === "string") pools.set(k, (pools.get(k) ?? new Set()).add(v));
+  const root = new Rng(seed);
+  const keep = CATEGORIES[task];
+  const out: EvalItem[] = [];
+  for (const clip of clips) {
+    clipQa(clip, root.fork("qa", clip.id), pools).forEach((q, i) => {
+      if (keep && !keep.includes(q.category)) return;
+      const label =
+        q.category === "au_presence"
+          ? /\bAU\d+\b/.exec(q.question)?.[0]
+          : q.category === "attribute"
+            ? Object.entries(clip.labels.attributes).find(([, v]) => String(v) === q.answer)?.[0]
+            : undefined;
+      out.push({ id: `${clip.id}#${q.category}${i}`, clip, question: q.question, options: q.options, answer: q.answer, reason: q.category === "reasoning", label });
+    });
+  }
+  return out;
+}
+
+export interface PixelSource {
+  /** Pixels of a clip at the model's sizes. */
+  (clip: ClipRecord): Promise<ClipPixels>;
+}
+
+/** Raw frames + labelled face boxes, relative to the clip records' directory. */
+export function rawPixelSource(clipsFile: string, model: FavChat): PixelSource {
+  const base = dirname(resolve(clipsFile));
+  return async (clip) => {
+    if (!clip.frames) throw new FavchatError(`clip ${clip.id} has no raw frames file; evaluate with --faces detect to read its video instead`);
+    return pixelsFromRaw(readRawClip(resolve(base, clip.frames)), clip.labels.faceBoxes, {
+      frames: model.config.maxFrames,
+      frameSize: model.config.vision.imageSize,
+      faceSize: model.config.face.imageSize,
+    });
+  };
+}
+
+export interface PredictOptions {
+  readonly maxTokens?: number;
+  readonly onItem?: (done: number, total: number) => void;
+}
+
+/** Greedy answers to every item; one clip's pixels are read once for all its questions. */
+export async function predict(model: FavChat, tok: TextTokenizer, items: readonly EvalItem[], pixels: PixelSource, o: PredictOptions = {}): Promise<Prediction[]> {
+  model.llm.freezeForInference();
+  const out: Prediction[] = [];
+  let cached = null as { id: string; px: ClipPixels } | null;
+  const decode = (ids: number[]) => tok.decode(ids, { skipSpecialTokens: true });
+  for (const item of items) {
+    if (cached?.id !== item.clip.id) cached = { id: item.clip.id, px: await pixels(item.clip) };
+    const text = encodeQuestion(tok, { question: item.question, options: item.options, reason: item.reason });
+    const batch = collate([{ pixels: cached.px, text }], tok.padId ?? 0);
+    try {
+      const r = await answerVideo(model, { frames: batch.frames, faces: batch.faces, ids: text.ids, promptIds: text.promptIds }, {
+        maxTokens: o.maxTokens ?? (item.reason ? 200 : 48),
+        stopTokens: tok.eosIds,
+        decode,
+      });
+      out.push({ id: item.id, prediction: r.text, answer: item.answer, question: item.question, ...(item.options ? { options: item.options } : {}), ...(item.label ? { label: item.label } : {}) });
+    } finally {
+      tf.dispose([batch.frames, batch.faces, batch.ids, batch.promptIds]);
+    }
+    o.onItem?.(out.length, items.length);
+  }
+  return out;
+}
+
+/** Pixels through the same path as `favchat chat`: decode the video, detect and track the face, crop. */
+export function videoPixelSource(clipsFile: string, model: FavChat, load: (file: string, frames: number, faceSize: number) => Promise<{ frames: RgbFrameLike[]; faces: RgbFrameLike[] }>): PixelSource {
+  const base = dirname(resolve(clipsFile));
+  return async (clip) => {
+    const loaded = await load(resolve(base, clip.video), model.config.maxFrames, model.config.face.imageSize);
+    return pixelsFromVideo(loaded, { frames: model.config.maxFrames, frameSize: model.config.vision.imageSize, faceSize: model.config.face.imageSize });
+  };
+}
+
+type RgbFrameLike = { width: number; height: number; data: Uint8Array };
