@@ -50,6 +50,12 @@ function stackPixels(samples: readonly Sample[], key: "frames" | "faces"): tf.Te
   return tf.tensor(out, [samples.length, p0.F, size, size, 3], "float32");
 }
 
+/** Pixel tensors of one clip, batch of one: frames [1, F, S, S, 3] and faces [1, F, s, s, 3] in [0, 1]. */
+export function pixelTensors(pixels: ClipPixels): { frames: tf.Tensor; faces: tf.Tensor } {
+  const sample: Sample = { pixels, text: { ids: [], targetMask: [], promptIds: [] } };
+  return { frames: stackPixels([sample], "frames"), faces: stackPixels([sample], "faces") };
+}
+
 export function collate(samples: readonly Sample[], padId: number): FavchatBatch {
   if (samples.length === 0) throw new FavchatError("collate: empty batch");
   const text = pad(samples.map((s) => s.text.ids), padId);
