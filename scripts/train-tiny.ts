@@ -1,0 +1,72 @@
+// `npm run train:tiny`: the recipe that makes models/favchat-tiny (issue 5). FaceWorld data, the records of every
+// stage, stages 0-3 with configs/tiny.json, then the model is copied into models/ and evaluated on the test split
+// (unseen identities). Each step runs as `favchat ...` in its own process; a step whose output is complete is
+// skipped, so an interrupted recipe continues where it stopped (stages resume from their checkpoints).
+//   node --import tsx scripts/train-tiny.ts [--work DIR] [--clips N] [--config FILE] [--out DIR] [--eval-clips N]
+import { spawnSync } from "node:child_process";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+
+const ROOT = join(import.meta.dirname, "..");
+const { values: a } = parseArgs({
+  options: {
+    work: { type: "string", default: join(ROOT, "runs", "tiny") },
+    clips: { type: "string", default: "6000" },
+    seed: { type: "string", default: "0" },
+    config: { type: "string", default: join(ROOT, "configs", "tiny.json") },
+    out: { type: "string", default: join(ROOT, "models", "favchat-tiny") },
+    "eval-clips": { type: "string", default: "600" },
+  },
+});
+const work = a.work!;
+const data = join(work, "data");
+const built = join(data, "built");
+const t0 = performance.now();
+
+function favchat(label: string, args: string[]): void {
+  const t = performance.now();
+  console.log(`\n[train:tiny] ${label}: favchat ${args.join(" ")}`);
+  const r = spawnSync(process.execPath, [join(ROOT, "bin", "favchat.js"), ...args], { stdio: "inherit" });
+  if (r.status !== 0) {
+    console.error(`[train:tiny] ${label} failed (exit ${r.status}); fix the cause and run npm run train:tiny again: finished steps are kept`);
+    process.exit(r.status ?? 1);
+  }
+  console.log(`[train:tiny] ${label} done in ${((performance.now() - t) / 60000).toFixed(1)} min (total ${((performance.now() - t0) / 60000).toFixed(1)} min)`);
+}
+
+// 1. Data: clips (raw frames only: training reads those) and the records of every stage.
+mkdirSync(work, { recursive: true });
+if (!existsSync(join(data, "clips.jsonl"))) favchat("FaceWorld clips", ["synth", "--out", data, "--clips", a.clips!, "--seed", a.seed!, "--no-mp4"]);
+if (!existsSync(join(built, "qa.jsonl"))) favchat("training records", ["data", "build", "--clips", join(data, "clips.jsonl"), "--out", built, "--seed", a.seed!]);
+
+// 2. Stages 0-3, each from the previous one's model.
+let prev: string | null = null;
+for (const stage of [0, 1, 2, 3]) {
+  const out = join(work, `stage${stage}`);
+  const finished = existsSync(join(out, "config.json")) && existsSync(join(out, "curves.png"));
+  if (!finished) {
+    const args = ["train", "--stage", String(stage), "--config", a.config!, "--data", built, "--out", out];
+    if (prev) args.push("--init", prev);
+    if (existsSync(join(out, "checkpoint"))) args.push("--resume");
+    favchat(`stage ${stage}`, args);
+  }
+  prev = out;
+}
+
+// 3. The shipped model: weights, config, tokenizer, and the training curves.
+const final = prev!;
+mkdirSync(join(a.out!, "training"), { recursive: true });
+for (const f of ["config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json"]) copyFileSync(join(final, f), join(a.out!, f));
+for (const stage of [0, 1, 2, 3]) {
+  copyFileSync(join(work, `stage${stage}`, "curves.png"), join(a.out!, "training", `stage${stage}-curves.png`));
+  copyFileSync(join(work, `stage${stage}`, "metrics.jsonl"), join(a.out!, "training", `stage${stage}-metrics.jsonl`));
+}
+
+// 4. Evaluation on the test split: identities never seen in training.
+for (const task of ["emotion", "au", "attribute"]) {
+  favchat(`eval ${task}`, ["eval", "--model", a.out!, "--clips", join(data, "clips.jsonl"), "--task", task, "--split", "test", "--limit", a["eval-clips"]!, "--out", join(a.out!, "eval", task), "--predictions", join(work, "eval", `${task}.jsonl`)]);
+}
+const summary = { minutes: (performance.now() - t0) / 60000, clips: Number(a.clips), seed: Number(a.seed), config: readFileSync(a.config!, "utf8") };
+writeFileSync(join(a.out!, "training", "recipe.json"), JSON.stringify(summary, null, 2) + "\n");
+console.log(`\n[train:tiny] done in ${summary.minutes.toFixed(1)} min; model in ${a.out}`);

@@ -1,0 +1,107 @@
+// The product's commands as a user runs them, on a small model made at test time: train (stages 0 and 1 for a few
+// steps), eval on FaceWorld clips, chat about a FaceWorld video; and each bad input a user can give, refused with
+// a one-line message and no stack trace.
+import { test, before } from "node:test";
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { mkdtempSync, writeFileSync, existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { patternClip } from "../video/fixtures.ts";
+
+const run = promisify(execFile);
+const ROOT = join(import.meta.dirname, "..", "..");
+const BIN = join(ROOT, "bin", "favchat.js");
+
+async function favchat(args: string[], timeout = 180_000): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { cwd: ROOT, timeout, maxBuffer: 1 << 24 });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+const work = mkdtempSync(join(tmpdir(), "favchat-cli-"));
+const data = join(work, "fw");
+const model = join(work, "s1");
+
+before(async () => {
+  // 24 FaceWorld clips with MP4 (chat reads videos) and their records.
+  const s = await favchat(["synth", "--out", data, "--clips", "24", "--seed", "5"]);
+  assert.equal(s.code, 0, s.stderr);
+  const b = await favchat(["data", "build", "--clips", join(data, "clips.jsonl"), "--out", join(data, "built")]);
+  assert.equal(b.code, 0, b.stderr);
+  writeFileSync(
+    join(work, "cfg.json"),
+    JSON.stringify({
+      model: { preset: "tiny", max_frames: 2, llm_config: { num_hidden_layers: 1 }, vision_config: { num_hidden_layers: 1 } },
+      vocab_size: 300,
+      frames: 2,
+      stages: {
+        "0": { steps: 2, batch_size: 2, warmup_steps: 1, checkpoint_every: 1 },
+        "1": { steps: 2, batch_size: 2, warmup_steps: 1, checkpoint_every: 1, eval_every: 1, val_batches: 1 },
+      },
+    }),
+  );
+});
+
+test("train: stage 0 then stage 1 write model directories, metrics and curves", async () => {
+  const s0 = await favchat(["train", "--stage", "0", "--config", join(work, "cfg.json"), "--data", join(data, "built"), "--out", join(work, "s0")]);
+  assert.equal(s0.code, 0, s0.stderr);
+  assert.match(s0.stdout, /stage 0 done: 2 steps/);
+  const s1 = await favchat(["train", "--stage", "1", "--config", join(work, "cfg.json"), "--data", join(data, "built"), "--out", model, "--init", join(work, "s0")]);
+  assert.equal(s1.code, 0, s1.stderr);
+  assert.match(s1.stdout, /validation val_loss/);
+  assert.match(s1.stderr, /frozen: .*LLM/);
+  for (const f of ["config.json", "model.safetensors", "tokenizer.json", "metrics.jsonl", "curves.png"]) assert.ok(existsSync(join(model, f)), f);
+  // Stage 2 without --init is refused: it builds on stage 1.
+  const s2 = await favchat(["train", "--stage", "2", "--config", join(work, "cfg.json"), "--data", join(data, "built"), "--out", join(work, "s2")]);
+  assert.notEqual(s2.code, 0);
+  assert.match(s2.stderr, /pass --init DIR/);
+});
+
+test("eval: predictions and a scored report on held-out clips", async () => {
+  const preds = join(work, "preds.jsonl");
+  const r = await favchat(["eval", "--model", model, "--clips", join(data, "clips.jsonl"), "--task", "emotion", "--split", "all", "--limit", "3", "--predictions", preds, "--out", join(work, "report"), "--json"]);
+  assert.equal(r.code, 0, r.stderr);
+  const report = JSON.parse(r.stdout) as { overall: Record<string, number> };
+  assert.equal(report.overall.items, 3);
+  assert.ok("WAR" in report.overall && "UAR" in report.overall);
+  assert.ok(existsSync(preds) && existsSync(join(work, "report", "report.md")));
+});
+
+test("chat --json: answer, adapter weights that sum to 1, frames with face boxes, timings", async () => {
+  const r = await favchat(["chat", "--model", model, "--video", join(data, "clips", "fw-000001.mp4"), "--max-tokens", "4", "--json", "What", "is", "the", "emotion?"]);
+  assert.equal(r.code, 0, r.stderr);
+  const out = JSON.parse(r.stdout) as { question: string; answer: string; w_general: number; w_face: number; frames: { timeSec: number; box: unknown }[]; timings: Record<string, number> };
+  assert.equal(out.question, "What is the emotion?");
+  assert.equal(typeof out.answer, "string");
+  assert.ok(Math.abs(out.w_general + out.w_face - 1) < 1e-5);
+  assert.equal(out.frames.length, 2);
+  assert.ok(out.frames.every((f) => f.box !== null), "the FaceWorld face is detected");
+  for (const k of ["decode_sec", "faces_sec", "encoders_sec", "generate_sec", "total_sec"]) assert.ok(out.timings[k] >= 0, k);
+});
+
+test("bad input: clear message, non-zero exit, no stack trace", async () => {
+  const noFace = await patternClip(join(work, "pattern.mp4"), { seconds: 1 });
+  const cases: [string[], RegExp][] = [
+    [["chat", "--model", model, "What is the emotion?"], /a question needs a video: favchat chat --video FILE/],
+    [["chat", "--model", model, "--video", join(work, "missing.mp4"), "hi"], /missing\.mp4/],
+    [["chat", "--model", model, "--video", noFace, "hi"], /no face found .*--no-face-crop/],
+    [["chat", "--model", join(ROOT, "test", "fixtures", "qwen2", "gqa"), "--video", noFace, "hi"], /not a favchat model|model_type/],
+    [["eval", "--model", model, "--clips", join(work, "nope.jsonl")], /nope\.jsonl/],
+    [["train", "--stage", "5", "--config", join(work, "cfg.json"), "--data", data, "--out", join(work, "x")], /--stage must be 0, 1, 2 or 3/],
+  ];
+  for (const [args, message] of cases) {
+    const r = await favchat(args);
+    assert.notEqual(r.code, 0, args.join(" "));
+    assert.match(r.stderr, message, args.join(" "));
+    assert.doesNotMatch(r.stderr, /\n\s+at /, `stack trace printed for ${args.join(" ")}`);
+  }
+  // Whole frames instead of face crops when asked.
+  const whole = await favchat(["chat", "--model", model, "--video", noFace, "--no-face-crop", "--max-tokens", "2", "--json", "hi"]);
+  assert.equal(whole.code, 0, whole.stderr);
+});
