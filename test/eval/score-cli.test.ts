@@ -52,5 +52,5 @@ test("favchat score: emotion tables, JSON and a report directory; bad input is o
   assert.doesNotMatch(bad.stderr, /\n\s+at /);
   const task = await favchat(["score", "--predictions", file, "--task", "captions"]);
   assert.notEqual(task.code, 0);
-  assert.match(task.stderr, /--task must be one of emotion, au, attribute, got "captions"/);
+  assert.match(task.stderr, /--task must be one of emotion, au, attribute, qa, got "captions"/);
 });
