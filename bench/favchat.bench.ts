@@ -154,6 +154,8 @@ interface PeerOut {
   train: Record<string, number[]>;
   encode: number[];
   generate: number[];
+  threads: number;
+  omp_wait_policy: string;
 }
 
 export async function run(): Promise<void> {
@@ -212,6 +214,7 @@ export async function run(): Promise<void> {
     })]);
 
     // The table.
+    if (peer) console.log(`  PyTorch peer: ${peer.threads} threads, OMP_WAIT_POLICY=${peer.omp_wait_policy} (see the peer: active spinning is 15-50x slower on a shared machine)`);
     const row = (name: string, mine: number[], theirs: number[] | undefined, unit: "s" | "ms") => {
       const k = unit === "ms" ? 1000 : 1;
       const a = median(mine) * k;

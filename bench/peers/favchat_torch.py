@@ -8,15 +8,21 @@ JSON: {"config": favchatConfigToJson(config), "bench": {"threads", "batch", "fra
        "target_len", "video_pos", "stages": [1, 2, 3], "train_repeats", "answer_ids_len", "answer_prompt_len",
        "answer_video_pos", "new_tokens", "answer_repeats"}}
 Prints one JSON line: {"params": {part: n}, "trainable": {stage: n}, "train": {stage: [s, ...]},
-                       "encode": [s, ...], "generate": [s, ...]} (one entry per timed repeat, after one warm-up).
+                       "encode": [s, ...], "generate": [s, ...], "threads", "omp_wait_policy"} (one entry per timed
+                       repeat, after one warm-up).
 """
 import json
 import math
+import os
 import re
 import sys
 import time
 
-import torch
+# Before torch loads libgomp: its default (active) wait policy spins idle threads, and on a shared 2-core machine where
+# another process holds a core, 2-thread torch ran 15-50x slower (FaVChat encode: 20 ms passive, 300-1000 ms active).
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import torch  # noqa: E402
 import torch.nn as nn
 import torch.nn.functional as F
 
@@ -460,7 +466,7 @@ def main():
     for name, p in model.named_parameters():
         top = name.split(".")[0]
         parts[top] = parts.get(top, 0) + p.numel()
-    out = {"params": parts, "trainable": {}, "train": {}}
+    out = {"params": parts, "trainable": {}, "train": {}, "threads": torch.get_num_threads(), "omp_wait_policy": os.environ["OMP_WAIT_POLICY"]}
 
     # 1. Training steps, one freeze plan per stage.
     V, Q, vid = c["llm_config"]["vocab_size"], c["qformer_config"]["num_queries"], c["video_token_id"]
