@@ -4,6 +4,7 @@
 import { copyFile, mkdir, rename, writeFile } from "node:fs/promises";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { readConfigJson } from "../core/config-file.ts";
 import { FavchatError } from "../core/errors.ts";
 import { SafetensorsDir, loadSafetensorsDir, writeSafetensors } from "../core/safetensors.ts";
 import { FAVCHAT_MODEL_TYPE, favchatConfigToJson, resolveFavchatConfig, type FavchatConfig } from "./config.ts";
@@ -16,17 +17,8 @@ export const TOKENIZER_FILES = ["tokenizer.json", "tokenizer_config.json", "spec
 
 /** Reads and resolves DIR/config.json as a favchat config. */
 export function readFavchatConfig(dir: string): FavchatConfig {
-  if (!existsSync(dir)) throw new FavchatError(`model directory ${dir} does not exist; pass --model DIR with a favchat model (e.g. models/favchat-tiny)`);
-  const path = join(dir, "config.json");
-  if (!existsSync(path)) throw new FavchatError(`${dir} has no config.json; a favchat model directory holds config.json, model.safetensors and tokenizer files`);
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(path, "utf8"));
-  } catch (err) {
-    throw new FavchatError(`${path} is not valid JSON (${(err as Error).message})`);
-  }
-  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw new FavchatError(`${path} must hold a JSON object`);
-  const modelType = (raw as Record<string, unknown>).model_type;
+  const { path, raw } = readConfigJson(dir, { missingDir: "pass --model DIR with a favchat model (e.g. models/favchat-tiny)", missingFile: "a favchat model directory holds config.json, model.safetensors and tokenizer files" });
+  const modelType = raw.model_type;
   if (modelType !== FAVCHAT_MODEL_TYPE) {
     const kind = modelType === undefined ? "has no model_type" : `has model_type ${JSON.stringify(modelType)}`;
     throw new FavchatError(
@@ -34,10 +26,10 @@ export function readFavchatConfig(dir: string): FavchatConfig {
         `A bare LLM or SigLIP checkpoint can initialise a part of a new model, not be loaded as one`,
     );
   }
-  if ((raw as Record<string, unknown>).preset !== undefined) {
+  if (raw.preset !== undefined) {
     throw new FavchatError(`${path} names a preset; a model directory's config.json lists every field (it is written by saveFavchat)`);
   }
-  return resolveFavchatConfig(raw as Record<string, unknown>, path);
+  return resolveFavchatConfig(raw, path);
 }
 
 /**

@@ -1,9 +1,9 @@
 // A facial encoder on its own as a model directory: config.json (model_type "favchat_face_encoder" plus the
 // config's fields) and model.safetensors. The FaVChat checkpoint holds the same tensors under its own prefix;
 // this form lets a face encoder be trained, shipped or inspected separately.
-import { existsSync, readFileSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { readConfigJson } from "../../core/config-file.ts";
 import { FavchatError } from "../../core/errors.ts";
 import { loadSafetensorsDir, writeSafetensors } from "../../core/safetensors.ts";
 import { faceEncoderConfigToJson, resolveFaceEncoderConfig, type FaceEncoderConfig, type FaceEncoderConfigInput } from "./config.ts";
@@ -13,17 +13,8 @@ export const FACE_ENCODER_MODEL_TYPE = "favchat_face_encoder";
 
 /** Reads and resolves DIR/config.json as a facial-encoder config. */
 export function readFaceEncoderConfig(dir: string): FaceEncoderConfig {
-  if (!existsSync(dir)) throw new FavchatError(`face encoder directory ${dir} does not exist`);
-  const path = join(dir, "config.json");
-  if (!existsSync(path)) throw new FavchatError(`${dir} has no config.json; is it a favchat face encoder directory?`);
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(path, "utf8"));
-  } catch (err) {
-    throw new FavchatError(`${path} is not valid JSON (${(err as Error).message})`);
-  }
-  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw new FavchatError(`${path} must hold a JSON object`);
-  const { model_type: modelType, ...fields } = raw as Record<string, unknown>;
+  const { path, raw } = readConfigJson(dir, { missingDir: "pass a favchat face encoder directory", missingFile: "is it a favchat face encoder directory?" });
+  const { model_type: modelType, ...fields } = raw;
   if (modelType !== FACE_ENCODER_MODEL_TYPE) {
     throw new FavchatError(`${path}: model_type ${JSON.stringify(modelType)} is not a favchat face encoder (expected "${FACE_ENCODER_MODEL_TYPE}")`);
   }

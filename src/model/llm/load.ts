@@ -1,8 +1,8 @@
 // Loading and saving a Qwen2 checkpoint directory in Hugging Face layout: config.json plus
 // model.safetensors (or shards with model.safetensors.index.json), weights by their HF names.
-import { existsSync, readFileSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { readConfigJson } from "../../core/config-file.ts";
 import { FavchatError } from "../../core/errors.ts";
 import { SafetensorsDir, writeSafetensors } from "../../core/safetensors.ts";
 import { qwen2ConfigToJson, resolveQwen2Config, type Qwen2Config } from "./config.ts";
@@ -10,17 +10,8 @@ import { Qwen2ForCausalLM } from "./qwen2.ts";
 
 /** Reads and resolves DIR/config.json. */
 export function readQwen2Config(dir: string): Qwen2Config {
-  const path = join(dir, "config.json");
-  if (!existsSync(dir)) throw new FavchatError(`model directory ${dir} does not exist; pass --model DIR with a Hugging Face style checkpoint`);
-  if (!existsSync(path)) throw new FavchatError(`${dir} has no config.json; is it a Hugging Face model directory?`);
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(path, "utf8"));
-  } catch (err) {
-    throw new FavchatError(`${path} is not valid JSON (${(err as Error).message})`);
-  }
-  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw new FavchatError(`${path} must hold a JSON object`);
-  return resolveQwen2Config(raw as Record<string, unknown>, path);
+  const { path, raw } = readConfigJson(dir, { missingDir: "pass --model DIR with a Hugging Face style checkpoint", missingFile: "is it a Hugging Face model directory?" });
+  return resolveQwen2Config(raw, path);
 }
 
 /** Builds the model from DIR/config.json and loads its weights. */

@@ -1,9 +1,9 @@
 // Loading and saving a SigLIP vision tower in Hugging Face layout: config.json (model_type "siglip" with
 // vision_config, or "siglip_vision_model") plus model.safetensors (or shards), weights named vision_model.*.
 // The pooling head and a full SigLIP's text tower are not used by favchat: they are reported, never an error.
-import { existsSync, readFileSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { readConfigJson } from "../../core/config-file.ts";
 import { FavchatError } from "../../core/errors.ts";
 import { loadSafetensorsDir, writeSafetensors } from "../../core/safetensors.ts";
 import type { HostTensor } from "../../nn/module.ts";
@@ -12,22 +12,13 @@ import { SiglipVisionTower } from "./siglip.ts";
 
 /** Reads and resolves DIR/config.json as a SigLIP vision tower. */
 export function readSiglipVisionConfig(dir: string): SiglipVisionConfig {
-  if (!existsSync(dir)) throw new FavchatError(`SigLIP directory ${dir} does not exist; pass a local siglip-* checkpoint directory`);
-  const path = join(dir, "config.json");
-  if (!existsSync(path)) throw new FavchatError(`${dir} has no config.json; is it a Hugging Face SigLIP checkpoint directory?`);
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(path, "utf8"));
-  } catch (err) {
-    throw new FavchatError(`${path} is not valid JSON (${(err as Error).message})`);
-  }
-  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw new FavchatError(`${path} must hold a JSON object`);
+  const { path, raw } = readConfigJson(dir, { missingDir: "pass a local siglip-* checkpoint directory", missingFile: "is it a Hugging Face SigLIP checkpoint directory?" });
   // A config without model_type is accepted as bare fields elsewhere (sub-configs), but a checkpoint directory
   // must say what it is: otherwise a Qwen2 or CLIP directory without the key would half-load.
-  if ((raw as Record<string, unknown>)["model_type"] === undefined) {
+  if (raw["model_type"] === undefined) {
     throw new FavchatError(`${path} has no "model_type"; a SigLIP checkpoint says "siglip" or "siglip_vision_model"`);
   }
-  return resolveSiglipVisionConfig(raw as Record<string, unknown>, path);
+  return resolveSiglipVisionConfig(raw, path);
 }
 
 /** Checkpoint names favchat deliberately does not use: the pooling head, the text tower, the contrastive scale. */
