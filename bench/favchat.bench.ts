@@ -220,9 +220,9 @@ export async function run(): Promise<void> {
       const a = median(mine) * k;
       const b = theirs && theirs.length > 0 ? median(theirs) * k : NaN;
       const d = unit === "ms" ? 0 : 2;
-      console.log(`  ${name.padEnd(34)} ${`${fmt(a, d)} ${unit}`.padStart(10)}  ${`${fmt(b, d)} ${unit}`.padStart(10)}  ${fmt(a / b, 2).padStart(8)}`);
+      console.log(`  ${name.padEnd(36)} ${`${fmt(a, d)} ${unit}`.padStart(10)}  ${`${fmt(b, d)} ${unit}`.padStart(10)}  ${fmt(a / b, 2).padStart(8)}`);
     };
-    console.log(`  ${"".padEnd(34)} ${"favchat".padStart(10)}  ${"pytorch".padStart(10)}  ${"ratio".padStart(8)}`);
+    console.log(`  ${"".padEnd(36)} ${"favchat".padStart(10)}  ${"pytorch".padStart(10)}  ${"ratio".padStart(8)}`);
     for (const s of C.stages) row(`train step, stage ${s} freeze plan`, train[s].times, peer?.train[String(s)], "s");
     const phase = (k: keyof AnswerRun) => runs.map((x) => x[k]);
     row("answer: decode (probe + ffmpeg)", phase("decode"), undefined, "ms");
