@@ -3,26 +3,11 @@
 // a one-line message and no stack trace.
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { mkdtempSync, writeFileSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { patternClip } from "../video/fixtures.ts";
-
-const run = promisify(execFile);
-const ROOT = join(import.meta.dirname, "..", "..");
-const BIN = join(ROOT, "bin", "favchat.js");
-
-async function favchat(args: string[], timeout = 180_000): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { cwd: ROOT, timeout, maxBuffer: 1 << 24 });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+import { favchat, ROOT } from "../helpers/cli.ts";
 
 const work = mkdtempSync(join(tmpdir(), "favchat-cli-"));
 const data = join(work, "fw");

@@ -2,25 +2,11 @@
 // PyTorch fixtures; bad input exits non-zero with a one-line message and no stack trace.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { promisify } from "node:util";
+import { favchat, ROOT } from "../helpers/cli.ts";
 
-const run = promisify(execFile);
-const ROOT = join(import.meta.dirname, "..", "..");
-const BIN = join(ROOT, "bin", "favchat.js");
 const FIX = join(ROOT, "test", "fixtures", "qwen2");
-
-async function favchat(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { cwd: ROOT, timeout: 60_000 });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
 
 test("--help lists the commands", async () => {
   const r = await favchat(["--help"]);

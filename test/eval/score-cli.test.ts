@@ -1,26 +1,11 @@
 // `favchat score` as a user runs it: a real process through bin/favchat.js on a predictions file made here;
 // tables on stdout, a report directory with --out, and bad input as one line without a stack.
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { promisify } from "node:util";
-
-const run = promisify(execFile);
-const ROOT = join(import.meta.dirname, "..", "..");
-const BIN = join(ROOT, "bin", "favchat.js");
-
-async function favchat(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { cwd: ROOT, timeout: 60_000 });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+import { favchat } from "../helpers/cli.ts";
 
 test("favchat score: emotion tables, JSON and a report directory; bad input is one clear line", async () => {
   const dir = mkdtempSync(join(tmpdir(), "favchat-score-"));
