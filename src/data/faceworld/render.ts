@@ -1,7 +1,7 @@
 // Turns a ClipPlan into pixels: per frame, background + moving object, body, head with its AU-driven
 // features, lighting, then sensor noise and block compression on the RGB bytes. Also returns the main
 // face's box per frame (ground truth for cropping without a detector).
-import { createCanvas } from "@napi-rs/canvas";
+import { createCanvas, type Canvas, type SKRSContext2D } from "@napi-rs/canvas";
 import { Rng } from "../../core/rng.ts";
 import { AU_NAMES } from "../records.ts";
 import { drawBackHair, drawBeard, drawBody, drawFrontHair, drawGlasses } from "./draw-appearance.ts";
@@ -62,7 +62,7 @@ function scaledNoise(noise: number): Int16Array {
  * Sensor noise, then compression: inside each 4x4 block, values are pulled to the block mean in steps of
  * `quant` (blockiness and banding, as a low-bitrate codec leaves). `out` is a clamped view, so writes clamp.
  */
-function degrade(px: Uint8ClampedArray, size: number, noise: Int16Array, quant: number, rng: Rng, out: Uint8ClampedArray, offset: number): void {
+function degrade(px: Uint8Array, size: number, noise: Int16Array, quant: number, rng: Rng, out: Uint8ClampedArray, offset: number): void {
   const n = size * size;
   const mask = noise.length - 1;
   let k = rng.nextUint32() & mask;
@@ -97,11 +97,34 @@ function degrade(px: Uint8ClampedArray, size: number, noise: Int16Array, quant: 
   }
 }
 
-export function renderClip(plan: ClipPlan): RenderedClip {
+/**
+ * The two canvases a clip is drawn on. Reuse one set across clips: Skia's memory lives outside the JS heap and is
+ * freed only by finalizers, so fewer native objects per clip means less memory waiting to be freed.
+ */
+export class ClipCanvases {
+  readonly frame: Canvas;
+  readonly background: Canvas;
+  constructor(readonly size: number) {
+    this.frame = createCanvas(size, size);
+    this.background = createCanvas(size, size);
+  }
+}
+
+export function renderClip(plan: ClipPlan, canvases: ClipCanvases = new ClipCanvases(plan.size)): RenderedClip {
+  const { size, scene } = plan;
+  if (canvases.size !== size) throw new Error(`renderClip: canvases are ${canvases.size} px, the clip is ${size} px`);
+  const ctx = canvases.frame.getContext("2d");
+  // Drawing state (alpha, line width, ...) must not leak from one clip into the next on a reused canvas.
+  ctx.save();
+  try {
+    return drawFrames(plan, ctx, drawBackground(scene, size, canvases.background));
+  } finally {
+    ctx.restore();
+  }
+}
+
+function drawFrames(plan: ClipPlan, ctx: SKRSContext2D, background: Canvas): RenderedClip {
   const { size, frames, identity: id, scene } = plan;
-  const canvas = createCanvas(size, size);
-  const ctx = canvas.getContext("2d");
-  const background = drawBackground(scene, size);
   const c = colours(plan);
   const rng = new Rng(scene.pixelSeed).fork("pixels");
   const out = new Uint8Array(frames * size * size * 3);
@@ -138,7 +161,8 @@ export function renderClip(plan: ClipPlan): RenderedClip {
     drawGlasses(ctx, id, p);
     ctx.setTransform(1, 0, 0, 1, 0, 0);
     drawLighting(ctx, scene, size);
-    const px = ctx.getImageData(0, 0, size, size).data;
+    // The canvas's own RGBA bytes (opaque, so premultiplied = straight), without getImageData's extra copy.
+    const px = ctx.canvas.data();
     degrade(px, size, noise, scene.quant, rng, clamped, t * size * size * 3);
     faceBoxes.push(faceBox(plan, pose, jaw));
   }

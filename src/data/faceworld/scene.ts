@@ -9,9 +9,11 @@ const WALL_RGB: Record<ScenePlan["wallColour"], Rgb> = {
   grey: [150, 150, 150], beige: [215, 200, 170], "light blue": [160, 190, 220], "pale green": [170, 205, 170], pink: [225, 175, 185],
 };
 
-export function drawBackground(scene: ScenePlan, size: number): Canvas {
-  const canvas = createCanvas(size, size);
+/** Draws the clip's static background into `canvas` (a new one by default; synth reuses one, see render.ts). */
+export function drawBackground(scene: ScenePlan, size: number, canvas: Canvas = createCanvas(size, size)): Canvas {
   const ctx = canvas.getContext("2d");
+  ctx.setTransform(1, 0, 0, 1, 0, 0);
+  ctx.clearRect(0, 0, size, size);
   const rng = new Rng(scene.pixelSeed).fork("background");
   const wall = WALL_RGB[scene.wallColour];
   ctx.fillStyle = rgb(wall);

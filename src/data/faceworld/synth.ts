@@ -11,7 +11,7 @@ import { AU_NAMES, clipRecordSchema, writeJsonl, type ClipRecord } from "../reco
 import { contactSheetPng, type SheetTile } from "./contact-sheet.ts";
 import { makeIdentity } from "./identity.ts";
 import { planClip, type ClipPlan } from "./plan.ts";
-import { renderClip, type RenderedClip } from "./render.ts";
+import { ClipCanvases, renderClip, type RenderedClip } from "./render.ts";
 
 export interface SynthOptions {
   out: string;
@@ -132,12 +132,13 @@ export async function synthesize(options: SynthOptions): Promise<{ records: Clip
   // MP4 encoding runs in ffmpeg processes while the next clip renders here: up to 2 in flight (2 cores).
   const inFlight = new Set<Promise<void>>();
   let failure: unknown = null;
+  const canvases = new ClipCanvases(o.size);
   for (let i = 0; i < o.clips; i++) {
     const id = clipId(i);
     const who = i < nIdentities ? i : root.fork("who", i).int(nIdentities);
     const identity = makeIdentity(o.seed, who);
     const plan = planClip(root.fork("clip", i), id, identity, { frames: o.frames, size: o.size, fps: o.fps });
-    const rendered = renderClip(plan);
+    const rendered = renderClip(plan, canvases);
     const video = `clips/${id}.mp4`;
     const frames = `frames/${id}.u8`;
     if (o.raw) {
@@ -155,6 +156,9 @@ export async function synthesize(options: SynthOptions): Promise<{ records: Clip
     records.push(clipRecord(plan, rendered, splits[who], o.mp4 ? { video, ...(o.raw ? { frames } : {}) } : { video: frames, frames }));
     if (tiles.length < 48) tiles.push(apexTile(plan, rendered, plan.expression.emotion === "neutral" ? "neutral" : `${plan.expression.emotion} ${plan.expression.band}`));
     options.onProgress?.(i + 1, o.clips);
+    // Skia's pixel buffers are freed by N-API finalizers, which only run when the event loop turns: without this
+    // yield (raw frames only, nothing awaited) memory grew by 1 MB a clip; with it, it stays flat.
+    if (i % 20 === 19) await new Promise((resolve) => setImmediate(resolve));
   }
   await Promise.all(inFlight);
   if (failure) throw failure;

@@ -5,7 +5,7 @@ import { test } from "node:test";
 import { Rng } from "../../../src/core/rng.ts";
 import { makeIdentity } from "../../../src/data/faceworld/identity.ts";
 import { planClip, type ClipPlan } from "../../../src/data/faceworld/plan.ts";
-import { renderClip } from "../../../src/data/faceworld/render.ts";
+import { ClipCanvases, renderClip } from "../../../src/data/faceworld/render.ts";
 import { AU_NAMES, type AuName } from "../../../src/data/records.ts";
 
 const SIZE = 112;
@@ -67,4 +67,13 @@ test("the same plan renders the same bytes; the face box holds the face", () => 
     assert.ok(x < p.cx && p.cx < x + w && y < p.cy && p.cy < y + h, `frame ${t}: box ${[x, y, w, h]} misses the face centre`);
     assert.ok(w > SIZE * 0.3 && w < SIZE * 0.7 && h > w, `frame ${t}: box ${[x, y, w, h]} has an odd size`);
   }
+});
+
+test("reused canvases give the same pixels as fresh ones (synth reuses one set for every clip)", () => {
+  const plan = (i: number) => planClip(new Rng(77).fork(i), `c${i}`, makeIdentity(77, i), { frames: 3, size: 48, fps: 8 });
+  const shared = new ClipCanvases(48);
+  const first = renderClip(plan(0), shared).rgb.slice();
+  renderClip(plan(1), shared);
+  assert.deepEqual(renderClip(plan(0), shared).rgb, first);
+  assert.deepEqual(renderClip(plan(0)).rgb, first);
 });
