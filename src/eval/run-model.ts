@@ -82,10 +82,23 @@ export interface PredictOptions {
   readonly onItem?: (done: number, total: number) => void;
 }
 
+/** The adapters' face-branch weight per answered item (w_general = 1 - w_face). */
+export interface ItemWeight {
+  readonly id: string;
+  readonly wFace: number;
+}
+
 /** Greedy answers to every item; one clip's pixels are read once for all its questions. */
-export async function predict(model: FavChat, tok: TextTokenizer, items: readonly EvalItem[], pixels: PixelSource, o: PredictOptions = {}): Promise<Prediction[]> {
+export async function predict(
+  model: FavChat,
+  tok: TextTokenizer,
+  items: readonly EvalItem[],
+  pixels: PixelSource,
+  o: PredictOptions = {},
+): Promise<{ predictions: Prediction[]; weights: ItemWeight[] }> {
   model.llm.freezeForInference();
   const out: Prediction[] = [];
+  const weights: ItemWeight[] = [];
   let cached = null as { id: string; px: ClipPixels } | null;
   const decode = (ids: number[]) => tok.decode(ids, { skipSpecialTokens: true });
   for (const item of items) {
@@ -98,13 +111,27 @@ export async function predict(model: FavChat, tok: TextTokenizer, items: readonl
         stopTokens: tok.eosIds,
         decode,
       });
+      weights.push({ id: item.id, wFace: r.wFace });
       out.push({ id: item.id, prediction: r.text, answer: item.answer, question: item.question, ...(item.options ? { options: item.options } : {}), ...(item.label ? { label: item.label } : {}) });
     } finally {
       tf.dispose([batch.frames, batch.faces, batch.ids, batch.promptIds]);
     }
     o.onItem?.(out.length, items.length);
   }
-  return out;
+  return { predictions: out, weights };
+}
+
+/** Mean face-branch weight per question category (the id's "#category" part): the adapters' choice, per kind of question. */
+export function meanFaceWeight(weights: readonly ItemWeight[]): Record<string, number> {
+  const acc = new Map<string, { sum: number; n: number }>();
+  for (const w of weights) {
+    const cat = /#([a-z_]+?)\d*$/.exec(w.id)?.[1] ?? "all";
+    const a = acc.get(cat) ?? { sum: 0, n: 0 };
+    a.sum += w.wFace;
+    a.n++;
+    acc.set(cat, a);
+  }
+  return Object.fromEntries([...acc].sort().map(([k, a]) => [k, a.sum / a.n]));
 }
 
 /** Pixels through the same path as `favchat chat`: decode the video, detect and track the face, crop. */

@@ -8,7 +8,7 @@ import type { BackendName } from "../../core/backend.ts";
 import { readClipRecords } from "../../data/records.ts";
 import { loadFavchat } from "../../model/load.ts";
 import { loadTokenizer } from "../../text/tokenizer.ts";
-import { EVAL_TASKS, evalItems, predict, rawPixelSource, videoPixelSource, type EvalTask } from "../../eval/run-model.ts";
+import { EVAL_TASKS, evalItems, meanFaceWeight, predict, rawPixelSource, videoPixelSource, type EvalTask } from "../../eval/run-model.ts";
 import { writePredictions } from "../../eval/predictions.ts";
 import { reportMarkdown, writeReport } from "../../eval/report.ts";
 import { scorePredictions } from "../../eval/score.ts";
@@ -31,6 +31,7 @@ interface EvalFlags {
   json?: boolean;
   seed: number;
   classes: "7" | "11";
+  band?: "subtle" | "moderate" | "strong" | "neutral";
 }
 
 export function register(program: Command): void {
@@ -46,6 +47,7 @@ export function register(program: Command): void {
     .option("--predictions <file>", "write one {id, prediction, answer} per line here")
     .option("--out <dir>", "write report.json, report.md and the confusion matrix PNG here")
     .option("--classes <n>", "emotion classes: 7 or 11", choice("--classes", ["7", "11"] as const), "7")
+    .option("--band <band>", "only clips of this expression intensity (FaceWorld labels): subtle, moderate, strong or neutral", choice("--band", ["subtle", "moderate", "strong", "neutral"] as const))
     .option("--seed <s>", "seed of the question wording", parseIntOption("--seed", 0), 0)
     .option("--json", "print the report as JSON")
     .action(async (o: EvalFlags, cmd: Command) => {
@@ -53,6 +55,8 @@ export function register(program: Command): void {
       const all = readClipRecords(o.clips, { onBadLine: "fail" }).records;
       let clips = o.split === "all" ? all : all.filter((c) => (c.split ?? "test") === o.split);
       if (clips.length === 0) throw new FavchatError(`${o.clips} has no ${o.split} clips; pass --split all to use every clip`);
+      if (o.band) clips = clips.filter((c) => (c.labels.band ?? (c.labels.intensity === 0 ? "neutral" : undefined)) === o.band);
+      if (clips.length === 0) throw new FavchatError(`no ${o.split} clips with band ${o.band} in ${o.clips}`);
       if (o.limit !== undefined) clips = clips.slice(0, o.limit);
       const items = evalItems(clips, o.task, o.seed);
       if (items.length === 0) throw new FavchatError(`none of the ${clips.length} clips has labels for the ${o.task} task`);
@@ -72,7 +76,7 @@ export function register(program: Command): void {
       // 3. Predict, with progress.
       const progress = createProgress({ label: `eval ${o.task}`, total: items.length, tty: Boolean(process.stderr.isTTY) });
       const t0 = performance.now();
-      const predictions = await predict(model, tok, items, pixels, { onItem: (done) => progress.update(done) });
+      const { predictions, weights } = await predict(model, tok, items, pixels, { onItem: (done) => progress.update(done) });
       progress.stop();
       detector?.dispose();
       model.dispose();
@@ -81,7 +85,11 @@ export function register(program: Command): void {
         writePredictions(o.predictions, predictions);
       }
       // 4. Score and report.
-      const meta = { model: o.model, clips: o.clips, split: o.split, items: items.length, "clip count": clips.length, faces: o.faces, "seconds per item": Number(((performance.now() - t0) / 1000 / items.length).toFixed(3)) };
+      const meta: Record<string, string | number> = {
+        model: o.model, clips: o.clips, split: o.split, ...(o.band ? { band: o.band } : {}), items: items.length, "clip count": clips.length, faces: o.faces,
+        "seconds per item": Number(((performance.now() - t0) / 1000 / items.length).toFixed(3)),
+      };
+      for (const [cat, w] of Object.entries(meanFaceWeight(weights))) meta[`mean w_face, ${cat} questions`] = Number(w.toFixed(3));
       const report = scorePredictions(predictions, o.task, o.classes, meta);
       const written = o.out ? writeReport(o.out, report) : undefined;
       process.stdout.write(o.json ? JSON.stringify(report) + "\n" : reportMarkdown(report) + "\n");
