@@ -51,12 +51,21 @@ export function evalItems(clips: readonly ClipRecord[], task: EvalTask, seed: nu
         q.category === "au_presence"
           ? /\bAU\d+\b/.exec(q.question)?.[0]
           : q.category === "attribute"
-            ? Object.entries(clip.labels.attributes).find(([, v]) => String(v) === q.answer)?.[0]
+            ? attributeOf(clip, q.answer, q.options, pools)
             : undefined;
       out.push({ id: `${clip.id}#${q.category}${i}`, clip, question: q.question, options: q.options, answer: q.answer, reason: q.category === "reasoning", label });
     });
   }
   return out;
+}
+
+/**
+ * Which attribute an attribute question asks about: the one whose value is the answer and whose known values include
+ * every option ("none" is the value of several attributes: beard, glasses...).
+ */
+function attributeOf(clip: ClipRecord, answer: string, options: readonly string[] | undefined, pools: ReadonlyMap<string, ReadonlySet<string>>): string | undefined {
+  const candidates = Object.entries(clip.labels.attributes).filter(([, v]) => String(v) === answer).map(([k]) => k);
+  return candidates.find((k) => (options ?? []).every((o) => pools.get(k)?.has(o))) ?? candidates[0];
 }
 
 export interface PixelSource {
