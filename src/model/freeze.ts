@@ -11,6 +11,7 @@ export const TRAINING_STAGES: readonly TrainingStage[] = [1, 2, 3, "rl"];
 
 /** The parts the plan talks about, each a set of parameter-name prefixes. */
 export type PartName = "general encoder" | "facial encoder" | "CA²" | "Q-Formers" | "MLPs" | "adapters" | "LLM";
+export const PART_NAMES: readonly string[] = ["general encoder", "facial encoder", "CA²", "Q-Formers", "MLPs", "adapters", "LLM"];
 
 const FROZEN: Record<string, readonly PartName[]> = {
   "1": ["LLM", "Q-Formers"],
@@ -41,9 +42,9 @@ export interface FreezeSummary {
   readonly trainableParams: number;
 }
 
-/** Sets every parameter's trainable flag for `stage`; returns what it did. */
-export function applyFreezePlan(model: FavChat, stage: TrainingStage): FreezeSummary {
-  const frozenParts = FROZEN[String(stage)];
+/** Sets every parameter's trainable flag for `stage` (or freezes exactly the `override` parts); returns what it did. */
+export function applyFreezePlan(model: FavChat, stage: TrainingStage, override?: readonly string[]): FreezeSummary {
+  const frozenParts = override ?? FROZEN[String(stage)];
   if (!frozenParts) throw new Error(`freeze plan: unknown stage ${String(stage)}; stages are ${TRAINING_STAGES.join(", ")}`);
   const trained = new Set<PartName>();
   const frozen = new Set<PartName>();

@@ -5,9 +5,16 @@ import { readFileSync } from "node:fs";
 import { FavchatError } from "../core/errors.ts";
 import { resolveTrainerConfig, type TrainerConfig } from "./trainer.ts";
 import type { Stage } from "./favchat-data.ts";
+import { PART_NAMES } from "../model/freeze.ts";
 
 export interface StageSettings {
   readonly trainer: TrainerConfig;
+  /**
+   * Parts to freeze instead of DESIGN 2's plan for this stage (names as in src/model/freeze.ts: "general encoder",
+   * "facial encoder", "CA²", "Q-Formers", "MLPs", "adapters", "LLM"). The paper freezes parts that were pretrained;
+   * a model trained from scratch may need them to learn (see README, the shipped model).
+   */
+  readonly frozen?: readonly string[];
   /** Examples per micro-batch. */
   readonly batchSize: number;
   /** Validation batches per evaluation (0: none). */
@@ -24,7 +31,7 @@ export interface RunConfig {
   readonly stages: Partial<Record<Stage, StageSettings>>;
 }
 
-const STAGE_KEYS: Record<string, keyof TrainerConfig | "batch_size" | "val_batches"> = {
+const STAGE_KEYS: Record<string, keyof TrainerConfig | "batch_size" | "val_batches" | "frozen"> = {
   steps: "totalSteps",
   grad_accum: "gradAccum",
   lr: "lr",
@@ -37,6 +44,7 @@ const STAGE_KEYS: Record<string, keyof TrainerConfig | "batch_size" | "val_batch
   eval_every: "evalEvery",
   batch_size: "batch_size",
   val_batches: "val_batches",
+  frozen: "frozen",
 };
 
 export function resolveRunConfig(raw: unknown, source: string): RunConfig {
@@ -59,9 +67,17 @@ export function resolveRunConfig(raw: unknown, source: string): RunConfig {
     const partial: Record<string, number> = {};
     let batchSize = 8;
     let valBatches = 4;
+    let frozen: string[] | undefined;
     for (const [k, v] of Object.entries(s)) {
       const field = STAGE_KEYS[k];
       if (!field) fail(`stages.${key}: unknown field "${k}" (fields: ${Object.keys(STAGE_KEYS).join(", ")})`);
+      if (field === "frozen") {
+        if (!Array.isArray(v) || !v.every((x) => typeof x === "string" && PART_NAMES.includes(x))) {
+          fail(`stages.${key}.frozen must be a list of parts from ${PART_NAMES.join(", ")}, got ${JSON.stringify(v)}`);
+        }
+        frozen = v as string[];
+        continue;
+      }
       if (typeof v !== "number" || !Number.isFinite(v)) fail(`stages.${key}.${k} must be a number, got ${JSON.stringify(v)}`);
       if (field === "batch_size") batchSize = v as number;
       else if (field === "val_batches") valBatches = v as number;
@@ -74,7 +90,7 @@ export function resolveRunConfig(raw: unknown, source: string): RunConfig {
     } catch (e) {
       throw new FavchatError(`${source}: stages.${key}: ${(e as Error).message}`);
     }
-    stages[Number(key) as Stage] = { trainer, batchSize, valBatches };
+    stages[Number(key) as Stage] = { trainer, batchSize, valBatches, ...(frozen ? { frozen } : {}) };
   }
   return { model, vocabSize: vocabSize as number, frames: frames as number, stages };
 }

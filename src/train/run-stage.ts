@@ -84,7 +84,7 @@ export async function runStage(o: StageRunOptions): Promise<StageRunResult> {
     model.llm.setTrainable(true);
     freeze = { trained: ["LLM"], frozen: ["everything else"], trainableParams: model.llm.numParams() };
   } else {
-    freeze = applyFreezePlan(model, o.stage);
+    freeze = applyFreezePlan(model, o.stage, settings.frozen);
   }
   o.log(`stage ${o.stage}: training ${freeze.trained.join(", ")} (${freeze.trainableParams.toLocaleString("en")} parameters); frozen: ${freeze.frozen.join(", ") || "nothing"}`);
 
