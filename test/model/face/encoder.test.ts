@@ -14,25 +14,13 @@ import { TransformerBlock } from "../../../src/nn/block.ts";
 import { loadFaceEncoder, saveFaceEncoder } from "../../../src/model/face/load.ts";
 import { gradcheck, gradcheckVariables } from "../../helpers/gradcheck.ts";
 import { trackTensorCount } from "../../helpers/tensor_count.ts";
+import { randomPixels, withoutKeyBias } from "../../helpers/encoders.ts";
 
 const FIXTURES = join(import.meta.dirname, "..", "..", "fixtures");
 
 before(async () => {
   await initBackend("wasm");
 });
-
-/**
- * A key-projection bias adds the same amount to every score of a query, which softmax cancels: its true gradient
- * is exactly 0, so a finite difference there compares float32 noise with 0. Checked everywhere else.
- */
-function withoutKeyBias(vars: Map<string, tf.Variable>): Map<string, tf.Variable> {
-  return new Map([...vars].filter(([n]) => !n.endsWith("self_attn.k_proj.bias")));
-}
-
-function randomPixels(rng: Rng, shape: number[]): tf.Tensor {
-  const n = shape.reduce((a, b) => a * b, 1);
-  return tf.tensor(Float32Array.from({ length: n }, () => rng.next()), shape, "float32");
-}
 
 /** A 4-stage pyramid small enough for finite differences: 16 px, 2 px patches, grids 8 -> 4 -> 2 -> 1. */
 const MICRO = { imageSize: 16, patchSize: 2, widths: [4, 8, 8, 16], depths: [1, 2, 1, 1], numHeads: [1, 2, 2, 2], mlpRatio: 2 };

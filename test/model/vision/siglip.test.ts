@@ -13,25 +13,13 @@ import { SiglipVisionTower } from "../../../src/model/vision/siglip.ts";
 import { loadSiglipVision, loadSiglipVisionWithReport, saveSiglipVision } from "../../../src/model/vision/load.ts";
 import { gradcheck, gradcheckVariables } from "../../helpers/gradcheck.ts";
 import { trackTensorCount } from "../../helpers/tensor_count.ts";
+import { randomPixels, withoutKeyBias } from "../../helpers/encoders.ts";
 
 const FIXTURES = join(import.meta.dirname, "..", "..", "fixtures");
 
 before(async () => {
   await initBackend("wasm");
 });
-
-/**
- * A key-projection bias adds the same amount to every score of a query, which softmax cancels: its true gradient
- * is exactly 0, so a finite difference there compares float32 noise with 0. Checked everywhere else.
- */
-function withoutKeyBias(vars: Map<string, tf.Variable>): Map<string, tf.Variable> {
-  return new Map([...vars].filter(([n]) => !n.endsWith("self_attn.k_proj.bias")));
-}
-
-function randomPixels(rng: Rng, shape: number[]): tf.Tensor {
-  const n = shape.reduce((a, b) => a * b, 1);
-  return tf.tensor(Float32Array.from({ length: n }, () => rng.next()), shape, "float32");
-}
 
 test("tiny preset: [N, 112, 112, 3] -> [N, 49, 128]; parameter names are Hugging Face's", () => {
   const cfg = SIGLIP_VISION_PRESETS.tiny;
