@@ -1,5 +1,5 @@
 // `npm run train:tiny`: the recipe that makes models/favchat-tiny (issue 5). FaceWorld data, the records of every
-// stage, stages 0-3 with configs/tiny.json, then the model is copied into models/ and evaluated on the test split
+// stage, stages 0, encoders, 1, 2, 3 with configs/tiny.json, then the model is copied into models/ and evaluated on the test split
 // (unseen identities). Each step runs as `favchat ...` in its own process; a step whose output is complete is
 // skipped, so an interrupted recipe continues where it stopped (stages resume from their checkpoints).
 //   node --import tsx scripts/train-tiny.ts [--work DIR] [--clips N] [--config FILE] [--out DIR] [--eval-clips N]
@@ -40,13 +40,15 @@ mkdirSync(work, { recursive: true });
 if (!existsSync(join(data, "clips.jsonl"))) favchat("FaceWorld clips", ["synth", "--out", data, "--clips", a.clips!, "--seed", a.seed!, "--no-mp4"]);
 if (!existsSync(join(built, "qa.jsonl"))) favchat("training records", ["data", "build", "--clips", join(data, "clips.jsonl"), "--out", built, "--seed", a.seed!]);
 
-// 2. Stages 0-3, each from the previous one's model.
+// 2. Stages 0, encoders, 1, 2, 3, each from the previous one's model.
+const STAGES = ["0", "encoders", "1", "2", "3"];
+const stageDir = (stage: string) => join(work, stage === "encoders" ? "encoders" : `stage${stage}`);
 let prev: string | null = null;
-for (const stage of [0, 1, 2, 3]) {
-  const out = join(work, `stage${stage}`);
+for (const stage of STAGES) {
+  const out = stageDir(stage);
   const finished = existsSync(join(out, "config.json")) && existsSync(join(out, "curves.png"));
   if (!finished) {
-    const args = ["train", "--stage", String(stage), "--config", a.config!, "--data", built, "--out", out];
+    const args = ["train", "--stage", stage, "--config", a.config!, "--data", built, "--out", out];
     if (prev) args.push("--init", prev);
     if (existsSync(join(out, "checkpoint"))) args.push("--resume");
     favchat(`stage ${stage}`, args);
@@ -58,9 +60,9 @@ for (const stage of [0, 1, 2, 3]) {
 const final = prev!;
 mkdirSync(join(a.out!, "training"), { recursive: true });
 for (const f of ["config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json"]) copyFileSync(join(final, f), join(a.out!, f));
-for (const stage of [0, 1, 2, 3]) {
-  copyFileSync(join(work, `stage${stage}`, "curves.png"), join(a.out!, "training", `stage${stage}-curves.png`));
-  copyFileSync(join(work, `stage${stage}`, "metrics.jsonl"), join(a.out!, "training", `stage${stage}-metrics.jsonl`));
+for (const stage of STAGES) {
+  copyFileSync(join(stageDir(stage), "curves.png"), join(a.out!, "training", `stage${stage}-curves.png`));
+  copyFileSync(join(stageDir(stage), "metrics.jsonl"), join(a.out!, "training", `stage${stage}-metrics.jsonl`));
 }
 
 // 4. Evaluation on the test split: identities never seen in training.

@@ -40,15 +40,22 @@ export function uniformIndices(have: number, want: number): number[] {
   return Array.from({ length: want }, (_, i) => Math.min(have - 1, Math.floor(((i + 0.5) * have) / want)));
 }
 
-/** Frames and ground-truth-box face crops of a FaceWorld raw clip. `jitter` (0..1) moves and scales crops (augmentation). */
+/**
+ * Frames and ground-truth-box face crops of a FaceWorld raw clip: `o.frames` spread evenly, or the given `indices`.
+ * `jitter` (0..1) moves and scales crops (augmentation).
+ */
 export function pixelsFromRaw(
   raw: RawClip,
   faceBoxes: readonly (readonly [number, number, number, number])[] | undefined,
   o: PixelOptions,
   jitter?: { dx: number; dy: number; scale: number },
+  indices?: readonly number[],
 ): ClipPixels {
   if (raw.channels !== 3) throw new FavchatError(`raw clip has ${raw.channels} channels; expected RGB (3)`);
-  const idx = uniformIndices(raw.frames, o.frames);
+  const idx = indices ?? uniformIndices(raw.frames, o.frames);
+  if (idx.length !== o.frames || idx.some((i) => !(i >= 0 && i < raw.frames))) {
+    throw new FavchatError(`frame indices [${idx.join(", ")}] do not pick ${o.frames} of the clip's ${raw.frames} frames`);
+  }
   const frameBytes = raw.height * raw.width * 3;
   const whole = (i: number): RgbFrame => ({ width: raw.width, height: raw.height, data: raw.data.subarray(i * frameBytes, (i + 1) * frameBytes) });
   const frames = new Uint8Array(o.frames * o.frameSize * o.frameSize * 3);

@@ -2,18 +2,21 @@
 //   stage 1 align:   frozen LLM and Q-Formers (their output MLPs train: they are the "MLPs" of the table)
 //   stage 2 QA:      frozen adapters
 //   stage 3 emotion: frozen both encoders
-//   RL:              as stage 3 (the frozen reference model is the RL loop's own copy)
+//   RL:              as stage 3
+//   encoders (ours): the two encoders only, before stage 1 (src/train/encoder-task.ts) (the frozen reference model is the RL loop's own copy)
 // Parts the table names in neither column (CA², the output MLPs, the fusion norm) train in every stage.
 import type { FavChat } from "./favchat.ts";
 
-export type TrainingStage = 1 | 2 | 3 | "rl";
-export const TRAINING_STAGES: readonly TrainingStage[] = [1, 2, 3, "rl"];
+export type TrainingStage = "encoders" | 1 | 2 | 3 | "rl";
+export const TRAINING_STAGES: readonly TrainingStage[] = ["encoders", 1, 2, 3, "rl"];
 
 /** The parts the plan talks about, each a set of parameter-name prefixes. */
 export type PartName = "general encoder" | "facial encoder" | "CA²" | "Q-Formers" | "MLPs" | "adapters" | "LLM";
 export const PART_NAMES: readonly string[] = ["general encoder", "facial encoder", "CA²", "Q-Formers", "MLPs", "adapters", "LLM"];
 
 const FROZEN: Record<string, readonly PartName[]> = {
+  // Encoder pretraining (ours; the paper's encoders arrive pretrained): the encoders alone, through label heads.
+  encoders: ["CA²", "Q-Formers", "MLPs", "adapters", "LLM"],
   "1": ["LLM", "Q-Formers"],
   "2": ["adapters"],
   "3": ["general encoder", "facial encoder"],

@@ -10,7 +10,13 @@ import type { Rng } from "../core/rng.ts";
 import { readClipRecords, readQaRecords, readSummaryRecords, type ClipRecord, type OnBadLine } from "../data/records.ts";
 import type { Question, Target } from "../data/chat-format.ts";
 
-export type Stage = 0 | 1 | 2 | 3;
+/** 0 language (ours), "encoders" encoder pretraining (ours), 1 align, 2 QA, 3 emotion: in the order they run. */
+export type Stage = 0 | "encoders" | 1 | 2 | 3;
+export const STAGES: readonly Stage[] = [0, "encoders", 1, 2, 3];
+/** A stage as written on the command line and in config files ("0", "encoders", ...), or null when it is none. */
+export function parseStage(text: string): Stage | null {
+  return STAGES.find((s) => String(s) === text) ?? null;
+}
 export type Split = "train" | "val" | "test";
 
 export interface ClipRef {
@@ -63,7 +69,7 @@ export function indexClips(clipsFile: string, onBadLine: OnBadLine = "fail"): Ma
 }
 
 /** The examples of `stage` whose clips are in `split`. */
-export function stageExamples(stage: Stage, split: Split, o: StageDataOptions, rng: Rng): Example[] {
+export function stageExamples(stage: Exclude<Stage, "encoders">, split: Split, o: StageDataOptions, rng: Rng): Example[] {
   const clips = indexClips(clipsFileFor(o), o.onBadLine);
   const clipOf = (video: string, file: string): ClipRef => {
     const ref = clips.get(resolve(o.dataDir, video));

@@ -4,7 +4,7 @@
 import { readFileSync } from "node:fs";
 import { FavchatError } from "../core/errors.ts";
 import { resolveTrainerConfig, type TrainerConfig } from "./trainer.ts";
-import type { Stage } from "./favchat-data.ts";
+import { parseStage, STAGES, type Stage } from "./favchat-data.ts";
 import { PART_NAMES } from "../model/freeze.ts";
 
 export interface StageSettings {
@@ -63,7 +63,8 @@ export function resolveRunConfig(raw: unknown, source: string): RunConfig {
   const stagesRaw = (r.stages ?? {}) as Record<string, Record<string, unknown>>;
   const stages: Partial<Record<Stage, StageSettings>> = {};
   for (const [key, s] of Object.entries(stagesRaw)) {
-    if (!["0", "1", "2", "3"].includes(key)) fail(`stages: unknown stage "${key}" (stages are 0, 1, 2, 3)`);
+    const stage = parseStage(key);
+    if (stage === null) fail(`stages: unknown stage "${key}" (stages are ${STAGES.join(", ")})`);
     const partial: Record<string, number> = {};
     let batchSize = 8;
     let valBatches = 4;
@@ -90,7 +91,7 @@ export function resolveRunConfig(raw: unknown, source: string): RunConfig {
     } catch (e) {
       throw new FavchatError(`${source}: stages.${key}: ${(e as Error).message}`);
     }
-    stages[Number(key) as Stage] = { trainer, batchSize, valBatches, ...(frozen ? { frozen } : {}) };
+    stages[stage as Stage] = { trainer, batchSize, valBatches, ...(frozen ? { frozen } : {}) };
   }
   return { model, vocabSize: vocabSize as number, frames: frames as number, stages };
 }

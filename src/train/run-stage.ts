@@ -12,10 +12,11 @@ import { loadFavchat, saveFavchat } from "../model/load.ts";
 import { trainByteLevelBpe, writeTokenizerDir } from "../text/bpe-train.ts";
 import { loadTokenizer, type TextTokenizer } from "../text/tokenizer.ts";
 import { lineChartPng, type Series } from "../eval/plot/line-chart.ts";
-import { corpusTexts, stageExamples, type Stage } from "./favchat-data.ts";
+import { clipsFileFor, corpusTexts, indexClips, stageExamples, type Stage } from "./favchat-data.ts";
+import { EncoderPretrainer, encoderTask, labelHeads } from "./encoder-task.ts";
 import { favchatTask, textTask } from "./favchat-task.ts";
 import { train, type TrainSummary } from "./trainer.ts";
-import type { RunConfig } from "./run-config.ts";
+import type { RunConfig, StageSettings } from "./run-config.ts";
 
 export interface StageRunOptions {
   readonly stage: Stage;
@@ -46,10 +47,12 @@ export async function runStage(o: StageRunOptions): Promise<StageRunResult> {
   if (!settings) throw new FavchatError(`the training config has no settings for stage ${o.stage}; add "stages": {"${o.stage}": {...}}`);
   const rng = new Rng(settings.trainer.seed);
   const data = { dataDir: o.dataDir, clipsFile: o.clipsFile };
-  const examples = stageExamples(o.stage, "train", data, rng.fork("examples"));
+  if (o.stage === "encoders") return runEncoderStage(o, settings);
+  const stage = o.stage;
+  const examples = stageExamples(stage, "train", data, rng.fork("examples"));
   let val: ReturnType<typeof stageExamples> = [];
   try {
-    val = stageExamples(o.stage, "val", data, rng.fork("val"));
+    val = stageExamples(stage, "val", data, rng.fork("val"));
   } catch {
     val = []; // no validation clips: train without a validation loss
   }
@@ -79,19 +82,19 @@ export async function runStage(o: StageRunOptions): Promise<StageRunResult> {
 
   // 3. Freeze plan: stage 0 trains the LLM alone; stages 1-3 follow DESIGN 2.
   let freeze: StageFreeze;
-  if (o.stage === 0) {
+  if (stage === 0) {
     model.setTrainable(false);
     model.llm.setTrainable(true);
     freeze = { trained: ["LLM"], frozen: ["everything else"], trainableParams: model.llm.numParams() };
   } else {
-    freeze = applyFreezePlan(model, o.stage, settings.frozen);
+    freeze = applyFreezePlan(model, stage, settings.frozen);
   }
   o.log(`stage ${o.stage}: training ${freeze.trained.join(", ")} (${freeze.trainableParams.toLocaleString("en")} parameters); frozen: ${freeze.frozen.join(", ") || "nothing"}`);
 
   // 4. Train.
   const trainOpts = { outDir: o.outDir, resume: o.resume, tty: o.tty, label: `stage ${o.stage}`, log: o.log };
   const summary =
-    o.stage === 0
+    stage === 0
       ? await train(textTask(model, tok, examples, { batchSize: settings.batchSize }), settings.trainer, trainOpts)
       : await train(
           favchatTask(model, tok, examples, { batchSize: settings.batchSize, frames: o.config.frames, augment: true, val, valBatches: settings.valBatches }),
@@ -103,6 +106,36 @@ export async function runStage(o: StageRunOptions): Promise<StageRunResult> {
   await saveFavchat(model, o.outDir, { tokenizerFrom: tokDir });
   model.dispose();
   writeCurves(summary.metricsPath, join(o.outDir, "curves.png"), o.stage);
+  return { summary, freeze, modelDir: o.outDir };
+}
+
+/**
+ * Stage "encoders": the general and facial encoders learn the clips' labels through linear heads
+ * (src/train/encoder-task.ts), everything else frozen; the model directory keeps the encoders, not the heads.
+ */
+async function runEncoderStage(o: StageRunOptions, settings: StageSettings): Promise<StageRunResult> {
+  // 1. Clips of the training and validation splits.
+  if (!o.init) throw new FavchatError(`stage encoders pretrains the encoders of an existing model: pass --init DIR (stage 0's --out)`);
+  const clips = [...indexClips(clipsFileFor({ dataDir: o.dataDir, clipsFile: o.clipsFile })).values()];
+  const inSplit = (s: string) => clips.filter((c) => (c.record.split ?? "train") === s && c.raw !== null);
+  const train_ = inSplit("train");
+  const val = inSplit("val");
+  if (train_.length === 0) throw new FavchatError(`stage encoders: no training clips with raw frames in ${o.dataDir}; encoder pretraining reads raw frames (favchat synth writes them)`);
+  o.log(`stage encoders: ${train_.length} training clips, ${val.length} validation clips`);
+
+  // 2. The model, its heads, and what trains.
+  const model = await loadFavchat(o.init);
+  if (o.config.frames > model.config.maxFrames) throw new FavchatError(`"frames" ${o.config.frames} exceeds the model's max_frames ${model.config.maxFrames}`);
+  const freeze = applyFreezePlan(model, "encoders", settings.frozen);
+  const pretrainer = new EncoderPretrainer(model, labelHeads(train_), new Rng(settings.trainer.seed).fork("heads"));
+  o.log(`stage encoders: training ${freeze.trained.join(", ")} and their label heads (${pretrainer.trainableVariables().size} tensors); frozen: ${freeze.frozen.join(", ")}`);
+
+  // 3. Train, then keep the model (the heads are dropped).
+  const task = encoderTask(pretrainer, train_, { batchSize: settings.batchSize, val, valBatches: settings.valBatches });
+  const summary = await train(task, settings.trainer, { outDir: o.outDir, resume: o.resume, tty: o.tty, label: "stage encoders", log: o.log });
+  await saveFavchat(model, o.outDir, { tokenizerFrom: o.init });
+  pretrainer.dispose();
+  writeCurves(summary.metricsPath, join(o.outDir, "curves.png"), "encoders");
   return { summary, freeze, modelDir: o.outDir };
 }
 

@@ -1,9 +1,9 @@
-// `favchat train --stage 0|1|2|3 --config FILE --data DIR --out DIR [--init DIR] [--resume]`: one training stage.
+// `favchat train --stage 0|encoders|1|2|3 --config FILE --data DIR --out DIR [--init DIR] [--resume]`: one training stage.
 import type { Command } from "commander";
 import { FavchatError } from "../../core/errors.ts";
 import { readRunConfig } from "../../train/run-config.ts";
 import { runStage } from "../../train/run-stage.ts";
-import type { Stage } from "../../train/favchat-data.ts";
+import { parseStage, STAGES } from "../../train/favchat-data.ts";
 import { backendFromGlobals } from "../options.ts";
 
 interface TrainFlags {
@@ -19,8 +19,8 @@ interface TrainFlags {
 export function register(program: Command): void {
   program
     .command("train")
-    .description("run one training stage (0 language, 1 align, 2 QA, 3 emotion) and write a model directory")
-    .requiredOption("--stage <n>", "0: LLM on the data's text; 1: video-summary alignment; 2: fine-grained QA; 3: emotion with reasoning")
+    .description("run one training stage (0 language, encoders, 1 align, 2 QA, 3 emotion) and write a model directory")
+    .requiredOption("--stage <n>", "0: LLM on the data's text; encoders: encoders on the clips' labels; 1: video-summary alignment; 2: fine-grained QA; 3: emotion with reasoning")
     .requiredOption("--config <file>", "training config JSON (see configs/tiny.json)")
     .requiredOption("--data <dir>", "records from `favchat data build` (summaries.jsonl, qa.jsonl)")
     .option("--clips <file>", "clip records (default: clips.jsonl in --data or its parent)")
@@ -29,10 +29,11 @@ export function register(program: Command): void {
     .option("--resume", "continue the checkpoint in --out after an interruption")
     .action(async (flags: TrainFlags, cmd: Command) => {
       // 1. Parse and validate.
-      if (!["0", "1", "2", "3"].includes(flags.stage)) throw new FavchatError(`--stage must be 0, 1, 2 or 3, got "${flags.stage}"`);
-      const stage = Number(flags.stage) as Stage;
-      if (stage > 0 && !flags.init && !flags.resume) {
-        throw new FavchatError(`stage ${stage} builds on the previous stage: pass --init DIR (the --out of stage ${stage - 1})`);
+      const stage = parseStage(flags.stage);
+      if (stage === null) throw new FavchatError(`--stage must be one of ${STAGES.join(", ")}, got "${flags.stage}"`);
+      if (stage !== 0 && !flags.init && !flags.resume) {
+        const before = STAGES[STAGES.indexOf(stage) - 1];
+        throw new FavchatError(`stage ${stage} builds on the previous stage: pass --init DIR (the --out of stage ${before})`);
       }
       const config = readRunConfig(flags.config);
       // 2. Run.
