@@ -41,7 +41,8 @@ if (!existsSync(join(data, "clips.jsonl"))) favchat("FaceWorld clips", ["synth",
 if (!existsSync(join(built, "qa.jsonl"))) favchat("training records", ["data", "build", "--clips", join(data, "clips.jsonl"), "--out", built, "--seed", a.seed!]);
 
 // 2. Stages 0, encoders, 1, 2, 3, each from the previous one's model.
-const STAGES = ["0", "encoders", "1", "2", "3"];
+// A config without an "encoders" section (an older recipe) skips that stage.
+const STAGES = ["0", "encoders", "1", "2", "3"].filter((s) => s in (JSON.parse(readFileSync(a.config!, "utf8")) as { stages: object }).stages);
 const stageDir = (stage: string) => join(work, stage === "encoders" ? "encoders" : `stage${stage}`);
 let prev: string | null = null;
 for (const stage of STAGES) {

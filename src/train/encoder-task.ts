@@ -3,8 +3,9 @@
 // encoders start from random weights; this stage gives them the same head start from the clips' own labels:
 //   facial encoder  <- per-frame AU intensities (16, sigmoid) and the appearance attributes (one softmax each)
 //   general encoder <- the scene (background, wall colour, lighting, object) and the appearance attributes
-// from linear heads on each frame's mean-pooled tokens (every facial block's, concatenated), so what the heads
-// need is linearly present in the features the CA² stack and the Q-Formers read. The heads are dropped after.
+// from linear heads on each frame's features, so what the heads need is linearly present in the tokens the CA²
+// stack and the Q-Formers read. The heads are dropped after. Facial features keep the layout of the last blocks
+// (an AU is local: brows are above the mouth) and the mean of the others; general features are the mean token.
 import { tf } from "../core/backend.ts";
 import { FavchatError } from "../core/errors.ts";
 import type { Rng } from "../core/rng.ts";
@@ -20,6 +21,13 @@ import type { TrainTask } from "./trainer.ts";
 
 /** An AU counts as present from FACS grade A ("trace", 0.1), as the dataset builder's questions say. */
 const AU_PRESENT = 0.1;
+/**
+ * Weight of the AU term. Most intensities are near 0, so its excess over the targets' own entropy is small next
+ * to the attributes' cross-entropy; without the weight the AUs are learnt last.
+ */
+const AU_WEIGHT = 4;
+/** Facial blocks whose tokens enter the head one by one (the rest are mean-pooled): grids of 2x2 and 1x1 here. */
+const MAX_SPATIAL_TOKENS = 4;
 /** Scene labels that one frame shows (the object's motion needs several). */
 const SCENE_KEYS = ["background", "wall_colour", "lighting", "object"];
 
@@ -65,20 +73,28 @@ export class EncoderPretrainer extends Module {
     this.addChild("model", favchat);
     favchat.visionTemporal.trainable = false; // single frames here: the temporal embedding gets no gradient
     const face = favchat.faceEncoder;
-    const faceDim = face ? face.blockDims.reduce((a, b) => a + b, 0) : 0;
+    const faceDim = face ? face.blockDims.reduce((sum, D, i) => sum + D * (face.blockTokens[i] <= MAX_SPATIAL_TOKENS ? face.blockTokens[i] : 1), 0) : 0;
     const Dv = favchat.config.vision.hiddenSize;
     this.auHead = face ? this.addChild("au_head", new Linear(faceDim, AU_NAMES.length, rng.fork("au"))) : null;
     if (face) heads.face.forEach((h, i) => this.faceHeads.push(this.addChild(`face_heads.${i}`, new Linear(faceDim, h.classes.length, rng.fork("face", i)))));
     heads.general.forEach((h, i) => this.generalHeads.push(this.addChild(`general_heads.${i}`, new Linear(Dv, h.classes.length, rng.fork("general", i)))));
   }
 
-  /** Per-frame pooled features: face [N, sum D_i] (null without a facial encoder) and general [N, Dv]. */
+  /** Per-frame features: face [N, sum D_i (x P_i for small grids)] (null without a facial encoder) and general [N, Dv]. */
   features(frames: tf.Tensor, faces: tf.Tensor): { face: tf.Tensor | null; general: tf.Tensor } {
     const [B, F, H, W, C] = frames.shape as number[];
     const [, , h, w] = faces.shape as number[];
     const general = tf.mean(this.favchat.visionTower.forward(frames.reshape([B * F, H, W, C])), 1); // [B*F, Dv]
     const enc = this.favchat.faceEncoder;
-    const face = enc ? tf.concat(enc.forward(faces.reshape([B * F, h, w, C])).map((x) => tf.mean(x, 1)), 1) : null; // [B*F, sum D_i]
+    const face = enc
+      ? tf.concat(
+          enc.forward(faces.reshape([B * F, h, w, C])).map((x) => {
+            const [N, P, D] = x.shape as number[];
+            return P <= MAX_SPATIAL_TOKENS ? x.reshape([N, P * D]) : tf.mean(x, 1); // [N, P*D] or [N, D]
+          }),
+          1,
+        ) // [B*F, faceDim]
+      : null;
     return { face, general };
   }
 }
@@ -178,7 +194,7 @@ export function encoderLosses(p: EncoderPretrainer, b: EncoderBatch): { au: tf.S
     return known.length === 0 ? null : (tf.div(tf.addN(known), known.length) as tf.Scalar);
   };
   return {
-    au: face && p.auHead ? auLoss(p.auHead.forward(face), b.aus, b.auKnown) : null,
+    au: face && p.auHead ? (tf.mul(auLoss(p.auHead.forward(face), b.aus, b.auKnown), AU_WEIGHT) as tf.Scalar) : null,
     face: face ? mean(p.faceHeads.map((head, i) => headLoss(head.forward(face), b.face[i]))) : null,
     general: mean(p.generalHeads.map((head, i) => headLoss(head.forward(general), b.general[i]))),
   };

@@ -27,17 +27,23 @@ before(async () => {
       frames: 2,
       stages: {
         "0": { steps: 2, batch_size: 2, warmup_steps: 1, checkpoint_every: 1 },
+        encoders: { steps: 2, batch_size: 2, warmup_steps: 1, checkpoint_every: 1, eval_every: 1, val_batches: 1 },
         "1": { steps: 2, batch_size: 2, warmup_steps: 1, checkpoint_every: 1, eval_every: 1, val_batches: 1 },
       },
     }),
   );
 });
 
-test("train: stage 0 then stage 1 write model directories, metrics and curves", async () => {
+test("train: stage 0, encoders, then stage 1 write model directories, metrics and curves", async () => {
   const s0 = await favchat(["train", "--stage", "0", "--config", join(work, "cfg.json"), "--data", join(data, "built"), "--out", join(work, "s0")]);
   assert.equal(s0.code, 0, s0.stderr);
   assert.match(s0.stdout, /stage 0 done: 2 steps/);
-  const s1 = await favchat(["train", "--stage", "1", "--config", join(work, "cfg.json"), "--data", join(data, "built"), "--out", model, "--init", join(work, "s0")]);
+  const enc = await favchat(["train", "--stage", "encoders", "--config", join(work, "cfg.json"), "--data", join(data, "built"), "--out", join(work, "enc"), "--init", join(work, "s0")]);
+  assert.equal(enc.code, 0, enc.stderr);
+  assert.match(enc.stdout, /stage encoders done: 2 steps.*au_f1 [\d.]+ au_mae [\d.]+ face_attr_acc [\d.]+ general_acc/);
+  assert.match(enc.stderr, /training general encoder, facial encoder and their label heads/);
+  for (const f of ["config.json", "model.safetensors", "tokenizer.json", "curves.png"]) assert.ok(existsSync(join(work, "enc", f)), f);
+  const s1 = await favchat(["train", "--stage", "1", "--config", join(work, "cfg.json"), "--data", join(data, "built"), "--out", model, "--init", join(work, "enc")]);
   assert.equal(s1.code, 0, s1.stderr);
   assert.match(s1.stdout, /validation val_loss/);
   assert.match(s1.stderr, /frozen: .*LLM/);
@@ -78,7 +84,7 @@ test("bad input: clear message, non-zero exit, no stack trace", async () => {
     [["chat", "--model", model, "--video", noFace, "hi"], /no face found .*--no-face-crop/],
     [["chat", "--model", join(ROOT, "test", "fixtures", "qwen2", "gqa"), "--video", noFace, "hi"], /not a favchat model|model_type/],
     [["eval", "--model", model, "--clips", join(work, "nope.jsonl")], /nope\.jsonl/],
-    [["train", "--stage", "5", "--config", join(work, "cfg.json"), "--data", data, "--out", join(work, "x")], /--stage must be 0, 1, 2 or 3/],
+    [["train", "--stage", "5", "--config", join(work, "cfg.json"), "--data", data, "--out", join(work, "x")], /--stage must be one of 0, encoders, 1, 2, 3, got "5"/],
   ];
   for (const [args, message] of cases) {
     const r = await favchat(args);
