@@ -1,4 +1,4 @@
-// Training tasks over FaVChat for the trainer: a batch is B examples drawn (seeded by step) from the stage's pool,
+// Training tasks over FaVChat for the trainer: a batch is B examples of similar length drawn (seeded by step) from the stage's pool,
 // their clips read as raw frames with lightly jittered face crops, encoded in the one chat format, collated.
 import { tf } from "../core/backend.ts";
 import { FavchatError } from "../core/errors.ts";
@@ -13,6 +13,10 @@ import type { Example } from "./favchat-data.ts";
 import { favchatLoss } from "./favchat-loss.ts";
 import { maskedCrossEntropy } from "./loss.ts";
 import type { TrainTask } from "./trainer.ts";
+import { drawGrouped, lengthGroups } from "./length-groups.ts";
+
+/** Token-length width of the groups training batches are drawn from (src/train/length-groups.ts). */
+export const LENGTH_GROUP_WIDTH = 16;
 
 export interface TaskOptions {
   readonly batchSize: number;
@@ -43,6 +47,7 @@ function encodeAll(tok: TextTokenizer, examples: readonly Example[]): EncodedExa
 export function favchatTask(model: FavChat, tok: TextTokenizer, examples: readonly Example[], o: TaskOptions): TrainTask<FavchatBatch> {
   const padId = tok.padId ?? 0;
   const encoded = encodeAll(tok, examples); // once: the same text every time an example is drawn
+  const groups = lengthGroups(encoded.map((e) => e.ids.length), LENGTH_GROUP_WIDTH);
   const lossOf = (batch: FavchatBatch): tf.Scalar => {
     const out = model.forward({ ...batch });
     const loss = favchatLoss(out.logits, batch.ids.arraySync() as number[][], batch.targetMask, out.videoPositions, model.numVisualTokens);
@@ -55,7 +60,7 @@ export function favchatTask(model: FavChat, tok: TextTokenizer, examples: readon
   const valEncoded = encodeAll(tok, val);
   return {
     model,
-    makeBatch: (_step, _micro, rng) => batchOf(Array.from({ length: o.batchSize }, () => rng.int(examples.length)), examples, encoded, o.augment ? rng : null),
+    makeBatch: (_step, _micro, rng) => batchOf(drawGrouped(groups, o.batchSize, rng), examples, encoded, o.augment ? rng : null),
     loss: lossOf,
     disposeBatch,
     evaluate: val.length === 0 ? undefined : async () => {
