@@ -10,7 +10,7 @@ import { pixelsFromRaw } from "../src/data/clip-pixels.ts";
 import { pixelTensors } from "../src/data/collate.ts";
 import { loadFavchat } from "../src/model/load.ts";
 import { indexClips, type ClipRef } from "../src/train/favchat-data.ts";
-import { EncoderPretrainer, clipFeatures } from "../src/train/encoder-task.ts";
+import { EncoderPretrainer } from "../src/train/encoder-task.ts";
 
 const [modelDir, clipsFile, nTrain = "2000", evalSplit = "val"] = process.argv.slice(2);
 if (!modelDir || !clipsFile) {
@@ -19,7 +19,7 @@ if (!modelDir || !clipsFile) {
 }
 await initBackend("wasm");
 const model = await loadFavchat(modelDir);
-const probe = new EncoderPretrainer(model, { face: [], general: [], emotions: [] }, new Rng(0)); // features only; no heads used
+const probe = new EncoderPretrainer(model, { face: [], general: [] }, new Rng(0)); // features only; no heads used
 const F = 8;
 const clips = [...indexClips(clipsFile).values()].filter((c) => c.raw && c.record.labels.emotion);
 const classes = [...new Set(clips.map((c) => c.record.labels.emotion!))].sort();
@@ -33,7 +33,8 @@ function features(set: readonly ClipRef[]): Float32Array[] {
     const feats = tf.tidy(() => {
       const frames = tf.concat(px.map((p) => p.frames), 0);
       const faces = tf.concat(px.map((p) => p.faces), 0);
-      return clipFeatures(probe.features(frames, faces).face!, chunk.length); // [B, 2 Df]
+      const per = probe.features(frames, faces).face!.reshape([chunk.length, F, -1]); // [B, F, Df]
+      return tf.concat([tf.mean(per, 1), tf.sub(tf.max(per, 1), tf.min(per, 1))], 1); // [B, 2 Df]
     });
     const rows = feats.arraySync() as number[][];
     rows.forEach((r) => out.push(Float32Array.from(r)));

@@ -1,9 +1,7 @@
 // Encoder pretraining ("stage E", ours): the paper's encoders arrive pretrained (SigLIP on image-text pairs, the
 // facial encoder on face analysis tasks, as FaceXFormer is), so its stages only align them. The tiny model's
 // encoders start from random weights; this stage gives them the same head start from the clips' own labels:
-//   facial encoder  <- per-frame AU intensities (16, sigmoid), the appearance attributes (one softmax each), and
-//                      the clip's emotion from its frames' features (mean and range over frames), as
-//                      FaceXFormer is pretrained on expression recognition
+//   facial encoder  <- per-frame AU intensities (16, sigmoid) and the appearance attributes (one softmax each)
 //   general encoder <- the scene (background, wall colour, lighting, object) and the appearance attributes
 // from linear heads on each frame's features, so what the heads need is linearly present in the tokens the CA²
 // stack and the Q-Formers read. The heads are dropped after. Facial features keep the layout of the last blocks
@@ -46,23 +44,15 @@ function labelOf(clip: ClipRef, h: Pick<LabelHead, "source" | "key">): string | 
   return typeof v === "string" || typeof v === "boolean" ? String(v) : null;
 }
 
-export interface EncoderHeads {
-  readonly face: LabelHead[];
-  readonly general: LabelHead[];
-  /** Emotion classes of the clip-level head (empty: no head). */
-  readonly emotions: readonly string[];
-}
-
-/** The heads the training clips support: every string/boolean attribute, the scene keys, the emotions. */
-export function labelHeads(clips: readonly ClipRef[]): EncoderHeads {
+/** The categorical heads the training clips support: every string/boolean attribute, and the scene keys. */
+export function labelHeads(clips: readonly ClipRef[]): { face: LabelHead[]; general: LabelHead[] } {
   const collect = (source: LabelHead["source"], keys: readonly string[]): LabelHead[] =>
     keys
       .map((key) => ({ source, key, classes: [...new Set(clips.map((c) => labelOf(c, { source, key })).filter((v): v is string => v !== null))].sort() }))
       .filter((h) => h.classes.length >= 2);
   const attrKeys = [...new Set(clips.flatMap((c) => Object.keys(c.record.labels.attributes)))].sort();
   const attributes = collect("attributes", attrKeys);
-  const emotions = [...new Set(clips.map((c) => c.record.labels.emotion).filter((e): e is string => typeof e === "string"))].sort();
-  return { face: attributes, general: [...collect("scene", SCENE_KEYS), ...attributes], emotions: emotions.length >= 2 ? emotions : [] };
+  return { face: attributes, general: [...collect("scene", SCENE_KEYS), ...attributes] };
 }
 
 /**
@@ -71,14 +61,12 @@ export function labelHeads(clips: readonly ClipRef[]): EncoderHeads {
  */
 export class EncoderPretrainer extends Module {
   readonly auHead: Linear | null;
-  /** Clip emotion from [mean, max - min] of its frames' facial features. */
-  readonly emotionHead: Linear | null;
   readonly faceHeads: Linear[] = [];
   readonly generalHeads: Linear[] = [];
 
   constructor(
     readonly favchat: FavChat,
-    readonly heads: EncoderHeads,
+    readonly heads: { face: LabelHead[]; general: LabelHead[] },
     rng: Rng,
   ) {
     super();
@@ -88,7 +76,6 @@ export class EncoderPretrainer extends Module {
     const faceDim = face ? face.blockDims.reduce((sum, D, i) => sum + D * (face.blockTokens[i] <= MAX_SPATIAL_TOKENS ? face.blockTokens[i] : 1), 0) : 0;
     const Dv = favchat.config.vision.hiddenSize;
     this.auHead = face ? this.addChild("au_head", new Linear(faceDim, AU_NAMES.length, rng.fork("au"))) : null;
-    this.emotionHead = face && heads.emotions.length > 0 ? this.addChild("emotion_head", new Linear(2 * faceDim, heads.emotions.length, rng.fork("emotion"))) : null;
     if (face) heads.face.forEach((h, i) => this.faceHeads.push(this.addChild(`face_heads.${i}`, new Linear(faceDim, h.classes.length, rng.fork("face", i)))));
     heads.general.forEach((h, i) => this.generalHeads.push(this.addChild(`general_heads.${i}`, new Linear(Dv, h.classes.length, rng.fork("general", i)))));
   }
@@ -120,15 +107,13 @@ export interface EncoderBatch {
   readonly auKnown: tf.Tensor; // [B*F, 1]: 1 where the clip has AU labels
   readonly face: number[][]; // per face head, per row: class index or -1
   readonly general: number[][];
-  readonly emotion: number[]; // per clip: class index or -1
 }
 
 /**
  * Frames per clip in a batch. Frames of one clip share every label but the AUs, so a batch learns most from many
- * clips with few frames each (measured: 8 clips x 8 frames reached 32% attribute accuracy after 150 steps, 32 x 2
- * 44%); the emotion head needs a few frames to see the expression change.
+ * clips with few frames each (measured: 8 clips x 8 frames reached 32% attribute accuracy after 150 steps).
  */
-export const ENCODER_FRAMES_PER_CLIP = 4;
+export const ENCODER_FRAMES_PER_CLIP = 2;
 
 export interface EncoderTaskOptions {
   /** Clips per batch (each gives ENCODER_FRAMES_PER_CLIP frames). */
@@ -168,17 +153,15 @@ export function makeEncoderBatch(p: EncoderPretrainer, clips: readonly ClipRef[]
   const auKnown: number[] = [];
   const face = p.heads.face.map(() => [] as number[]);
   const general = p.heads.general.map(() => [] as number[]);
-  const emotion: number[] = [];
   clips.forEach((clip, b) => {
     if (!clip.raw) throw new FavchatError(`clip ${clip.id} has no raw frames file; encoder pretraining reads raw frames (favchat synth writes them)`);
     const raw = readRawClip(clip.raw);
     const r = rng?.fork("pixels", b) ?? null;
     const jitter = r ? { dx: r.uniform(-0.03, 0.03), dy: r.uniform(-0.03, 0.03), scale: r.uniform(0.94, 1.06) } : undefined;
-    const idx = r ? Array.from({ length: F }, () => r.int(raw.frames)).sort((x, y) => x - y) : uniformIndices(raw.frames, F);
+    const idx = r ? Array.from({ length: F }, () => r.int(raw.frames)) : uniformIndices(raw.frames, F);
     const pixels = pixelsFromRaw(raw, clip.record.labels.faceBoxes, { frames: F, frameSize: cfg.vision.imageSize, faceSize: cfg.face.imageSize }, jitter, idx);
     tensors.push(pixelTensors(pixels));
     const labelAus = clip.record.labels.aus;
-    emotion.push(p.heads.emotions.indexOf(clip.record.labels.emotion ?? "\u0000"));
     for (const t of idx) {
       for (const au of AU_NAMES) aus.push(labelAus?.[au]?.[t] ?? 0);
       auKnown.push(labelAus ? 1 : 0);
@@ -194,7 +177,6 @@ export function makeEncoderBatch(p: EncoderPretrainer, clips: readonly ClipRef[]
     auKnown: tf.tensor2d(auKnown, [N, 1]),
     face,
     general,
-    emotion,
   };
   tf.dispose(tensors.flatMap((t) => [t.frames, t.faces]));
   return batch;
@@ -204,19 +186,9 @@ export function disposeEncoderBatch(b: EncoderBatch): void {
   tf.dispose([b.frames, b.faces, b.aus, b.auKnown]);
 }
 
-/** Clip features [B, 2 Df] from per-frame features [B*F, Df]: the mean over frames and the range (max - min). */
-export function clipFeatures(face: tf.Tensor, B: number): tf.Tensor {
-  const per = face.reshape([B, -1, face.shape[1] as number]); // [B, F, Df]
-  return tf.concat([tf.mean(per, 1), tf.sub(tf.max(per, 1), tf.min(per, 1))], 1); // [B, 2 Df]
-}
-
-/** The loss terms (AU BCE, mean face-head CE, mean general-head CE, emotion CE) of a batch; null where nothing is known. */
-export function encoderLosses(
-  p: EncoderPretrainer,
-  b: EncoderBatch,
-): { au: tf.Scalar | null; face: tf.Scalar | null; general: tf.Scalar | null; emotion: tf.Scalar | null } {
+/** The three loss terms (AU BCE, mean face-head CE, mean general-head CE) of a batch. */
+export function encoderLosses(p: EncoderPretrainer, b: EncoderBatch): { au: tf.Scalar | null; face: tf.Scalar | null; general: tf.Scalar | null } {
   const { face, general } = p.features(b.frames, b.faces);
-  const B = b.frames.shape[0] as number;
   const mean = (xs: (tf.Scalar | null)[]): tf.Scalar | null => {
     const known = xs.filter((x): x is tf.Scalar => x !== null);
     return known.length === 0 ? null : (tf.div(tf.addN(known), known.length) as tf.Scalar);
@@ -225,14 +197,13 @@ export function encoderLosses(
     au: face && p.auHead ? (tf.mul(auLoss(p.auHead.forward(face), b.aus, b.auKnown), AU_WEIGHT) as tf.Scalar) : null,
     face: face ? mean(p.faceHeads.map((head, i) => headLoss(head.forward(face), b.face[i]))) : null,
     general: mean(p.generalHeads.map((head, i) => headLoss(head.forward(general), b.general[i]))),
-    emotion: face && p.emotionHead ? headLoss(p.emotionHead.forward(clipFeatures(face, B)), b.emotion) : null,
   };
 }
 
 /** Held-out skill of the heads: AU presence F1 (micro), AU mean absolute error, accuracy per head group. */
 export async function evaluateEncoders(p: EncoderPretrainer, val: readonly ClipRef[], o: EncoderTaskOptions): Promise<Record<string, number>> {
   let tp = 0, fp = 0, fn = 0, absErr = 0, auCount = 0;
-  const hits = { face: 0, faceN: 0, general: 0, generalN: 0, emotion: 0, emotionN: 0 };
+  const hits = { face: 0, faceN: 0, general: 0, generalN: 0 };
   for (let k = 0; k < (o.valBatches ?? 4) && k * o.batchSize < val.length; k++) {
     const batch = makeEncoderBatch(p, val.slice(k * o.batchSize, (k + 1) * o.batchSize), null);
     const out = tf.tidy(() => {
@@ -241,7 +212,6 @@ export async function evaluateEncoders(p: EncoderPretrainer, val: readonly ClipR
         au: face && p.auHead ? [tf.sigmoid(p.auHead.forward(face))] : [],
         face: face ? p.faceHeads.map((h) => tf.argMax(h.forward(face), -1)) : [],
         general: p.generalHeads.map((h) => tf.argMax(h.forward(general), -1)),
-        emotion: face && p.emotionHead ? [tf.argMax(p.emotionHead.forward(clipFeatures(face, batch.emotion.length)), -1)] : [],
       };
     });
     if (out.au.length > 0) {
@@ -268,15 +238,7 @@ export async function evaluateEncoders(p: EncoderPretrainer, val: readonly ClipR
         });
       }
     }
-    if (out.emotion.length > 0) {
-      const pred = await out.emotion[0].data();
-      batch.emotion.forEach((y, r) => {
-        if (y < 0) return;
-        hits.emotionN++;
-        if (pred[r] === y) hits.emotion++;
-      });
-    }
-    tf.dispose([...out.au, ...out.face, ...out.general, ...out.emotion]);
+    tf.dispose([...out.au, ...out.face, ...out.general]);
     disposeEncoderBatch(batch);
   }
   const metrics: Record<string, number> = {};
@@ -286,7 +248,6 @@ export async function evaluateEncoders(p: EncoderPretrainer, val: readonly ClipR
   }
   if (hits.faceN > 0) metrics.face_attr_acc = hits.face / hits.faceN;
   if (hits.generalN > 0) metrics.general_acc = hits.general / hits.generalN;
-  if (hits.emotionN > 0) metrics.emotion_acc = hits.emotion / hits.emotionN;
   return metrics;
 }
 

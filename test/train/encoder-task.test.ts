@@ -40,7 +40,6 @@ test("label heads: every attribute, the one-frame scene labels, classes sorted f
   assert.ok(keys.includes("hair_colour") && keys.includes("glasses"), keys.join(","));
   assert.deepEqual(heads.general.filter((h) => h.source === "scene").map((h) => h.key).sort(), ["background", "lighting", "object", "wall_colour"].filter((k) => heads.general.some((h) => h.key === k)).sort());
   assert.ok(!heads.general.some((h) => h.key === "object_motion"), "motion needs several frames");
-  assert.deepEqual([...heads.emotions], [...new Set(clips.map((c) => c.record.labels.emotion!))].sort());
   for (const h of [...heads.face, ...heads.general]) {
     assert.deepEqual([...h.classes], [...h.classes].sort());
     assert.ok(h.classes.length >= 2);
@@ -66,7 +65,6 @@ test("a batch: frames of each clip with the AU intensities of exactly those fram
     assert.ok(match, `row ${r}`);
   }
   for (const col of b.face) assert.ok(col.every((y) => y >= 0));
-  assert.deepEqual(b.emotion, clips.slice(0, 3).map((c) => p.heads.emotions.indexOf(c.record.labels.emotion!)));
   disposeEncoderBatch(b);
   p.dispose();
 });
@@ -77,11 +75,11 @@ test("training: the loss on a fixed batch falls, only encoders and heads change,
   const faceBefore = p.favchat.faceEncoder!.stateDict();
   const batch = makeEncoderBatch(p, clips, new Rng(2));
   const vars = p.trainableVariables();
-  assert.ok([...vars.keys()].every((n) => /^(model\.(vision_tower|face_encoder)\.|au_head\.|emotion_head\.|face_heads\.|general_heads\.)/.test(n)), [...vars.keys()].join(","));
+  assert.ok([...vars.keys()].every((n) => /^(model\.(vision_tower|face_encoder)\.|au_head\.|face_heads\.|general_heads\.)/.test(n)), [...vars.keys()].join(","));
   const opt = new AdamW(vars, { lr: 1e-2, weightDecay: 0 });
   const lossOf = () => {
     const l = encoderLosses(p, batch);
-    return tf.addN([l.au!, l.face!, l.general!, l.emotion!]) as tf.Scalar;
+    return tf.addN([l.au!, l.face!, l.general!]) as tf.Scalar;
   };
   const first = tf.tidy(() => lossOf().dataSync()[0]);
   const step = () => {
@@ -106,7 +104,7 @@ test("training: the loss on a fixed batch falls, only encoders and heads change,
 test("evaluation reports AU F1 and error and head accuracies in range; the task refuses no clips", async () => {
   const p = pretrainer(4);
   const m = await evaluateEncoders(p, clips, { batchSize: 4, valBatches: 2 });
-  for (const k of ["au_f1", "au_mae", "face_attr_acc", "general_acc", "emotion_acc"]) assert.ok(m[k] >= 0 && m[k] <= 1, `${k} ${m[k]}`);
+  for (const k of ["au_f1", "au_mae", "face_attr_acc", "general_acc"]) assert.ok(m[k] >= 0 && m[k] <= 1, `${k} ${m[k]}`);
   assert.throws(() => encoderTask(p, [], { batchSize: 2 }), /no training clips/);
   p.dispose();
 });
