@@ -9,7 +9,8 @@ import { encodeExample, type EncodedExample } from "../data/chat-format.ts";
 import { collate, disposeBatch, type FavchatBatch } from "../data/collate.ts";
 import type { FavChat } from "../model/favchat.ts";
 import type { TextTokenizer } from "../text/tokenizer.ts";
-import type { Example } from "./favchat-data.ts";
+import type { ClipRef, Example } from "./favchat-data.ts";
+import type { VisualAuxModel } from "./visual-aux.ts";
 import { favchatLoss } from "./favchat-loss.ts";
 import { maskedCrossEntropy } from "./loss.ts";
 import type { TrainTask } from "./trainer.ts";
@@ -27,7 +28,12 @@ export interface TaskOptions {
   /** Held-out examples for the validation loss, and how many batches of them to use. */
   readonly val?: readonly Example[];
   readonly valBatches?: number;
+  /** Label heads on the visual tokens and the weight of their loss (src/train/visual-aux.ts); none by default. */
+  readonly aux?: { readonly heads: VisualAuxModel; readonly weight: number };
 }
+
+/** A training batch and the clips it came from (the visual heads' labels). */
+export type TaskBatch = FavchatBatch & { readonly clips: readonly ClipRef[] };
 
 /** Frames and face crops of an example's clip at the model's input sizes. */
 export function examplePixels(model: FavChat, ex: Example, frames: number, rng: Rng | null): ClipPixels {
@@ -44,38 +50,53 @@ function encodeAll(tok: TextTokenizer, examples: readonly Example[]): EncodedExa
 }
 
 /** Stages 1-3: the full model, loss on the answer tokens. */
-export function favchatTask(model: FavChat, tok: TextTokenizer, examples: readonly Example[], o: TaskOptions): TrainTask<FavchatBatch> {
+export function favchatTask(model: FavChat, tok: TextTokenizer, examples: readonly Example[], o: TaskOptions): TrainTask<TaskBatch> {
   const padId = tok.padId ?? 0;
   const encoded = encodeAll(tok, examples); // once: the same text every time an example is drawn
   const groups = lengthGroups(encoded.map((e) => e.ids.length), LENGTH_GROUP_WIDTH);
-  const lossOf = (batch: FavchatBatch): tf.Scalar => {
+  /** Language loss, and the visual heads' loss when they are on. */
+  const lossesOf = (batch: TaskBatch): { lm: tf.Scalar; visual: tf.Scalar | null } => {
     const out = model.forward({ ...batch });
-    const loss = favchatLoss(out.logits, batch.ids.arraySync() as number[][], batch.targetMask, out.videoPositions, model.numVisualTokens);
+    const lm = favchatLoss(out.logits, batch.ids.arraySync() as number[][], batch.targetMask, out.videoPositions, model.numVisualTokens);
+    const visual = o.aux ? o.aux.heads.loss(out.tokens, batch.clips) : null;
     tf.dispose([out.logits, out.tokens, out.weights]);
-    return loss;
+    return { lm, visual };
   };
-  const batchOf = (idx: readonly number[], pool: readonly Example[], enc: readonly EncodedExample[], rng: Rng | null) =>
-    collate(idx.map((i) => ({ pixels: examplePixels(model, pool[i], o.frames, rng?.fork("pixels", i) ?? null), text: enc[i] })), padId);
+  const lossOf = (batch: TaskBatch): tf.Scalar => {
+    const { lm, visual } = lossesOf(batch);
+    return visual && o.aux ? (tf.add(lm, tf.mul(visual, o.aux.weight)) as tf.Scalar) : lm;
+  };
+  const batchOf = (idx: readonly number[], pool: readonly Example[], enc: readonly EncodedExample[], rng: Rng | null): TaskBatch => ({
+    ...collate(idx.map((i) => ({ pixels: examplePixels(model, pool[i], o.frames, rng?.fork("pixels", i) ?? null), text: enc[i] })), padId),
+    clips: idx.map((i) => pool[i].clip),
+  });
   const val = o.val ?? [];
   const valEncoded = encodeAll(tok, val);
   return {
-    model,
+    model: o.aux?.heads ?? model,
     makeBatch: (_step, _micro, rng) => batchOf(drawGrouped(groups, o.batchSize, rng), examples, encoded, o.augment ? rng : null),
     loss: lossOf,
     disposeBatch,
     evaluate: val.length === 0 ? undefined : async () => {
       let sum = 0;
+      let visualSum = 0;
       let n = 0;
       for (let k = 0; k < (o.valBatches ?? 4) && k * o.batchSize < val.length; k++) {
         const idx = Array.from({ length: Math.min(o.batchSize, val.length - k * o.batchSize) }, (_, i) => k * o.batchSize + i);
         const batch = batchOf(idx, val, valEncoded, null);
-        const loss = tf.tidy(() => lossOf(batch));
-        sum += (await loss.data())[0];
-        loss.dispose();
+        const [lm, visual] = tf.tidy(() => {
+          const l = lossesOf(batch);
+          return [l.lm, l.visual ?? tf.scalar(0)];
+        });
+        sum += (await lm.data())[0];
+        visualSum += (await visual.data())[0];
+        tf.dispose([lm, visual]);
         disposeBatch(batch);
         n++;
       }
-      return { val_loss: sum / n };
+      const metrics: Record<string, number> = { val_loss: sum / n };
+      if (o.aux) metrics.val_visual_loss = visualSum / n;
+      return metrics;
     },
   };
 }

@@ -19,6 +19,8 @@ export interface StageSettings {
   readonly batchSize: number;
   /** Validation batches per evaluation (0: none). */
   readonly valBatches: number;
+  /** Weight of the label heads' loss on the visual tokens (src/train/visual-aux.ts); 0: off (stages 1-3 only). */
+  readonly visualAux: number;
 }
 
 export interface RunConfig {
@@ -31,7 +33,7 @@ export interface RunConfig {
   readonly stages: Partial<Record<Stage, StageSettings>>;
 }
 
-const STAGE_KEYS: Record<string, keyof TrainerConfig | "batch_size" | "val_batches" | "frozen"> = {
+const STAGE_KEYS: Record<string, keyof TrainerConfig | "batch_size" | "val_batches" | "frozen" | "visual_aux"> = {
   steps: "totalSteps",
   grad_accum: "gradAccum",
   lr: "lr",
@@ -45,6 +47,7 @@ const STAGE_KEYS: Record<string, keyof TrainerConfig | "batch_size" | "val_batch
   batch_size: "batch_size",
   val_batches: "val_batches",
   frozen: "frozen",
+  visual_aux: "visual_aux",
 };
 
 export function resolveRunConfig(raw: unknown, source: string): RunConfig {
@@ -68,6 +71,7 @@ export function resolveRunConfig(raw: unknown, source: string): RunConfig {
     const partial: Record<string, number> = {};
     let batchSize = 8;
     let valBatches = 4;
+    let visualAux = 0;
     let frozen: string[] | undefined;
     for (const [k, v] of Object.entries(s)) {
       const field = STAGE_KEYS[k];
@@ -82,16 +86,19 @@ export function resolveRunConfig(raw: unknown, source: string): RunConfig {
       if (typeof v !== "number" || !Number.isFinite(v)) fail(`stages.${key}.${k} must be a number, got ${JSON.stringify(v)}`);
       if (field === "batch_size") batchSize = v as number;
       else if (field === "val_batches") valBatches = v as number;
+      else if (field === "visual_aux") visualAux = v as number;
       else partial[field] = v as number;
     }
     if (!Number.isInteger(batchSize) || batchSize < 1) fail(`stages.${key}.batch_size must be a whole number >= 1`);
+    if (visualAux < 0) fail(`stages.${key}.visual_aux must be a weight >= 0, got ${visualAux}`);
+    if (visualAux > 0 && (stage === 0 || stage === "encoders")) fail(`stages.${key}.visual_aux applies to stages 1-3 (the visual tokens exist there), not stage ${key}`);
     let trainer: TrainerConfig;
     try {
       trainer = resolveTrainerConfig(partial);
     } catch (e) {
       throw new FavchatError(`${source}: stages.${key}: ${(e as Error).message}`);
     }
-    stages[stage as Stage] = { trainer, batchSize, valBatches, ...(frozen ? { frozen } : {}) };
+    stages[stage as Stage] = { trainer, batchSize, valBatches, visualAux, ...(frozen ? { frozen } : {}) };
   }
   return { model, vocabSize: vocabSize as number, frames: frames as number, stages };
 }

@@ -12,7 +12,8 @@ import { loadFavchat, saveFavchat } from "../model/load.ts";
 import { trainByteLevelBpe, writeTokenizerDir } from "../text/bpe-train.ts";
 import { loadTokenizer, type TextTokenizer } from "../text/tokenizer.ts";
 import { lineChartPng, type Series } from "../eval/plot/line-chart.ts";
-import { clipsFileFor, corpusTexts, indexClips, stageExamples, type Stage } from "./favchat-data.ts";
+import { clipsFileFor, corpusTexts, indexClips, stageExamples, type Example, type Stage } from "./favchat-data.ts";
+import { VisualAuxModel, visualLabels } from "./visual-aux.ts";
 import { EncoderPretrainer, encoderTask, labelHeads } from "./encoder-task.ts";
 import { favchatTask, textTask } from "./favchat-task.ts";
 import { train, type TrainSummary } from "./trainer.ts";
@@ -97,7 +98,10 @@ export async function runStage(o: StageRunOptions): Promise<StageRunResult> {
     stage === 0
       ? await train(textTask(model, tok, examples, { batchSize: settings.batchSize }), settings.trainer, trainOpts)
       : await train(
-          favchatTask(model, tok, examples, { batchSize: settings.batchSize, frames: o.config.frames, augment: true, val, valBatches: settings.valBatches }),
+          favchatTask(model, tok, examples, {
+            batchSize: settings.batchSize, frames: o.config.frames, augment: true, val, valBatches: settings.valBatches,
+            aux: settings.visualAux > 0 ? { heads: visualHeads(model, examples, settings), weight: settings.visualAux } : undefined,
+          }),
           settings.trainer,
           trainOpts,
         );
@@ -107,6 +111,12 @@ export async function runStage(o: StageRunOptions): Promise<StageRunResult> {
   model.dispose();
   writeCurves(summary.metricsPath, join(o.outDir, "curves.png"), o.stage);
   return { summary, freeze, modelDir: o.outDir };
+}
+
+/** Label heads on the visual tokens, their classes from the stage's training clips (src/train/visual-aux.ts). */
+function visualHeads(model: FavChat, examples: readonly Example[], settings: StageSettings): VisualAuxModel {
+  const clips = [...new Map(examples.map((e) => [e.clip.id, e.clip])).values()];
+  return new VisualAuxModel(model, visualLabels(clips), new Rng(settings.trainer.seed).fork("visual heads"));
 }
 
 /**

@@ -11,6 +11,10 @@ test("stage settings, defaults and the freeze override", () => {
   assert.equal(c.stages[1]?.batchSize, 2);
   assert.equal(c.stages[1]?.trainer.totalSteps, 5);
   assert.equal(c.stages[2]?.frozen, undefined);
+  assert.equal(c.stages[2]?.visualAux, 0);
+  const e = resolveRunConfig({ stages: { encoders: { steps: 3, warmup_steps: 1, batch_size: 32 }, "1": { steps: 3, warmup_steps: 1, visual_aux: 0.5 } } }, "cfg.json");
+  assert.equal(e.stages.encoders?.batchSize, 32);
+  assert.equal(e.stages[1]?.visualAux, 0.5);
 });
 
 test("bad fields are refused with the field named", () => {
@@ -21,6 +25,8 @@ test("bad fields are refused with the field named", () => {
     [{ stages: { "2": { steps: 0 } } }, /totalSteps/],
     [{ vocab_size: 10 }, /"vocab_size" must be a whole number >= 260/],
     [{ modle: {} }, /unknown field "modle"/],
+    [{ stages: { "1": { visual_aux: -1 } } }, /stages\.1\.visual_aux must be a weight >= 0/],
+    [{ stages: { encoders: { visual_aux: 1 } } }, /visual_aux applies to stages 1-3/],
   ];
   for (const [raw, message] of cases) assert.throws(() => resolveRunConfig(raw, "cfg.json"), message);
 });

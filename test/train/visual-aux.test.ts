@@ -1,0 +1,56 @@
+// Label heads on the visual tokens: the labels come from the clips, unknown labels are skipped, and the heads can
+// learn them from V (the loss on a fixed batch falls when V carries the labels).
+import { test, before } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { initBackend, tf } from "../../src/core/backend.ts";
+import { Rng } from "../../src/core/rng.ts";
+import { synthesize } from "../../src/data/faceworld/synth.ts";
+import { FavChat } from "../../src/model/favchat.ts";
+import { indexClips, type ClipRef } from "../../src/train/favchat-data.ts";
+import { VisualAuxModel, visualLabels } from "../../src/train/visual-aux.ts";
+import { microConfig } from "../model/favchat-helpers.ts";
+
+let clips: ClipRef[] = [];
+
+before(async () => {
+  await initBackend("wasm");
+  const out = mkdtempSync(join(tmpdir(), "favchat-aux-"));
+  await synthesize({ out, clips: 6, seed: 4, frames: 4, size: 64, mp4: false });
+  clips = [...indexClips(join(out, "clips.jsonl")).values()];
+});
+
+test("labels: attributes, every scene key (motion included), emotion, AU occurrence", () => {
+  const labels = visualLabels(clips);
+  const keys = labels.heads.map((h) => `${h.source}:${h.key}`);
+  assert.ok(keys.includes("attributes:hair_colour"), keys.join(","));
+  assert.ok(keys.includes("scene:object_motion") || new Set(clips.map((c) => c.record.labels.scene?.object_motion)).size < 2);
+  assert.ok(keys.includes("emotion:emotion") || new Set(clips.map((c) => c.record.labels.emotion)).size < 2);
+  assert.ok(labels.withAus);
+  for (const h of labels.heads) assert.deepEqual([...h.classes], [...h.classes].sort());
+});
+
+test("loss: falls as the heads fit labels carried by V; a clip without labels adds nothing", () => {
+  const model = new FavChat(microConfig(), new Rng(0));
+  const aux = new VisualAuxModel(model, visualLabels(clips), new Rng(1));
+  const D = model.config.llm.hiddenSize;
+  // V that carries each clip's identity: one fixed random token per clip.
+  const r = new Rng(5);
+  const V = tf.tensor3d(Array.from({ length: clips.length }, () => { const t = Array.from({ length: D }, () => r.uniform(-1, 1)); return [t, t, t]; }));
+  const heads = [...aux.trainableVariables()].filter(([n]) => !n.startsWith("model.")).map(([, v]) => v);
+  const first = tf.tidy(() => aux.loss(V, clips).dataSync()[0]);
+  const opt = tf.train.adam(0.05);
+  for (let s = 0; s < 200; s++) opt.minimize(() => aux.loss(V, clips), false, heads);
+  const last = tf.tidy(() => aux.loss(V, clips).dataSync()[0]);
+  assert.ok(last < 0.3 * first, `loss ${first} -> ${last}`);
+  // A clip with no labels at all contributes nothing: the loss of [clip, bare] equals that of [clip] alone.
+  const bare: ClipRef = { ...clips[0], record: { ...clips[0].record, labels: { emotion: null, attributes: {}, actions: [], identity: null } } };
+  const one = tf.tidy(() => aux.loss(V.slice([0, 0, 0], [1, -1, -1]), [clips[0]]).dataSync()[0]);
+  const two = tf.tidy(() => aux.loss(V.slice([0, 0, 0], [2, -1, -1]), [clips[0], bare]).dataSync()[0]);
+  assert.ok(Math.abs(one - two) < 1e-5, `${one} vs ${two}`);
+  V.dispose();
+  opt.dispose();
+  aux.dispose();
+});
