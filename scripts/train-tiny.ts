@@ -62,8 +62,9 @@ const final = prev!;
 mkdirSync(join(a.out!, "training"), { recursive: true });
 for (const f of ["config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json"]) copyFileSync(join(final, f), join(a.out!, f));
 for (const stage of STAGES) {
-  copyFileSync(join(stageDir(stage), "curves.png"), join(a.out!, "training", `stage${stage}-curves.png`));
-  copyFileSync(join(stageDir(stage), "metrics.jsonl"), join(a.out!, "training", `stage${stage}-metrics.jsonl`));
+  const name = stage === "encoders" ? "encoders" : `stage${stage}`;
+  copyFileSync(join(stageDir(stage), "curves.png"), join(a.out!, "training", `${name}-curves.png`));
+  copyFileSync(join(stageDir(stage), "metrics.jsonl"), join(a.out!, "training", `${name}-metrics.jsonl`));
 }
 
 // 4. Evaluation on the test split: identities never seen in training.
