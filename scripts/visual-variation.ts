@@ -9,6 +9,7 @@ import { encodeExample } from "../src/data/chat-format.ts";
 import { collate, disposeBatch } from "../src/data/collate.ts";
 import { loadFavchat } from "../src/model/load.ts";
 import { makePrompt } from "../src/model/prompt/prompt.ts";
+import { addTemporalEmbedding } from "../src/model/prompt/frame-tokens.ts";
 import { loadTokenizer } from "../src/text/tokenizer.ts";
 import { stageExamples } from "../src/train/favchat-data.ts";
 import { examplePixels } from "../src/train/favchat-task.ts";
@@ -45,8 +46,14 @@ tf.tidy(() => {
       const { state, topTokens } = model.ca2.forward(blocks, prompt, F);
       report("CA² state", state);
       report("CA² top tokens", topTokens);
+      const visual = tf.concat([topTokens, state], 1); // as FavChat's face branch
+      const padding = prompt.padding.map((row) => [...new Array<number>(topTokens.shape[1] as number).fill(1), ...row]);
+      report("Q-Former_f output F_f", model.qformerF!.forward(visual, prompt, padding));
     }
   }
+  const patches = model.visionTower.forward(batch.frames.reshape([B * F, H, W, C])); // [B*F, P, Dv]
+  const general = addTemporalEmbedding(patches, model.visionTemporal, B, F, "visual-variation"); // [B, F*P, Dv]
+  report("Q-Former_g output F_g", model.qformerG.forward(general, prompt));
   const { tokens, weights } = model.encodeVideo(batch);
   report("visual tokens V", tokens);
   const w = weights.arraySync() as number[][];
