@@ -2,6 +2,7 @@
 // facial encoder, as uint8 RGB. From FaceWorld's raw frames with its ground-truth face boxes (training), or from
 // a decoded video with detected faces (src/video, inference): both must give the same kind of crop.
 import { FavchatError } from "../core/errors.ts";
+import type { Rng } from "../core/rng.ts";
 import { cropWindow, faceWindow } from "../video/faces/align.ts";
 import type { RgbFrame } from "../video/frame.ts";
 import type { RawClip } from "./frames.ts";
@@ -32,6 +33,11 @@ export interface PixelOptions {
  * so they look like the crops `favchat chat` makes.
  */
 export const FACEWORLD_TO_DETECTOR = { side: 0.731, dy: 0.045, dx: -0.004 } as const;
+
+/** A random face-crop jitter for training: position +-3% and scale +-6% of the crop. */
+export function cropJitter(rng: Rng): { dx: number; dy: number; scale: number } {
+  return { dx: rng.uniform(-0.03, 0.03), dy: rng.uniform(-0.03, 0.03), scale: rng.uniform(0.94, 1.06) };
+}
 
 /** Indices of `want` frames spread evenly over `have` (all of them, repeated in order, when have < want). */
 export function uniformIndices(have: number, want: number): number[] {

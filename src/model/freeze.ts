@@ -2,8 +2,8 @@
 //   stage 1 align:   frozen LLM and Q-Formers (their output MLPs train: they are the "MLPs" of the table)
 //   stage 2 QA:      frozen adapters
 //   stage 3 emotion: frozen both encoders
-//   RL:              as stage 3
-//   encoders (ours): the two encoders only, before stage 1 (src/train/encoder-task.ts) (the frozen reference model is the RL loop's own copy)
+//   RL:              as stage 3 (the frozen reference model is the RL loop's own copy)
+//   encoders (ours): the two encoders only, before stage 1 (src/train/encoder-task.ts)
 // Parts the table names in neither column (CA², the output MLPs, the fusion norm) train in every stage.
 import type { FavChat } from "./favchat.ts";
 

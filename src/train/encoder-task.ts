@@ -1,4 +1,4 @@
-// Encoder pretraining ("stage E", ours): the paper's encoders arrive pretrained (SigLIP on image-text pairs, the
+// Encoder pretraining (stage "encoders", ours): the paper's encoders arrive pretrained (SigLIP on image-text pairs, the
 // facial encoder on face analysis tasks, as FaceXFormer is), so its stages only align them. The tiny model's
 // encoders start from random weights; this stage gives them the same head start from the clips' own labels:
 //   facial encoder  <- per-frame AU intensities (16, sigmoid) and the appearance attributes (one softmax each)
@@ -12,15 +12,14 @@ import type { Rng } from "../core/rng.ts";
 import { Module } from "../nn/module.ts";
 import { Linear } from "../nn/linear.ts";
 import { readRawClip } from "../data/frames.ts";
-import { pixelsFromRaw, uniformIndices } from "../data/clip-pixels.ts";
+import { cropJitter, pixelsFromRaw, uniformIndices } from "../data/clip-pixels.ts";
 import { pixelTensors } from "../data/collate.ts";
 import { AU_NAMES } from "../data/records.ts";
+import { AU_PRESENT } from "../data/builder/clip-facts.ts";
 import type { FavChat } from "../model/favchat.ts";
 import type { ClipRef } from "./favchat-data.ts";
 import type { TrainTask } from "./trainer.ts";
 
-/** An AU counts as present from FACS grade A ("trace", 0.1), as the dataset builder's questions say. */
-const AU_PRESENT = 0.1;
 /**
  * Weight of the AU term. Most intensities are near 0, so its excess over the targets' own entropy is small next
  * to the attributes' cross-entropy; without the weight the AUs are learnt last.
@@ -33,26 +32,36 @@ const SCENE_KEYS = ["background", "wall_colour", "lighting", "object"];
 
 /** One categorical label a head predicts: where it comes from and its classes (sorted, from the training clips). */
 export interface LabelHead {
-  readonly source: "attributes" | "scene";
+  readonly source: "attributes" | "scene" | "emotion";
+  /** The attribute or scene key ("emotion" for the emotion). */
   readonly key: string;
   readonly classes: readonly string[];
 }
 
-function labelOf(clip: ClipRef, h: Pick<LabelHead, "source" | "key">): string | null {
+/** A clip's value of a head's label, or null when it has none. */
+export function labelOf(clip: ClipRef, h: Pick<LabelHead, "source" | "key">): string | null {
+  if (h.source === "emotion") return clip.record.labels.emotion ?? null;
   const bag = h.source === "attributes" ? clip.record.labels.attributes : clip.record.labels.scene;
   const v = bag?.[h.key];
   return typeof v === "string" || typeof v === "boolean" ? String(v) : null;
 }
 
+/** Heads for `keys` of `source` with the classes the clips show; labels with fewer than 2 classes get none. */
+export function categoricalHeads(clips: readonly ClipRef[], source: LabelHead["source"], keys: readonly string[]): LabelHead[] {
+  return keys
+    .map((key) => ({ source, key, classes: [...new Set(clips.map((c) => labelOf(c, { source, key })).filter((v): v is string => v !== null))].sort() }))
+    .filter((h) => h.classes.length >= 2);
+}
+
+/** Every string/boolean attribute key of the clips, sorted. */
+export function attributeKeys(clips: readonly ClipRef[]): string[] {
+  return [...new Set(clips.flatMap((c) => Object.keys(c.record.labels.attributes)))].sort();
+}
+
 /** The categorical heads the training clips support: every string/boolean attribute, and the scene keys. */
 export function labelHeads(clips: readonly ClipRef[]): { face: LabelHead[]; general: LabelHead[] } {
-  const collect = (source: LabelHead["source"], keys: readonly string[]): LabelHead[] =>
-    keys
-      .map((key) => ({ source, key, classes: [...new Set(clips.map((c) => labelOf(c, { source, key })).filter((v): v is string => v !== null))].sort() }))
-      .filter((h) => h.classes.length >= 2);
-  const attrKeys = [...new Set(clips.flatMap((c) => Object.keys(c.record.labels.attributes)))].sort();
-  const attributes = collect("attributes", attrKeys);
-  return { face: attributes, general: [...collect("scene", SCENE_KEYS), ...attributes] };
+  const attributes = categoricalHeads(clips, "attributes", attributeKeys(clips));
+  return { face: attributes, general: [...categoricalHeads(clips, "scene", SCENE_KEYS), ...attributes] };
 }
 
 /**
@@ -123,7 +132,7 @@ export interface EncoderTaskOptions {
 }
 
 /** Mean cross-entropy of logits [N, K] against class indices (rows with -1 are skipped); null when none is known. */
-function headLoss(logits: tf.Tensor, labels: readonly number[]): tf.Scalar | null {
+export function headLoss(logits: tf.Tensor, labels: readonly number[]): tf.Scalar | null {
   const rows = labels.flatMap((y, i) => (y >= 0 ? [i] : []));
   if (rows.length === 0) return null;
   const K = logits.shape[1] as number;
@@ -137,8 +146,8 @@ function headLoss(logits: tf.Tensor, labels: readonly number[]): tf.Scalar | nul
   return tf.neg(tf.sum(tf.mul(picked, tf.tensor1d(weight)))) as tf.Scalar;
 }
 
-/** BCE of sigmoid(logits) [N, 16] against soft intensities, over rows whose clip has AU labels. */
-function auLoss(logits: tf.Tensor, targets: tf.Tensor, known: tf.Tensor): tf.Scalar {
+/** BCE of sigmoid(logits) [N, K] against soft targets in [0, 1], averaged over the rows marked known [N, 1]. */
+export function auLoss(logits: tf.Tensor, targets: tf.Tensor, known: tf.Tensor): tf.Scalar {
   // softplus(z) - y z is the cross-entropy of sigmoid(z) with a soft target y, without overflow.
   const perRow = tf.mean(tf.sub(tf.softplus(logits), tf.mul(targets, logits)), 1, true); // [N, 1]
   return tf.div(tf.sum(tf.mul(perRow, known)), tf.maximum(tf.sum(known), 1)) as tf.Scalar;
@@ -157,7 +166,7 @@ export function makeEncoderBatch(p: EncoderPretrainer, clips: readonly ClipRef[]
     if (!clip.raw) throw new FavchatError(`clip ${clip.id} has no raw frames file; encoder pretraining reads raw frames (favchat synth writes them)`);
     const raw = readRawClip(clip.raw);
     const r = rng?.fork("pixels", b) ?? null;
-    const jitter = r ? { dx: r.uniform(-0.03, 0.03), dy: r.uniform(-0.03, 0.03), scale: r.uniform(0.94, 1.06) } : undefined;
+    const jitter = r ? cropJitter(r) : undefined;
     const idx = r ? Array.from({ length: F }, () => r.int(raw.frames)) : uniformIndices(raw.frames, F);
     const pixels = pixelsFromRaw(raw, clip.record.labels.faceBoxes, { frames: F, frameSize: cfg.vision.imageSize, faceSize: cfg.face.imageSize }, jitter, idx);
     tensors.push(pixelTensors(pixels));

@@ -9,44 +9,25 @@ import type { Rng } from "../core/rng.ts";
 import { Module } from "../nn/module.ts";
 import { Linear } from "../nn/linear.ts";
 import { AU_NAMES } from "../data/records.ts";
+import { AU_PRESENT } from "../data/builder/clip-facts.ts";
 import type { FavChat } from "../model/favchat.ts";
 import type { ClipRef } from "./favchat-data.ts";
-import { labelHeads } from "./encoder-task.ts";
-
-/** One categorical label of a clip that a head on V predicts; classes sorted, from the training clips. */
-export interface AuxHead {
-  readonly source: "attributes" | "scene" | "emotion";
-  readonly key: string;
-  readonly classes: readonly string[];
-}
-
-/** An AU occurs in a clip when it reaches FACS grade A ("trace", 0.1) in some frame. */
-const AU_PRESENT = 0.1;
+import { attributeKeys, auLoss, categoricalHeads, headLoss, labelOf, type LabelHead } from "./encoder-task.ts";
 
 export interface VisualLabels {
   /** Categorical labels: attributes, scene (with the object's motion: V sees every frame), emotion. */
-  readonly heads: AuxHead[];
+  readonly heads: LabelHead[];
   readonly withAus: boolean;
-}
-
-function labelOf(clip: ClipRef, h: AuxHead): string | null {
-  if (h.source === "attributes" || h.source === "scene") {
-    const bag = h.source === "attributes" ? clip.record.labels.attributes : clip.record.labels.scene;
-    const v = bag?.[h.key];
-    return typeof v === "string" || typeof v === "boolean" ? String(v) : null;
-  }
-  return clip.record.labels.emotion ?? null;
 }
 
 /** The labels the training clips support. */
 export function visualLabels(clips: readonly ClipRef[]): VisualLabels {
-  const { face: attributes } = labelHeads(clips);
   const sceneKeys = [...new Set(clips.flatMap((c) => Object.keys(c.record.labels.scene ?? {})))].sort();
-  const scene = sceneKeys
-    .map((key): AuxHead => ({ source: "scene", key, classes: [...new Set(clips.map((c) => c.record.labels.scene?.[key]).filter((v): v is string => typeof v === "string"))].sort() }))
-    .filter((h) => h.classes.length >= 2);
-  const emotions = [...new Set(clips.map((c) => c.record.labels.emotion).filter((e): e is string => typeof e === "string"))].sort();
-  const heads: AuxHead[] = [...attributes, ...scene, ...(emotions.length >= 2 ? [{ source: "emotion" as const, key: "emotion", classes: emotions }] : [])];
+  const heads = [
+    ...categoricalHeads(clips, "attributes", attributeKeys(clips)),
+    ...categoricalHeads(clips, "scene", sceneKeys),
+    ...categoricalHeads(clips, "emotion", ["emotion"]),
+  ];
   return { heads, withAus: clips.some((c) => c.record.labels.aus !== undefined) };
 }
 
@@ -67,31 +48,19 @@ export class VisualAuxModel extends Module {
     this.auHead = labels.withAus ? this.addChild("visual_au_head", new Linear(D, AU_NAMES.length, rng.fork("au"))) : null;
   }
 
-  /** Mean over heads of the cross-entropies (and the AU-occurrence BCE) of the clips' labels from V [B, Q, D]. */
+  /**
+   * Mean over heads of the cross-entropies of the clips' labels, and of the BCE of which AUs occur (an AU occurs when
+   * it reaches FACS grade A in some frame), from V [B, Q, D]; clips without a label add nothing to its term.
+   */
   loss(tokens: tf.Tensor, clips: readonly ClipRef[]): tf.Scalar {
-    const B = clips.length;
     const pooled = tf.mean(tokens, 1); // [B, D]
-    const terms: tf.Scalar[] = [];
-    this.labels.heads.forEach((h, i) => {
-      const y = clips.map((c) => h.classes.indexOf(labelOf(c, h) ?? "\u0000"));
-      const rows = y.flatMap((v, b) => (v >= 0 ? [b] : []));
-      if (rows.length === 0) return;
-      const K = h.classes.length;
-      const target = new Float32Array(B * K);
-      for (const b of rows) target[b * K + y[b]] = 1 / rows.length;
-      const logp = tf.logSoftmax(this.heads[i].forward(pooled), -1); // [B, K]
-      terms.push(tf.neg(tf.sum(tf.mul(logp, tf.tensor2d(target, [B, K])))) as tf.Scalar);
-    });
-    if (this.auHead) {
+    const terms = this.labels.heads.map((h, i) => headLoss(this.heads[i].forward(pooled), clips.map((c) => h.classes.indexOf(labelOf(c, h) ?? "\u0000"))));
+    if (this.auHead && clips.some((c) => c.record.labels.aus)) {
+      const occurs = clips.flatMap((c) => AU_NAMES.map((au) => (Math.max(0, ...(c.record.labels.aus?.[au] ?? [0])) >= AU_PRESENT ? 1 : 0)));
       const known = clips.map((c): number => (c.record.labels.aus ? 1 : 0));
-      if (known.some((k) => k === 1)) {
-        const y = clips.flatMap((c) => AU_NAMES.map((au) => (Math.max(0, ...(c.record.labels.aus?.[au] ?? [0])) >= AU_PRESENT ? 1 : 0)));
-        const z = this.auHead.forward(pooled); // [B, 16]
-        const bce = tf.mean(tf.sub(tf.softplus(z), tf.mul(tf.tensor2d(y, [B, AU_NAMES.length]), z)), 1); // [B]
-        const w = tf.tensor1d(known.map((k) => k / known.reduce((a, x) => a + x, 0)));
-        terms.push(tf.sum(tf.mul(bce, w)) as tf.Scalar);
-      }
+      terms.push(auLoss(this.auHead.forward(pooled), tf.tensor2d(occurs, [clips.length, AU_NAMES.length]), tf.tensor2d(known, [clips.length, 1])));
     }
-    return (terms.length === 0 ? tf.scalar(0) : tf.div(tf.addN(terms), terms.length)) as tf.Scalar;
+    const present = terms.filter((t): t is tf.Scalar => t !== null);
+    return (present.length === 0 ? tf.scalar(0) : tf.div(tf.addN(present), present.length)) as tf.Scalar;
   }
 }
