@@ -19,7 +19,7 @@ if (!modelDir || !clipsFile) {
 }
 await initBackend("wasm");
 const model = await loadFavchat(modelDir);
-const probe = new EncoderPretrainer(model, { face: [], general: [] }, new Rng(0)); // features only; no heads used
+const probe = new EncoderPretrainer(model, { face: [], general: [], emotion: null }, new Rng(0)); // features only; no heads used
 const F = 8;
 const clips = [...indexClips(clipsFile).values()].filter((c) => c.raw && c.record.labels.emotion);
 const classes = [...new Set(clips.map((c) => c.record.labels.emotion!))].sort();

@@ -1,5 +1,5 @@
 // `npm run train:tiny`: the recipe that makes models/favchat-tiny (issue 5). FaceWorld data, the records of every
-// stage, stages 0, encoders, 1, 2, 3 with configs/tiny.json, then the model is copied into models/ and evaluated on the test split
+// stage, stages 0, encoders, connector, 1, 2, 3 with configs/tiny.json, then the model is copied into models/ and evaluated on the test split
 // (unseen identities). Each step runs as `favchat ...` in its own process; a step whose output is complete is
 // skipped, so an interrupted recipe continues where it stopped (stages resume from their checkpoints).
 //   node --import tsx scripts/train-tiny.ts [--work DIR] [--clips N] [--config FILE] [--out DIR] [--eval-clips N]
@@ -40,10 +40,11 @@ mkdirSync(work, { recursive: true });
 if (!existsSync(join(data, "clips.jsonl"))) favchat("FaceWorld clips", ["synth", "--out", data, "--clips", a.clips!, "--seed", a.seed!, "--no-mp4"]);
 if (!existsSync(join(built, "qa.jsonl"))) favchat("training records", ["data", "build", "--clips", join(data, "clips.jsonl"), "--out", built, "--seed", a.seed!]);
 
-// 2. Stages 0, encoders, 1, 2, 3, each from the previous one's model.
-// A config without an "encoders" section (an older recipe) skips that stage.
-const STAGES = ["0", "encoders", "1", "2", "3"].filter((s) => s in (JSON.parse(readFileSync(a.config!, "utf8")) as { stages: object }).stages);
-const stageDir = (stage: string) => join(work, stage === "encoders" ? "encoders" : `stage${stage}`);
+// 2. Stages 0, encoders, connector, 1, 2, 3, each from the previous one's model.
+// A config without a section for a stage (an older recipe, an ablation) skips that stage.
+const STAGES = ["0", "encoders", "connector", "1", "2", "3"].filter((s) => s in (JSON.parse(readFileSync(a.config!, "utf8")) as { stages: object }).stages);
+const named = (stage: string) => (/^\d$/.test(stage) ? `stage${stage}` : stage);
+const stageDir = (stage: string) => join(work, named(stage));
 let prev: string | null = null;
 for (const stage of STAGES) {
   const out = stageDir(stage);
@@ -62,7 +63,7 @@ const final = prev!;
 mkdirSync(join(a.out!, "training"), { recursive: true });
 for (const f of ["config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json"]) copyFileSync(join(final, f), join(a.out!, f));
 for (const stage of STAGES) {
-  const name = stage === "encoders" ? "encoders" : `stage${stage}`;
+  const name = named(stage);
   copyFileSync(join(stageDir(stage), "curves.png"), join(a.out!, "training", `${name}-curves.png`));
   copyFileSync(join(stageDir(stage), "metrics.jsonl"), join(a.out!, "training", `${name}-metrics.jsonl`));
 }

@@ -65,7 +65,7 @@ const PRESETS: Record<FavchatPresetName, Json> = {
     max_frames: 8,
     vision_config: { ...siglipVisionConfigToJson(SIGLIP_VISION_PRESETS.tiny), image_size: 64, num_hidden_layers: 2 },
     face_config: { ...faceEncoderConfigToJson(FACE_ENCODER_PRESETS.tiny), imageSize: 64, patchSize: 8, windowSizes: [0, 0, 0, 0] },
-    ca2_config: { dim: 128, num_heads: 4 },
+    ca2_config: { dim: 128, num_heads: 4, read_blocks: 3 },
     qformer_config: { num_queries: 16, dim: 128, num_heads: 4, num_layers: 2, mlp_dim: 256 },
     adapter_config: { hidden: 64 },
     llm_config: {
@@ -165,7 +165,8 @@ export function resolveFavchatConfig(raw: Json, source: string): FavchatConfig {
     }
     return out;
   };
-  const ca2i = ints(ca2Raw, "ca2_config", { dim: CA2_DEFAULTS.dim, num_heads: CA2_DEFAULTS.numHeads });
+  // read_blocks absent: 1, what model directories written before the field existed were trained with.
+  const ca2i = ints(ca2Raw, "ca2_config", { dim: CA2_DEFAULTS.dim, num_heads: CA2_DEFAULTS.numHeads, read_blocks: CA2_DEFAULTS.readBlocks });
   const qfi = ints(qfRaw, "qformer_config", {
     num_queries: QFORMER_DEFAULTS.numQueries, dim: QFORMER_DEFAULTS.dim, num_heads: QFORMER_DEFAULTS.numHeads,
     num_layers: QFORMER_DEFAULTS.numLayers, mlp_dim: QFORMER_DEFAULTS.mlpDim,
@@ -199,7 +200,7 @@ export function resolveFavchatConfig(raw: Json, source: string): FavchatConfig {
   return {
     vision,
     face,
-    ca2: { dim: ca2i.dim, numHeads: ca2i.num_heads },
+    ca2: { dim: ca2i.dim, numHeads: ca2i.num_heads, readBlocks: ca2i.read_blocks },
     qformer: { numQueries: qfi.num_queries, dim: qfi.dim, numHeads: qfi.num_heads, numLayers: qfi.num_layers, mlpDim: qfi.mlp_dim },
     adapter: { hidden: adi.hidden },
     llm,
@@ -226,7 +227,7 @@ export function favchatConfigToJson(c: FavchatConfig): Json {
     ablation: Object.fromEntries(Object.entries(ABLATION_KEYS).map(([k, field]) => [k, c.ablation[field]])),
     vision_config: siglipVisionConfigToJson(c.vision),
     face_config: faceEncoderConfigToJson(c.face),
-    ca2_config: { dim: c.ca2.dim, num_heads: c.ca2.numHeads },
+    ca2_config: { dim: c.ca2.dim, num_heads: c.ca2.numHeads, read_blocks: c.ca2.readBlocks },
     qformer_config: {
       num_queries: c.qformer.numQueries, dim: c.qformer.dim, num_heads: c.qformer.numHeads, num_layers: c.qformer.numLayers, mlp_dim: c.qformer.mlpDim,
     },

@@ -124,10 +124,11 @@ export class FavChat extends Module {
     const [, , h, w, C] = inputs.faces.shape;
     const blocks = this.faceEncoder.forward(inputs.faces.reshape([B * F, h, w, C])); // each [B*F, P_i, D_i]
     if (this.ca2) {
-      // The Q-Former reads the top block's tokens W_n and the CA² state H_n together: H_n carries the cues CA² kept
-      // from every block for this question, W_n the top block's spatial detail (whose removal is the noCA2 row).
-      const { state, topTokens } = this.ca2.forward(blocks, prompt, F); // [B, Tq, Dc], [B, F*P_n, Dc]
-      const visual = tf.concat([topTokens, state], 1); // [B, F*P_n + Tq, Dc]
+      // The Q-Former reads the top blocks' tokens W_i and the CA² state H_n together: H_n carries the cues CA² kept
+      // from every block for this question, the W_i the spatial detail (the noCA2 row keeps W_n alone). Measured:
+      // H_n alone hardly varies across clips (it starts as the prompt), nor does W_n when the top block is 1x1.
+      const { state, topTokens } = this.ca2.forward(blocks, prompt, F); // [B, Tq, Dc], [B, S, Dc]
+      const visual = tf.concat([topTokens, state], 1); // [B, S + Tq, Dc]
       const nTop = topTokens.shape[1] as number;
       const padding = prompt.padding.map((row) => [...new Array<number>(nTop).fill(1), ...row]); // H_n's padded rows masked
       return this.qformerF.forward(visual, prompt, padding);

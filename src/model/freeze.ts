@@ -4,11 +4,12 @@
 //   stage 3 emotion: frozen both encoders
 //   RL:              as stage 3 (the frozen reference model is the RL loop's own copy)
 //   encoders (ours): the two encoders only, before stage 1 (src/train/encoder-task.ts)
+//   connector (ours): CA², Q-Formers, adapters and MLPs, after the encoders (visualTask in src/train/favchat-task.ts)
 // Parts the table names in neither column (CA², the output MLPs, the fusion norm) train in every stage.
 import type { FavChat } from "./favchat.ts";
 
-export type TrainingStage = "encoders" | 1 | 2 | 3 | "rl";
-export const TRAINING_STAGES: readonly TrainingStage[] = ["encoders", 1, 2, 3, "rl"];
+export type TrainingStage = "encoders" | "connector" | 1 | 2 | 3 | "rl";
+export const TRAINING_STAGES: readonly TrainingStage[] = ["encoders", "connector", 1, 2, 3, "rl"];
 
 /** The parts the plan talks about, each a set of parameter-name prefixes. */
 export type PartName = "general encoder" | "facial encoder" | "CA²" | "Q-Formers" | "MLPs" | "adapters" | "LLM";
@@ -17,6 +18,8 @@ export const PART_NAMES: readonly string[] = ["general encoder", "facial encoder
 const FROZEN: Record<string, readonly PartName[]> = {
   // Encoder pretraining (ours; the paper's encoders arrive pretrained): the encoders alone, through label heads.
   encoders: ["CA²", "Q-Formers", "MLPs", "adapters", "LLM"],
+  // Connector pretraining (ours): the path from the encoders to V, through label heads on V; the LLM does not run.
+  connector: ["general encoder", "facial encoder", "LLM"],
   "1": ["LLM", "Q-Formers"],
   "2": ["adapters"],
   "3": ["general encoder", "facial encoder"],

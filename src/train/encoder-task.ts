@@ -1,7 +1,8 @@
 // Encoder pretraining (stage "encoders", ours): the paper's encoders arrive pretrained (SigLIP on image-text pairs, the
 // facial encoder on face analysis tasks, as FaceXFormer is), so its stages only align them. The tiny model's
 // encoders start from random weights; this stage gives them the same head start from the clips' own labels:
-//   facial encoder  <- per-frame AU intensities (16, sigmoid) and the appearance attributes (one softmax each)
+//   facial encoder  <- per-frame AU intensities (16, sigmoid), the appearance attributes (one softmax each) and
+//                      each frame's emotion (the clip's emotion while its expression shows, else neutral)
 //   general encoder <- the scene (background, wall colour, lighting, object) and the appearance attributes
 // from linear heads on each frame's features, so what the heads need is linearly present in the tokens the CA²
 // stack and the Q-Formers read. The heads are dropped after. Facial features keep the layout of the last blocks
@@ -15,7 +16,7 @@ import { readRawClip } from "../data/frames.ts";
 import { cropJitter, pixelsFromRaw, uniformIndices } from "../data/clip-pixels.ts";
 import { pixelTensors } from "../data/collate.ts";
 import { AU_NAMES } from "../data/records.ts";
-import { AU_PRESENT } from "../data/builder/clip-facts.ts";
+import { AU_PRESENT, expressionAus } from "../data/builder/clip-facts.ts";
 import type { FavChat } from "../model/favchat.ts";
 import type { ClipRef } from "./favchat-data.ts";
 import type { TrainTask } from "./trainer.ts";
@@ -58,10 +59,33 @@ export function attributeKeys(clips: readonly ClipRef[]): string[] {
   return [...new Set(clips.flatMap((c) => Object.keys(c.record.labels.attributes)))].sort();
 }
 
-/** The categorical heads the training clips support: every string/boolean attribute, and the scene keys. */
-export function labelHeads(clips: readonly ClipRef[]): { face: LabelHead[]; general: LabelHead[] } {
+/** The heads of stage encoders: categorical ones per encoder, and the per-frame emotion (null: none). */
+export interface EncoderHeads {
+  readonly face: LabelHead[];
+  readonly general: LabelHead[];
+  readonly emotion: LabelHead | null;
+}
+
+/** The heads the training clips support: every string/boolean attribute, the scene keys, the emotion. */
+export function labelHeads(clips: readonly ClipRef[]): EncoderHeads {
   const attributes = categoricalHeads(clips, "attributes", attributeKeys(clips));
-  return { face: attributes, general: [...categoricalHeads(clips, "scene", SCENE_KEYS), ...attributes] };
+  const emotion = categoricalHeads(clips, "emotion", ["emotion"])[0] ?? null;
+  return { face: attributes, general: [...categoricalHeads(clips, "scene", SCENE_KEYS), ...attributes], emotion: emotion?.classes.includes(NEUTRAL) ? emotion : null };
+}
+
+const NEUTRAL = "neutral";
+
+/**
+ * The emotion frame t shows: the clip's emotion where one of its expression's AUs (not blinks or speech) is
+ * present, else neutral; null when the clip has no emotion or AU labels. Onset and offset frames of a subtle
+ * expression look neutral, and so they are labelled.
+ */
+export function frameEmotion(clip: ClipRef, t: number): string | null {
+  const { emotion, aus } = clip.record.labels;
+  if (!emotion || !aus) return null;
+  if (emotion === NEUTRAL) return NEUTRAL;
+  const shows = expressionAus(clip.record).some((f) => (aus[f.au]?.[t] ?? 0) >= AU_PRESENT);
+  return shows ? emotion : NEUTRAL;
 }
 
 /**
@@ -70,12 +94,13 @@ export function labelHeads(clips: readonly ClipRef[]): { face: LabelHead[]; gene
  */
 export class EncoderPretrainer extends Module {
   readonly auHead: Linear | null;
+  readonly emotionHead: Linear | null;
   readonly faceHeads: Linear[] = [];
   readonly generalHeads: Linear[] = [];
 
   constructor(
     readonly favchat: FavChat,
-    readonly heads: { face: LabelHead[]; general: LabelHead[] },
+    readonly heads: EncoderHeads,
     rng: Rng,
   ) {
     super();
@@ -85,6 +110,7 @@ export class EncoderPretrainer extends Module {
     const faceDim = face ? face.blockDims.reduce((sum, D, i) => sum + D * (face.blockTokens[i] <= MAX_SPATIAL_TOKENS ? face.blockTokens[i] : 1), 0) : 0;
     const Dv = favchat.config.vision.hiddenSize;
     this.auHead = face ? this.addChild("au_head", new Linear(faceDim, AU_NAMES.length, rng.fork("au"))) : null;
+    this.emotionHead = face && heads.emotion ? this.addChild("emotion_head", new Linear(faceDim, heads.emotion.classes.length, rng.fork("emotion"))) : null;
     if (face) heads.face.forEach((h, i) => this.faceHeads.push(this.addChild(`face_heads.${i}`, new Linear(faceDim, h.classes.length, rng.fork("face", i)))));
     heads.general.forEach((h, i) => this.generalHeads.push(this.addChild(`general_heads.${i}`, new Linear(Dv, h.classes.length, rng.fork("general", i)))));
   }
@@ -114,6 +140,7 @@ export interface EncoderBatch {
   readonly faces: tf.Tensor; // [B, F, s, s, 3]
   readonly aus: tf.Tensor; // [B*F, 16] intensities in [0, 1]
   readonly auKnown: tf.Tensor; // [B*F, 1]: 1 where the clip has AU labels
+  readonly emotion: number[]; // per row: the frame's emotion class or -1
   readonly face: number[][]; // per face head, per row: class index or -1
   readonly general: number[][];
 }
@@ -160,6 +187,7 @@ export function makeEncoderBatch(p: EncoderPretrainer, clips: readonly ClipRef[]
   const tensors: { frames: tf.Tensor; faces: tf.Tensor }[] = [];
   const aus: number[] = [];
   const auKnown: number[] = [];
+  const emotion: number[] = [];
   const face = p.heads.face.map(() => [] as number[]);
   const general = p.heads.general.map(() => [] as number[]);
   clips.forEach((clip, b) => {
@@ -174,6 +202,7 @@ export function makeEncoderBatch(p: EncoderPretrainer, clips: readonly ClipRef[]
     for (const t of idx) {
       for (const au of AU_NAMES) aus.push(labelAus?.[au]?.[t] ?? 0);
       auKnown.push(labelAus ? 1 : 0);
+      emotion.push(p.heads.emotion?.classes.indexOf(frameEmotion(clip, t) ?? "\u0000") ?? -1);
       p.heads.face.forEach((h, i) => face[i].push(h.classes.indexOf(labelOf(clip, h) ?? "\u0000")));
       p.heads.general.forEach((h, i) => general[i].push(h.classes.indexOf(labelOf(clip, h) ?? "\u0000")));
     }
@@ -184,6 +213,7 @@ export function makeEncoderBatch(p: EncoderPretrainer, clips: readonly ClipRef[]
     faces: tf.concat(tensors.map((t) => t.faces), 0),
     aus: tf.tensor2d(aus, [N, AU_NAMES.length]),
     auKnown: tf.tensor2d(auKnown, [N, 1]),
+    emotion,
     face,
     general,
   };
@@ -195,8 +225,8 @@ export function disposeEncoderBatch(b: EncoderBatch): void {
   tf.dispose([b.frames, b.faces, b.aus, b.auKnown]);
 }
 
-/** The three loss terms (AU BCE, mean face-head CE, mean general-head CE) of a batch. */
-export function encoderLosses(p: EncoderPretrainer, b: EncoderBatch): { au: tf.Scalar | null; face: tf.Scalar | null; general: tf.Scalar | null } {
+/** The loss terms (AU BCE, frame emotion CE, mean face-head CE, mean general-head CE) of a batch. */
+export function encoderLosses(p: EncoderPretrainer, b: EncoderBatch): { au: tf.Scalar | null; emotion: tf.Scalar | null; face: tf.Scalar | null; general: tf.Scalar | null } {
   const { face, general } = p.features(b.frames, b.faces);
   const mean = (xs: (tf.Scalar | null)[]): tf.Scalar | null => {
     const known = xs.filter((x): x is tf.Scalar => x !== null);
@@ -204,6 +234,7 @@ export function encoderLosses(p: EncoderPretrainer, b: EncoderBatch): { au: tf.S
   };
   return {
     au: face && p.auHead ? (tf.mul(auLoss(p.auHead.forward(face), b.aus, b.auKnown), AU_WEIGHT) as tf.Scalar) : null,
+    emotion: face && p.emotionHead ? headLoss(p.emotionHead.forward(face), b.emotion) : null,
     face: face ? mean(p.faceHeads.map((head, i) => headLoss(head.forward(face), b.face[i]))) : null,
     general: mean(p.generalHeads.map((head, i) => headLoss(head.forward(general), b.general[i]))),
   };
@@ -212,13 +243,14 @@ export function encoderLosses(p: EncoderPretrainer, b: EncoderBatch): { au: tf.S
 /** Held-out skill of the heads: AU presence F1 (micro), AU mean absolute error, accuracy per head group. */
 export async function evaluateEncoders(p: EncoderPretrainer, val: readonly ClipRef[], o: EncoderTaskOptions): Promise<Record<string, number>> {
   let tp = 0, fp = 0, fn = 0, absErr = 0, auCount = 0;
-  const hits = { face: 0, faceN: 0, general: 0, generalN: 0 };
+  const hits = { face: 0, faceN: 0, general: 0, generalN: 0, emotion: 0, emotionN: 0 };
   for (let k = 0; k < (o.valBatches ?? 4) && k * o.batchSize < val.length; k++) {
     const batch = makeEncoderBatch(p, val.slice(k * o.batchSize, (k + 1) * o.batchSize), null);
     const out = tf.tidy(() => {
       const { face, general } = p.features(batch.frames, batch.faces);
       return {
         au: face && p.auHead ? [tf.sigmoid(p.auHead.forward(face))] : [],
+        emotion: face && p.emotionHead ? [tf.argMax(p.emotionHead.forward(face), -1)] : [],
         face: face ? p.faceHeads.map((h) => tf.argMax(h.forward(face), -1)) : [],
         general: p.generalHeads.map((h) => tf.argMax(h.forward(general), -1)),
       };
@@ -237,6 +269,14 @@ export async function evaluateEncoders(p: EncoderPretrainer, val: readonly ClipR
         else if (yt) fn++;
       }
     }
+    if (out.emotion.length > 0) {
+      const pred = await out.emotion[0].data();
+      batch.emotion.forEach((y, r) => {
+        if (y < 0) return;
+        hits.emotionN++;
+        if (pred[r] === y) hits.emotion++;
+      });
+    }
     for (const group of ["face", "general"] as const) {
       for (const [i, t] of out[group].entries()) {
         const pred = await t.data();
@@ -247,7 +287,7 @@ export async function evaluateEncoders(p: EncoderPretrainer, val: readonly ClipR
         });
       }
     }
-    tf.dispose([...out.au, ...out.face, ...out.general]);
+    tf.dispose([...out.au, ...out.emotion, ...out.face, ...out.general]);
     disposeEncoderBatch(batch);
   }
   const metrics: Record<string, number> = {};
@@ -256,6 +296,7 @@ export async function evaluateEncoders(p: EncoderPretrainer, val: readonly ClipR
     metrics.au_mae = absErr / auCount;
   }
   if (hits.faceN > 0) metrics.face_attr_acc = hits.face / hits.faceN;
+  if (hits.emotionN > 0) metrics.frame_emotion_acc = hits.emotion / hits.emotionN;
   if (hits.generalN > 0) metrics.general_acc = hits.general / hits.generalN;
   return metrics;
 }

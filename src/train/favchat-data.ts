@@ -2,6 +2,7 @@
 //   stage 0 (ours): the tiny LLM learns the language of the data first, as the paper starts from a pretrained Qwen
 //   stage 1 align: video-summary pairs       stage 2 QA: fine-grained QA of every category
 //   stage 3 emotion: emotion questions with reasoning, plus some QA replayed so stage 2's skills stay
+//   connector (ours): stage 2's questions, as the prompts that steer the visual path (the answers are not used)
 // Records point at videos; clip records give the raw frames and face boxes that training reads.
 import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
@@ -10,9 +11,12 @@ import type { Rng } from "../core/rng.ts";
 import { readClipRecords, readQaRecords, readSummaryRecords, type ClipRecord, type OnBadLine } from "../data/records.ts";
 import type { Question, Target } from "../data/chat-format.ts";
 
-/** 0 language (ours), "encoders" encoder pretraining (ours), 1 align, 2 QA, 3 emotion: in the order they run. */
-export type Stage = 0 | "encoders" | 1 | 2 | 3;
-export const STAGES: readonly Stage[] = [0, "encoders", 1, 2, 3];
+/**
+ * 0 language (ours), "encoders" encoder pretraining (ours), "connector" the visual path's pretraining (ours),
+ * 1 align, 2 QA, 3 emotion: in the order they run.
+ */
+export type Stage = 0 | "encoders" | "connector" | 1 | 2 | 3;
+export const STAGES: readonly Stage[] = [0, "encoders", "connector", 1, 2, 3];
 /** A stage as written on the command line and in config files ("0", "encoders", ...), or null when it is none. */
 export function parseStage(text: string): Stage | null {
   return STAGES.find((s) => String(s) === text) ?? null;
@@ -85,7 +89,7 @@ export function stageExamples(stage: Exclude<Stage, "encoders">, split: Split, o
       if (inSplit(clip)) out.push({ clip, question: { question: rng.pick(DESCRIBE) }, target: { answer: s.summary }, category: "summary" });
     }
   }
-  if (stage === 0 || stage === 2 || stage === 3) {
+  if (stage === 0 || stage === "connector" || stage === 2 || stage === 3) {
     const file = join(o.dataDir, "qa.jsonl");
     const qa: Example[] = [];
     for (const r of readQaRecords(file, { onBadLine: o.onBadLine }).records) {

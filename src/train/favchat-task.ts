@@ -10,7 +10,7 @@ import { collate, disposeBatch, type FavchatBatch } from "../data/collate.ts";
 import type { FavChat } from "../model/favchat.ts";
 import type { TextTokenizer } from "../text/tokenizer.ts";
 import type { ClipRef, Example } from "./favchat-data.ts";
-import type { VisualAuxModel } from "./visual-aux.ts";
+import { emptyTally, tallyMetrics, type VisualAuxModel } from "./visual-aux.ts";
 import { favchatLoss } from "./favchat-loss.ts";
 import { maskedCrossEntropy } from "./loss.ts";
 import type { TrainTask } from "./trainer.ts";
@@ -49,9 +49,17 @@ function encodeAll(tok: TextTokenizer, examples: readonly Example[]): EncodedExa
   return examples.map((e) => encodeExample(tok, e.question, e.target));
 }
 
+/** Batches of examples `idx` of `pool`: pixels read (and jittered when rng is given) and text collated. */
+function batcher(model: FavChat, tok: TextTokenizer, frames: number) {
+  const padId = tok.padId ?? 0;
+  return (idx: readonly number[], pool: readonly Example[], enc: readonly EncodedExample[], rng: Rng | null): TaskBatch => ({
+    ...collate(idx.map((i) => ({ pixels: examplePixels(model, pool[i], frames, rng?.fork("pixels", i) ?? null), text: enc[i] })), padId),
+    clips: idx.map((i) => pool[i].clip),
+  });
+}
+
 /** Stages 1-3: the full model, loss on the answer tokens. */
 export function favchatTask(model: FavChat, tok: TextTokenizer, examples: readonly Example[], o: TaskOptions): TrainTask<TaskBatch> {
-  const padId = tok.padId ?? 0;
   const encoded = encodeAll(tok, examples); // once: the same text every time an example is drawn
   const groups = lengthGroups(encoded.map((e) => e.ids.length), LENGTH_GROUP_WIDTH);
   /** Language loss, and the visual heads' loss when they are on. */
@@ -66,10 +74,7 @@ export function favchatTask(model: FavChat, tok: TextTokenizer, examples: readon
     const { lm, visual } = lossesOf(batch);
     return visual && o.aux ? (tf.add(lm, tf.mul(visual, o.aux.weight)) as tf.Scalar) : lm;
   };
-  const batchOf = (idx: readonly number[], pool: readonly Example[], enc: readonly EncodedExample[], rng: Rng | null): TaskBatch => ({
-    ...collate(idx.map((i) => ({ pixels: examplePixels(model, pool[i], o.frames, rng?.fork("pixels", i) ?? null), text: enc[i] })), padId),
-    clips: idx.map((i) => pool[i].clip),
-  });
+  const batchOf = batcher(model, tok, o.frames);
   const val = o.val ?? [];
   const valEncoded = encodeAll(tok, val);
   return {
@@ -97,6 +102,49 @@ export function favchatTask(model: FavChat, tok: TextTokenizer, examples: readon
       const metrics: Record<string, number> = { val_loss: sum / n };
       if (o.aux) metrics.val_visual_loss = visualSum / n;
       return metrics;
+    },
+  };
+}
+
+/**
+ * Stage "connector" (ours): the visual path (CA², Q-Formers, adapters) learns the clips' labels through the heads on
+ * V before the LLM reads V (BLIP-2's first stage); the LLM does not run. The questions still steer V: each batch
+ * brings its examples' questions as the prompt.
+ */
+export function visualTask(heads: VisualAuxModel, tok: TextTokenizer, examples: readonly Example[], o: Omit<TaskOptions, "aux">): TrainTask<TaskBatch> {
+  const model = heads.favchat;
+  const encoded = encodeAll(tok, examples);
+  const batchOf = batcher(model, tok, o.frames);
+  // One question per validation clip: the heads score clips, and a clip's questions come one after another.
+  const val = [...new Map((o.val ?? []).map((e) => [e.clip.id, e])).values()];
+  const valEncoded = encodeAll(tok, val);
+  const tokensOf = (b: TaskBatch) => model.encodeVideo({ frames: b.frames, faces: b.faces, promptIds: b.promptIds, promptMask: b.promptMask });
+  return {
+    model: heads,
+    makeBatch: (_step, _micro, rng) => batchOf(Array.from({ length: o.batchSize }, () => rng.int(examples.length)), examples, encoded, o.augment ? rng : null),
+    loss: (b) => {
+      const { tokens, weights } = tokensOf(b);
+      const loss = heads.loss(tokens, b.clips);
+      tf.dispose([tokens, weights]);
+      return loss;
+    },
+    disposeBatch,
+    evaluate: val.length === 0 ? undefined : async () => {
+      const tally = emptyTally();
+      let sum = 0;
+      let n = 0;
+      for (let k = 0; k < (o.valBatches ?? 4) && k * o.batchSize < val.length; k++) {
+        const idx = Array.from({ length: Math.min(o.batchSize, val.length - k * o.batchSize) }, (_, i) => k * o.batchSize + i);
+        const batch = batchOf(idx, val, valEncoded, null);
+        const { tokens, weights } = tokensOf(batch);
+        const loss = heads.loss(tokens, batch.clips);
+        sum += (await loss.data())[0];
+        await heads.score(tokens, batch.clips, tally);
+        tf.dispose([tokens, weights, loss]);
+        disposeBatch(batch);
+        n++;
+      }
+      return { val_visual_loss: sum / n, ...tallyMetrics(tally) };
     },
   };
 }

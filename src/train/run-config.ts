@@ -91,7 +91,9 @@ export function resolveRunConfig(raw: unknown, source: string): RunConfig {
     }
     if (!Number.isInteger(batchSize) || batchSize < 1) fail(`stages.${key}.batch_size must be a whole number >= 1`);
     if (visualAux < 0) fail(`stages.${key}.visual_aux must be a weight >= 0, got ${visualAux}`);
-    if (visualAux > 0 && (stage === 0 || stage === "encoders")) fail(`stages.${key}.visual_aux applies to stages 1-3 (the visual tokens exist there), not stage ${key}`);
+    if (visualAux > 0 && (stage === 0 || stage === "encoders" || stage === "connector")) {
+      fail(`stages.${key}.visual_aux applies to stages 1-3 (the language loss runs there; stage connector trains the heads alone), not stage ${key}`);
+    }
     let trainer: TrainerConfig;
     try {
       trainer = resolveTrainerConfig(partial);

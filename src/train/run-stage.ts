@@ -15,7 +15,7 @@ import { lineChartPng, type Series } from "../eval/plot/line-chart.ts";
 import { clipsFileFor, corpusTexts, indexClips, stageExamples, type Example, type Stage } from "./favchat-data.ts";
 import { VisualAuxModel, visualLabels } from "./visual-aux.ts";
 import { EncoderPretrainer, encoderTask, labelHeads } from "./encoder-task.ts";
-import { favchatTask, textTask } from "./favchat-task.ts";
+import { favchatTask, textTask, visualTask } from "./favchat-task.ts";
 import { train, type TrainSummary } from "./trainer.ts";
 import type { RunConfig, StageSettings } from "./run-config.ts";
 
@@ -49,11 +49,15 @@ export async function runStage(o: StageRunOptions): Promise<StageRunResult> {
   const rng = new Rng(settings.trainer.seed);
   const data = { dataDir: o.dataDir, clipsFile: o.clipsFile };
   if (o.stage === "encoders") return runEncoderStage(o, settings);
+  if (o.stage === "connector" && !o.init) {
+    throw new FavchatError(`stage connector pretrains the visual path of an existing model: pass --init DIR (stage encoders' --out)`);
+  }
   const stage = o.stage;
   const examples = stageExamples(stage, "train", data, rng.fork("examples"));
   let val: ReturnType<typeof stageExamples> = [];
   try {
-    val = stageExamples(stage, "val", data, rng.fork("val"));
+    // Shuffled (seeded) so the few validation batches span many clips: a clip's questions come one after another.
+    val = rng.fork("val order").shuffle(stageExamples(stage, "val", data, rng.fork("val")));
   } catch {
     val = []; // no validation clips: train without a validation loss
   }
@@ -94,12 +98,15 @@ export async function runStage(o: StageRunOptions): Promise<StageRunResult> {
 
   // 4. Train.
   const trainOpts = { outDir: o.outDir, resume: o.resume, tty: o.tty, label: `stage ${o.stage}`, log: o.log };
+  const taskOpts = { batchSize: settings.batchSize, frames: o.config.frames, augment: true, val, valBatches: settings.valBatches };
   const summary =
     stage === 0
       ? await train(textTask(model, tok, examples, { batchSize: settings.batchSize }), settings.trainer, trainOpts)
+      : stage === "connector"
+      ? await train(visualTask(visualHeads(model, examples, settings), tok, examples, taskOpts), settings.trainer, trainOpts)
       : await train(
           favchatTask(model, tok, examples, {
-            batchSize: settings.batchSize, frames: o.config.frames, augment: true, val, valBatches: settings.valBatches,
+            ...taskOpts,
             aux: settings.visualAux > 0 ? { heads: visualHeads(model, examples, settings), weight: settings.visualAux } : undefined,
           }),
           settings.trainer,

@@ -63,4 +63,59 @@ export class VisualAuxModel extends Module {
     const present = terms.filter((t): t is tf.Scalar => t !== null);
     return (present.length === 0 ? tf.scalar(0) : tf.div(tf.addN(present), present.length)) as tf.Scalar;
   }
+
+  /** What the heads read from V [B, Q, D] right, added into `tally`. */
+  async score(tokens: tf.Tensor, clips: readonly ClipRef[], tally: HeadTally): Promise<void> {
+    const pooled = tf.mean(tokens, 1); // [B, D]
+    const picks = this.heads.map((head) => tf.tidy(() => tf.argMax(head.forward(pooled), -1))); // each [B]
+    const au = this.auHead ? tf.tidy(() => tf.sigmoid((this.auHead as Linear).forward(pooled))) : null; // [B, 16]
+    pooled.dispose();
+    for (const [i, h] of this.labels.heads.entries()) {
+      const pred = await picks[i].data();
+      const group = h.source === "attributes" ? "attribute" : h.source;
+      clips.forEach((c, b) => {
+        const y = h.classes.indexOf(labelOf(c, h) ?? "\u0000");
+        if (y < 0) return;
+        tally[group].n++;
+        if (pred[b] === y) tally[group].hit++;
+      });
+    }
+    if (au) {
+      const p = await au.data();
+      clips.forEach((c, b) => {
+        if (!c.record.labels.aus) return;
+        AU_NAMES.forEach((name, k) => {
+          const truth = Math.max(0, ...(c.record.labels.aus?.[name] ?? [0])) >= AU_PRESENT;
+          const guess = p[b * AU_NAMES.length + k] >= 0.5;
+          if (guess && truth) tally.au.tp++;
+          else if (guess) tally.au.fp++;
+          else if (truth) tally.au.fn++;
+        });
+      });
+    }
+    tf.dispose([...picks, ...(au ? [au] : [])]);
+  }
+}
+
+/** Counts behind the heads' validation metrics. */
+export interface HeadTally {
+  attribute: { hit: number; n: number };
+  scene: { hit: number; n: number };
+  emotion: { hit: number; n: number };
+  au: { tp: number; fp: number; fn: number };
+}
+
+export function emptyTally(): HeadTally {
+  return { attribute: { hit: 0, n: 0 }, scene: { hit: 0, n: 0 }, emotion: { hit: 0, n: 0 }, au: { tp: 0, fp: 0, fn: 0 } };
+}
+
+/** visual_emotion_acc, visual_attr_acc, visual_scene_acc and visual_au_f1 (micro), for the labels seen. */
+export function tallyMetrics(t: HeadTally): Record<string, number> {
+  const out: Record<string, number> = {};
+  if (t.emotion.n > 0) out.visual_emotion_acc = t.emotion.hit / t.emotion.n;
+  if (t.attribute.n > 0) out.visual_attr_acc = t.attribute.hit / t.attribute.n;
+  if (t.scene.n > 0) out.visual_scene_acc = t.scene.hit / t.scene.n;
+  const { tp, fp, fn } = t.au;
+  if (tp + fp + fn > 0) out.visual_au_f1 = tp === 0 ? 0 : (2 * tp) / (2 * tp + fp + fn);
+  return out;
 }

@@ -28,13 +28,14 @@ before(async () => {
       stages: {
         "0": { steps: 2, batch_size: 2, warmup_steps: 1, checkpoint_every: 1 },
         encoders: { steps: 2, batch_size: 2, warmup_steps: 1, checkpoint_every: 1, eval_every: 1, val_batches: 1 },
+        connector: { steps: 2, batch_size: 2, warmup_steps: 1, checkpoint_every: 1, eval_every: 1, val_batches: 1 },
         "1": { steps: 2, batch_size: 2, warmup_steps: 1, checkpoint_every: 1, eval_every: 1, val_batches: 1 },
       },
     }),
   );
 });
 
-test("train: stage 0, encoders, then stage 1 write model directories, metrics and curves", async () => {
+test("train: stage 0, encoders, connector, then stage 1 write model directories, metrics and curves", async () => {
   const s0 = await favchat(["train", "--stage", "0", "--config", join(work, "cfg.json"), "--data", join(data, "built"), "--out", join(work, "s0")]);
   assert.equal(s0.code, 0, s0.stderr);
   assert.match(s0.stdout, /stage 0 done: 2 steps/);
@@ -43,7 +44,11 @@ test("train: stage 0, encoders, then stage 1 write model directories, metrics an
   assert.match(enc.stdout, /stage encoders done: 2 steps.*au_f1 [\d.]+ au_mae [\d.]+ face_attr_acc [\d.]+ general_acc/);
   assert.match(enc.stderr, /training general encoder, facial encoder and their label heads/);
   for (const f of ["config.json", "model.safetensors", "tokenizer.json", "curves.png"]) assert.ok(existsSync(join(work, "enc", f)), f);
-  const s1 = await favchat(["train", "--stage", "1", "--config", join(work, "cfg.json"), "--data", join(data, "built"), "--out", model, "--init", join(work, "enc")]);
+  const conn = await favchat(["train", "--stage", "connector", "--config", join(work, "cfg.json"), "--data", join(data, "built"), "--out", join(work, "conn"), "--init", join(work, "enc")]);
+  assert.equal(conn.code, 0, conn.stderr);
+  assert.match(conn.stdout, /stage connector done: 2 steps.*val_visual_loss [\d.]+ visual_emotion_acc [\d.]+ visual_attr_acc [\d.]+/);
+  assert.match(conn.stderr, /training CA², Q-Formers, MLPs, adapters .*frozen: general encoder, facial encoder, LLM/);
+  const s1 = await favchat(["train", "--stage", "1", "--config", join(work, "cfg.json"), "--data", join(data, "built"), "--out", model, "--init", join(work, "conn")]);
   assert.equal(s1.code, 0, s1.stderr);
   assert.match(s1.stdout, /validation val_loss/);
   assert.match(s1.stderr, /frozen: .*LLM/);
@@ -84,7 +89,7 @@ test("bad input: clear message, non-zero exit, no stack trace", async () => {
     [["chat", "--model", model, "--video", noFace, "hi"], /no face found .*--no-face-crop/],
     [["chat", "--model", join(ROOT, "test", "fixtures", "qwen2", "gqa"), "--video", noFace, "hi"], /not a favchat model|model_type/],
     [["eval", "--model", model, "--clips", join(work, "nope.jsonl")], /nope\.jsonl/],
-    [["train", "--stage", "5", "--config", join(work, "cfg.json"), "--data", data, "--out", join(work, "x")], /--stage must be one of 0, encoders, 1, 2, 3, got "5"/],
+    [["train", "--stage", "5", "--config", join(work, "cfg.json"), "--data", data, "--out", join(work, "x")], /--stage must be one of 0, encoders, connector, 1, 2, 3, got "5"/],
   ];
   for (const [args, message] of cases) {
     const r = await favchat(args);

@@ -40,6 +40,11 @@ test("freeze plan: stage 1 trains encoders, CA², adapters and MLPs; 2 freezes a
     assert.ok(!any(t, /^(vision_tower\.|face_encoder\.|vision_temporal_embedding$)/), `stage ${stage} trains an encoder`);
     for (const re of [/^fusion\.adapter_/, /^qformer_f\.layers\./, /^llm\./, /^ca2\./]) assert.ok(any(t, re), `stage ${stage} should train ${re}`);
   }
+  const c = applyFreezePlan(model, "connector");
+  const tc = trainable();
+  assert.deepEqual(c.frozen.sort(), ["LLM", "facial encoder", "general encoder"]);
+  assert.ok(!any(tc, /^(llm\.|vision_tower\.|face_encoder\.|vision_temporal_embedding$)/), "stage connector trains an encoder or the LLM");
+  for (const re of [/^ca2\./, /^qformer_g\.layers\./, /^qformer_f\.out_mlp\./, /^fusion\.adapter_f\./]) assert.ok(any(tc, re), `stage connector should train ${re}`);
   // Every parameter is placed in a part on purpose.
   for (const n of all) partOf(n);
   assert.throws(() => partOf("mystery.weight"), /belongs to no part/);

@@ -12,7 +12,7 @@ import { FavChat } from "../../src/model/favchat.ts";
 import { applyFreezePlan } from "../../src/model/freeze.ts";
 import { indexClips, type ClipRef } from "../../src/train/favchat-data.ts";
 import {
-  EncoderPretrainer, encoderLosses, encoderTask, evaluateEncoders, labelHeads, makeEncoderBatch, disposeEncoderBatch, ENCODER_FRAMES_PER_CLIP,
+  EncoderPretrainer, encoderLosses, encoderTask, evaluateEncoders, frameEmotion, labelHeads, makeEncoderBatch, disposeEncoderBatch, ENCODER_FRAMES_PER_CLIP,
 } from "../../src/train/encoder-task.ts";
 import { AdamW } from "../../src/train/optimizer.ts";
 import { AU_NAMES } from "../../src/data/records.ts";
@@ -50,6 +50,26 @@ test("label heads: every attribute, the one-frame scene labels, classes sorted f
   }
 });
 
+test("frame emotion: the clip's emotion only while an expression AU shows; speech and blinks do not count", () => {
+  const clip = (emotion: string | undefined, speaking: boolean) =>
+    ({
+      id: "x", video: "x", raw: null,
+      record: {
+        labels: {
+          emotion,
+          aus: { AU12: [0, 0.05, 0.3, 0.5], AU25: [0.4, 0.4, 0, 0], AU43: [0, 0, 0, 0] },
+          attributes: {},
+          actions: speaking ? [{ name: "speak", spans: [[0, 1]] }] : [],
+        },
+      },
+    }) as unknown as ClipRef;
+  assert.deepEqual([0, 1, 2, 3].map((t) => frameEmotion(clip("happy", true), t)), ["neutral", "neutral", "happy", "happy"]);
+  // Without speech, AU25 (lips part) belongs to the expression.
+  assert.deepEqual([0, 1, 2, 3].map((t) => frameEmotion(clip("happy", false), t)), ["happy", "happy", "happy", "happy"]);
+  assert.deepEqual([0, 3].map((t) => frameEmotion(clip("neutral", false), t)), ["neutral", "neutral"]);
+  assert.equal(frameEmotion(clip(undefined, false), 2), null);
+});
+
 test("a batch: frames of each clip with the AU intensities of exactly those frames", () => {
   const p = pretrainer();
   const b = makeEncoderBatch(p, clips.slice(0, 3), new Rng(9));
@@ -75,11 +95,12 @@ test("training: the loss on a fixed batch falls, only encoders and heads change,
   const faceBefore = p.favchat.faceEncoder!.stateDict();
   const batch = makeEncoderBatch(p, clips, new Rng(2));
   const vars = p.trainableVariables();
-  assert.ok([...vars.keys()].every((n) => /^(model\.(vision_tower|face_encoder)\.|au_head\.|face_heads\.|general_heads\.)/.test(n)), [...vars.keys()].join(","));
+  assert.ok([...vars.keys()].every((n) => /^(model\.(vision_tower|face_encoder)\.|au_head\.|emotion_head\.|face_heads\.|general_heads\.)/.test(n)), [...vars.keys()].join(","));
   const opt = new AdamW(vars, { lr: 1e-2, weightDecay: 0 });
   const lossOf = () => {
     const l = encoderLosses(p, batch);
-    return tf.addN([l.au!, l.face!, l.general!]) as tf.Scalar;
+    assert.ok(l.au && l.emotion && l.face && l.general, "every term has labels");
+    return tf.addN([l.au, l.emotion, l.face, l.general]) as tf.Scalar;
   };
   const first = tf.tidy(() => lossOf().dataSync()[0]);
   const step = () => {

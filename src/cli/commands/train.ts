@@ -20,7 +20,7 @@ export function register(program: Command): void {
   program
     .command("train")
     .description("run one training stage (0 language, encoders, 1 align, 2 QA, 3 emotion) and write a model directory")
-    .requiredOption("--stage <n>", "0: LLM on the data's text; encoders: encoders on the clips' labels; 1: video-summary alignment; 2: fine-grained QA; 3: emotion with reasoning")
+    .requiredOption("--stage <n>", "0: LLM on the data's text; encoders: encoders on the clips' labels; connector: the path to the visual tokens on the clips' labels; 1: video-summary alignment; 2: fine-grained QA; 3: emotion with reasoning")
     .requiredOption("--config <file>", "training config JSON (see configs/tiny.json)")
     .requiredOption("--data <dir>", "records from `favchat data build` (summaries.jsonl, qa.jsonl)")
     .option("--clips <file>", "clip records (default: clips.jsonl in --data or its parent)")

@@ -21,9 +21,14 @@ export interface CA2Config {
   /** Width Dc of the state and of the projected block tokens W_i. */
   readonly dim: number;
   readonly numHeads: number;
+  /**
+   * How many of the top blocks' tokens W_i the face Q-Former reads beside the state H_n (1: W_n alone). The top
+   * block of a small pyramid is one token per frame; the blocks below it keep the face's layout (AUs are local).
+   */
+  readonly readBlocks: number;
 }
 
-export const CA2_DEFAULTS: CA2Config = { dim: 128, numHeads: 4 };
+export const CA2_DEFAULTS: CA2Config = { dim: 128, numHeads: 4, readBlocks: 1 };
 
 /** One CA² module: pre-norm, residual on the state stream after each of its three steps. */
 export class CA2Layer extends Module {
@@ -92,8 +97,8 @@ export class CA2Stack extends Module {
   }
 
   /**
-   * blocks: the facial encoder's outputs [B*F, P_i, D_i], one per block -> H_n [B, Tq, Dc] and the top block's
-   * tokens W_n [B, F*P_n, Dc].
+   * blocks: the facial encoder's outputs [B*F, P_i, D_i], one per block -> H_n [B, Tq, Dc] and the tokens of the
+   * top `config.readBlocks` blocks, concatenated: [B, F*(P_{n-k+1} + ... + P_n), Dc].
    */
   forward(blocks: readonly tf.Tensor[], prompt: Prompt, frames: number): { state: tf.Tensor; topTokens: tf.Tensor } {
     if (blocks.length !== this.layers.length) {
@@ -103,11 +108,14 @@ export class CA2Stack extends Module {
       const p = this.promptProj.forward(prompt.embeds); // [B, Tq, Dc]
       const bias = promptKeyBias(prompt.padding); // [B, 1, 1, Tq]
       let state = p; // H_0
-      let tokens = p; // replaced by W_1 at the first block
+      const read: tf.Tensor[] = [];
+      const firstRead = this.layers.length - Math.min(this.config.readBlocks, this.layers.length);
       for (let i = 0; i < this.layers.length; i++) {
-        ({ state, tokens } = this.layers[i].forward(state, p, bias, blocks[i], frames));
+        const out = this.layers[i].forward(state, p, bias, blocks[i], frames);
+        state = out.state;
+        if (i >= firstRead) read.push(out.tokens); // W_i [B, F*P_i, Dc]
       }
-      return { state, topTokens: tokens };
+      return { state, topTokens: read.length === 1 ? read[0] : tf.concat(read, 1) };
     });
   }
 }

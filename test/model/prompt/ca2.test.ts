@@ -24,7 +24,7 @@ function blocks(rng: Rng): tf.Tensor[] {
 
 test("CA² stack: H_n [B, Tq, Dc] and top tokens [B, F*P_n, Dc]; parameter names per block", () => {
   const rng = new Rng(1);
-  const stack = new CA2Stack({ dim: 8, numHeads: 2 }, blockShapes.map(([, D]) => D), Dllm, 4, rng);
+  const stack = new CA2Stack({ dim: 8, numHeads: 2, readBlocks: 1 }, blockShapes.map(([, D]) => D), Dllm, 4, rng);
   const prompt = randomPrompt(rng, [[1, 1, 1, 1, 0], [1, 1, 0, 0, 0]], Dllm);
   const xs = blocks(rng);
   const { state, topTokens } = stack.forward(xs, prompt, F);
@@ -41,9 +41,27 @@ test("CA² stack: H_n [B, Tq, Dc] and top tokens [B, F*P_n, Dc]; parameter names
   stack.dispose();
 });
 
+test("CA² stack with readBlocks 2: the top two blocks' tokens, lower block first", () => {
+  const rng = new Rng(3);
+  const stack = new CA2Stack({ dim: 8, numHeads: 2, readBlocks: 2 }, blockShapes.map(([, D]) => D), Dllm, 4, rng);
+  const prompt = randomPrompt(rng, [[1, 1, 1, 1, 0], [1, 1, 0, 0, 0]], Dllm);
+  const xs = blocks(rng);
+  const { topTokens } = stack.forward(xs, prompt, F);
+  const [P1, P2] = [blockShapes[1][0], blockShapes[2][0]];
+  assert.deepEqual(topTokens.shape, [B, F * (P1 + P2), 8]);
+  // The last F*P2 tokens are the top block's own projection W_n.
+  const w2 = stack.layers[1].proj.forward(xs[1], B, F);
+  const head = tf.slice(topTokens, [0, 0, 0], [B, F * P1, 8]);
+  const diff = tf.max(tf.abs(tf.sub(head, w2))).dataSync()[0];
+  assert.ok(diff < 1e-6, `W_{n-1} comes first (max diff ${diff})`);
+  tf.dispose([topTokens, w2, head, ...xs]);
+  disposePrompt(prompt);
+  stack.dispose();
+});
+
 test("CA²: padded prompt positions do not reach real positions; each block changes the state", () => {
   const rng = new Rng(2);
-  const stack = new CA2Stack({ dim: 8, numHeads: 2 }, blockShapes.map(([, D]) => D), Dllm, 4, rng);
+  const stack = new CA2Stack({ dim: 8, numHeads: 2, readBlocks: 1 }, blockShapes.map(([, D]) => D), Dllm, 4, rng);
   jitter(stack, rng, 0.2);
   const padding = [[1, 1, 1, 0], [1, 1, 0, 0]];
   const a = randomPrompt(rng, padding, Dllm);
@@ -69,7 +87,7 @@ test("CA²: padded prompt positions do not reach real positions; each block chan
 
 test("CA²: more frames than the temporal embedding holds is a clear error", () => {
   const rng = new Rng(3);
-  const stack = new CA2Stack({ dim: 8, numHeads: 2 }, [6], Dllm, 2, rng);
+  const stack = new CA2Stack({ dim: 8, numHeads: 2, readBlocks: 1 }, [6], Dllm, 2, rng);
   const prompt = randomPrompt(rng, [[1, 1]], Dllm);
   const x = randn(rng, [3, 4, 6]);
   assert.throws(() => stack.forward([x], prompt, 3), (e: Error) => e instanceof FavchatError && /3 frames .* covers 2/.test(e.message));
@@ -81,7 +99,7 @@ test("CA²: more frames than the temporal embedding holds is a clear error", () 
 test("CA² gradients: every parameter, the block features and the prompt embeddings", () => {
   const rng = new Rng(4);
   const shapes = [[4, 6], [2, 10]];
-  const stack = new CA2Stack({ dim: 8, numHeads: 2 }, shapes.map(([, D]) => D), 6, 2, rng);
+  const stack = new CA2Stack({ dim: 8, numHeads: 2, readBlocks: 1 }, shapes.map(([, D]) => D), 6, 2, rng);
   jitter(stack, rng, 0.2);
   const padding = [[1, 1, 0], [1, 1, 1]];
   const p = randomPrompt(rng, padding, 6);
