@@ -72,6 +72,14 @@ for (const stage of STAGES) {
 for (const task of ["emotion", "au", "attribute"]) {
   favchat(`eval ${task}`, ["eval", "--model", a.out!, "--clips", join(data, "clips.jsonl"), "--task", task, "--split", "test", "--limit", a["eval-clips"]!, "--out", join(a.out!, "eval", task), "--predictions", join(work, "eval", `${task}.jsonl`)]);
 }
-const summary = { minutes: (performance.now() - t0) / 60000, clips: Number(a.clips), seed: Number(a.seed), config: readFileSync(a.config!, "utf8") };
+// Minutes of training per stage, from the steps' own timings: right even when the recipe ran in several invocations.
+const stageMinutes = Object.fromEntries(
+  STAGES.map((stage) => {
+    const lines = readFileSync(join(stageDir(stage), "metrics.jsonl"), "utf8").split("\n").filter((l) => l.trim());
+    const sec = lines.reduce((sum, l) => sum + ((JSON.parse(l) as { sec?: number }).sec ?? 0), 0);
+    return [named(stage), Math.round((sec / 60) * 10) / 10];
+  }),
+);
+const summary = { minutes: (performance.now() - t0) / 60000, stageMinutes, clips: Number(a.clips), seed: Number(a.seed), config: readFileSync(a.config!, "utf8") };
 writeFileSync(join(a.out!, "training", "recipe.json"), JSON.stringify(summary, null, 2) + "\n");
-console.log(`\n[train:tiny] done in ${summary.minutes.toFixed(1)} min; model in ${a.out}`);
+console.log(`\n[train:tiny] done in ${summary.minutes.toFixed(1)} min (this invocation); training minutes per stage ${JSON.stringify(stageMinutes)}; model in ${a.out}`);
