@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { initBackend, tf } from "../../src/core/backend.ts";
 import { Rng } from "../../src/core/rng.ts";
 import { Linear } from "../../src/nn/linear.ts";
+import { batchMatMul, batchMatMulBT } from "../../src/nn/batch-matmul.ts";
 import { Embedding } from "../../src/nn/embedding.ts";
 import { LayerNorm, RMSNorm } from "../../src/nn/norm.ts";
 import { Attention } from "../../src/nn/attention.ts";
@@ -56,6 +57,22 @@ test("Linear (custom gradient) with and without bias, rank-3 input", () => {
     jitter(lin);
     checkBlock(`Linear(bias=${bias})`, lin, input([2, 4, 5]), (x) => lin.forward(x));
   }
+});
+
+test("batched matmuls (per-entry 2-D matmuls, custom gradients) match tf.matMul and its gradients", () => {
+  const a = input([3, 4, 5]);
+  const b = input([3, 5, 2]);
+  const bt = input([3, 2, 5]);
+  const close = (x: tf.Tensor, y: tf.Tensor, what: string) => {
+    const err = tf.max(tf.abs(tf.sub(x, y))).dataSync()[0];
+    assert.ok(err < 1e-5, `${what}: max difference ${err}`);
+  };
+  close(batchMatMul(a, b), tf.matMul(a, b), "batchMatMul value");
+  close(batchMatMulBT(a, bt), tf.matMul(a, bt, false, true), "batchMatMulBT value");
+  const nn = gradcheck((x, y) => projected(batchMatMul(x, y), 7), [a, b]);
+  assert.ok(nn.passed, `batchMatMul: ${nn.message}`);
+  const nt = gradcheck((x, y) => projected(batchMatMulBT(x, y), 8), [a, bt]);
+  assert.ok(nt.passed, `batchMatMulBT: ${nt.message}`);
 });
 
 test("Embedding (ScatterNd gradient), repeated ids accumulate", () => {

@@ -1,0 +1,94 @@
+// Batched matmuls for attention that stay on wasm's fast path. Its BatchMatMul kernel runs XNNPACK only for
+// one 2-D, non-transposed pair; a batch (or a transpose, which autodiff's backward always uses) falls to a
+// naive loop at 1-3 GFLOP/s (DESIGN 5). Here each batch entry is its own 2-D matmul, operands transposed
+// explicitly first, and the custom gradients do the same, so forward and backward never take the slow path.
+import { tf } from "../core/backend.ts";
+
+/**
+ * x [N, ...] -> N tensors [...], each copied once. wasm's own Unpack slices N times and every slice first
+ * copies the whole input (readSync), which made unstacking cost as much as the matmuls it feeds.
+ */
+const UNSTACK = "FavchatUnstack";
+if (tf.getKernel(UNSTACK, "wasm") === undefined) {
+  tf.registerKernel({
+    kernelName: UNSTACK,
+    backendName: "wasm",
+    kernelFunc: ({ inputs, backend }) => {
+      const x = inputs.x as tf.TensorInfo;
+      const wasm = backend as unknown as WasmHeap;
+      const [n, ...rest] = x.shape;
+      const size = rest.reduce((p, d) => p * d, 1);
+      // Allocate every output before taking any view: an allocation can grow (and so replace) the heap.
+      const outs = Array.from({ length: n }, () => wasm.makeOutput(rest, x.dtype));
+      const src = wasm.typedArrayFromHeap(x);
+      outs.forEach((o, i) => wasm.typedArrayFromHeap(o).set(src.subarray(i * size, (i + 1) * size)));
+      return outs;
+    },
+  });
+}
+
+/** The two methods of tfjs-backend-wasm's BackendWasm that the kernel above uses. */
+interface WasmHeap {
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  typedArrayFromHeap(t: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
+}
+
+function unstack(x: tf.Tensor): tf.Tensor[] {
+  return tf.engine().runKernel(UNSTACK, { x }) as unknown as tf.Tensor[];
+}
+
+/** a [N, M, K] @ b [N, K, P] -> [N, M, P], one plain 2-D matmul per batch entry on wasm. */
+function perEntry(a: tf.Tensor3D, b: tf.Tensor3D): tf.Tensor3D {
+  if (tf.getBackend() !== "wasm") return tf.matMul(a, b); // other backends batch well
+  const as = unstack(a) as tf.Tensor2D[]; // N x [M, K]
+  const bs = unstack(b) as tf.Tensor2D[]; // N x [K, P]
+  return tf.stack(as.map((ai, i) => tf.matMul(ai, bs[i]))) as tf.Tensor3D; // [N, M, P]
+}
+
+/** [N, R, C] -> [N, C, R]. */
+function swapLast(x: tf.Tensor3D): tf.Tensor3D {
+  return tf.transpose(x, [0, 2, 1]);
+}
+
+function checkShapes(name: string, a: tf.Tensor, b: tf.Tensor, bInner: number): void {
+  if (a.rank !== 3 || b.rank !== 3 || a.shape[0] !== b.shape[0] || a.shape[2] !== b.shape[bInner]) {
+    throw new Error(`${name}: operands do not match, got a [${a.shape.join(", ")}] and b [${b.shape.join(", ")}]`);
+  }
+}
+
+// customGrad's typing wants (...inputs: (Tensor | GradSaveFunc)[]); the casts keep the signatures readable.
+const nn = tf.customGrad(((a: tf.Tensor3D, b: tf.Tensor3D, save: tf.GradSaveFunc) => {
+  save([a, b]);
+  return {
+    value: perEntry(a, b),
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const [as, bs] = saved as tf.Tensor3D[];
+      const d = dy as tf.Tensor3D; // [N, M, P]
+      return [perEntry(d, swapLast(bs)), perEntry(swapLast(as), d)]; // dA [N, M, K], dB [N, K, P]
+    },
+  };
+}) as any) as (a: tf.Tensor3D, b: tf.Tensor3D) => tf.Tensor3D;
+
+const nt = tf.customGrad(((a: tf.Tensor3D, b: tf.Tensor3D, save: tf.GradSaveFunc) => {
+  save([a, b]);
+  return {
+    value: perEntry(a, swapLast(b)),
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const [as, bs] = saved as tf.Tensor3D[];
+      const d = dy as tf.Tensor3D; // [N, M, P]
+      return [perEntry(d, bs), perEntry(swapLast(d), as)]; // dA [N, M, K], dB [N, P, K]
+    },
+  };
+}) as any) as (a: tf.Tensor3D, b: tf.Tensor3D) => tf.Tensor3D;
+
+/** a [N, M, K] @ b [N, K, P] -> [N, M, P] (attention's probs @ values). */
+export function batchMatMul(a: tf.Tensor, b: tf.Tensor): tf.Tensor3D {
+  checkShapes("batchMatMul", a, b, 1);
+  return nn(a as tf.Tensor3D, b as tf.Tensor3D);
+}
+
+/** a [N, M, K] @ b [N, P, K]^T -> [N, M, P] (attention's queries @ keys^T). */
+export function batchMatMulBT(a: tf.Tensor, b: tf.Tensor): tf.Tensor3D {
+  checkShapes("batchMatMulBT", a, b, 2);
+  return nt(a as tf.Tensor3D, b as tf.Tensor3D);
+}
