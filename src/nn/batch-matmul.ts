@@ -3,45 +3,13 @@
 // naive loop at 1-3 GFLOP/s (DESIGN 5). Here each batch entry is its own 2-D matmul, operands transposed
 // explicitly first, and the custom gradients do the same, so forward and backward never take the slow path.
 import { tf } from "../core/backend.ts";
-
-/**
- * x [N, ...] -> N tensors [...], each copied once. wasm's own Unpack slices N times and every slice first
- * copies the whole input (readSync), which made unstacking cost as much as the matmuls it feeds.
- */
-const UNSTACK = "FavchatUnstack";
-if (tf.getKernel(UNSTACK, "wasm") === undefined) {
-  tf.registerKernel({
-    kernelName: UNSTACK,
-    backendName: "wasm",
-    kernelFunc: ({ inputs, backend }) => {
-      const x = inputs.x as tf.TensorInfo;
-      const wasm = backend as unknown as WasmHeap;
-      const [n, ...rest] = x.shape;
-      const size = rest.reduce((p, d) => p * d, 1);
-      // Allocate every output before taking any view: an allocation can grow (and so replace) the heap.
-      const outs = Array.from({ length: n }, () => wasm.makeOutput(rest, x.dtype));
-      const src = wasm.typedArrayFromHeap(x);
-      outs.forEach((o, i) => wasm.typedArrayFromHeap(o).set(src.subarray(i * size, (i + 1) * size)));
-      return outs;
-    },
-  });
-}
-
-/** The two methods of tfjs-backend-wasm's BackendWasm that the kernel above uses. */
-interface WasmHeap {
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  typedArrayFromHeap(t: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
-}
-
-function unstack(x: tf.Tensor): tf.Tensor[] {
-  return tf.engine().runKernel(UNSTACK, { x }) as unknown as tf.Tensor[];
-}
+import { unstack0 } from "../core/wasm-kernels.ts";
 
 /** a [N, M, K] @ b [N, K, P] -> [N, M, P], one plain 2-D matmul per batch entry on wasm. */
 function perEntry(a: tf.Tensor3D, b: tf.Tensor3D): tf.Tensor3D {
   if (tf.getBackend() !== "wasm") return tf.matMul(a, b); // other backends batch well
-  const as = unstack(a) as tf.Tensor2D[]; // N x [M, K]
-  const bs = unstack(b) as tf.Tensor2D[]; // N x [K, P]
+  const as = unstack0(a) as tf.Tensor2D[]; // N x [M, K]
+  const bs = unstack0(b) as tf.Tensor2D[]; // N x [K, P]
   return tf.stack(as.map((ai, i) => tf.matMul(ai, bs[i]))) as tf.Tensor3D; // [N, M, P]
 }
 
