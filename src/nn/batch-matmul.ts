@@ -24,6 +24,17 @@ function checkShapes(name: string, a: tf.Tensor, b: tf.Tensor, bInner: number): 
   }
 }
 
+/**
+ * a [N, R, C1]^T @ b [N, R, C2] -> [N, C1, C2], transposing whichever is smaller: a (R*C1 elements), or b and
+ * the result (R*C2 + C1*C2), as (b^T a)^T. wasm's transpose is slow; in attention's backward this skips
+ * transposing the [T, S] probabilities and score gradients.
+ */
+function perEntryTA(a: tf.Tensor3D, b: tf.Tensor3D): tf.Tensor3D {
+  const [, R, C1] = a.shape;
+  const C2 = b.shape[2];
+  return R * C1 <= R * C2 + C1 * C2 ? perEntry(swapLast(a), b) : swapLast(perEntry(swapLast(b), a));
+}
+
 // customGrad's typing wants (...inputs: (Tensor | GradSaveFunc)[]); the casts keep the signatures readable.
 const nn = tf.customGrad(((a: tf.Tensor3D, b: tf.Tensor3D, save: tf.GradSaveFunc) => {
   save([a, b]);
@@ -32,7 +43,7 @@ const nn = tf.customGrad(((a: tf.Tensor3D, b: tf.Tensor3D, save: tf.GradSaveFunc
     gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
       const [as, bs] = saved as tf.Tensor3D[];
       const d = dy as tf.Tensor3D; // [N, M, P]
-      return [perEntry(d, swapLast(bs)), perEntry(swapLast(as), d)]; // dA [N, M, K], dB [N, K, P]
+      return [perEntry(d, swapLast(bs)), perEntryTA(as, d)]; // dA = dY B^T [N, M, K], dB = A^T dY [N, K, P]
     },
   };
 }) as any) as (a: tf.Tensor3D, b: tf.Tensor3D) => tf.Tensor3D;
@@ -44,7 +55,7 @@ const nt = tf.customGrad(((a: tf.Tensor3D, b: tf.Tensor3D, save: tf.GradSaveFunc
     gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
       const [as, bs] = saved as tf.Tensor3D[];
       const d = dy as tf.Tensor3D; // [N, M, P]
-      return [perEntry(d, bs), perEntry(swapLast(d), as)]; // dA [N, M, K], dB [N, P, K]
+      return [perEntry(d, bs), perEntryTA(d, as)]; // dA = dY B [N, M, K], dB = dY^T A [N, P, K]
     },
   };
 }) as any) as (a: tf.Tensor3D, b: tf.Tensor3D) => tf.Tensor3D;
