@@ -5,9 +5,16 @@
 import { tf } from "../core/backend.ts";
 import { unstack0 } from "../core/wasm-kernels.ts";
 
+/**
+ * Below this many rows of `a`, wasm's own batched matmul wins: each 2-D XNNPACK matmul packs its `b` first,
+ * which costs more than the whole product for a handful of rows (generation: one query per step).
+ */
+const MIN_ROWS_PER_ENTRY = 16;
+
 /** a [N, M, K] @ b [N, K, P] -> [N, M, P], one plain 2-D matmul per batch entry on wasm. */
 function perEntry(a: tf.Tensor3D, b: tf.Tensor3D): tf.Tensor3D {
-  if (tf.getBackend() !== "wasm") return tf.matMul(a, b); // other backends batch well
+  // Other backends batch well.
+  if (tf.getBackend() !== "wasm" || a.shape[1] < MIN_ROWS_PER_ENTRY) return tf.matMul(a, b);
   const as = unstack0(a) as tf.Tensor2D[]; // N x [M, K]
   const bs = unstack0(b) as tf.Tensor2D[]; // N x [K, P]
   return tf.stack(as.map((ai, i) => tf.matMul(ai, bs[i]))) as tf.Tensor3D; // [N, M, P]
