@@ -10,7 +10,7 @@ import { Embedding } from "../../src/nn/embedding.ts";
 import { LayerNorm, RMSNorm } from "../../src/nn/norm.ts";
 import { Attention } from "../../src/nn/attention.ts";
 import { attentionBias } from "../../src/nn/mask.ts";
-import { ropeTables } from "../../src/nn/rope.ts";
+import { applyRope, ropeTables } from "../../src/nn/rope.ts";
 import { GeluMLP, SwiGLU } from "../../src/nn/mlp.ts";
 import { TransformerBlock } from "../../src/nn/block.ts";
 import { Qwen2DecoderLayer } from "../../src/model/llm/qwen2.ts";
@@ -73,6 +73,20 @@ test("batched matmuls (per-entry 2-D matmuls, custom gradients) match tf.matMul 
   assert.ok(nn.passed, `batchMatMul: ${nn.message}`);
   const nt = gradcheck((x, y) => projected(batchMatMulBT(x, y), 8), [a, bt]);
   assert.ok(nt.passed, `batchMatMulBT: ${nt.message}`);
+});
+
+test("RoPE (gather by the half swap, custom gradient) matches x*cos + rotate_half(x)*sin and its gradient", () => {
+  const own = new Rng(22);
+  const x = tf.tensor(own.normalArray(2 * 3 * 5 * 8), [2, 3, 5, 8]);
+  const { cos, sin } = ropeTables(5, 8, 10000, 3);
+  const reference = tf.tidy(() => {
+    const rotated = tf.concat([tf.neg(tf.slice(x, [0, 0, 0, 4], [-1, -1, -1, 4])), tf.slice(x, [0, 0, 0, 0], [-1, -1, -1, 4])], 3);
+    return tf.add(tf.mul(x, cos), tf.mul(rotated, sin));
+  });
+  const err = tf.max(tf.abs(tf.sub(applyRope(x, cos, sin), reference))).dataSync()[0];
+  assert.ok(err < 1e-6, `RoPE value: max difference ${err}`);
+  const r = gradcheck((xi) => projected(applyRope(xi, cos, sin), 9), [x]);
+  assert.ok(r.passed, `RoPE: ${r.message}`);
 });
 
 test("Embedding (ScatterNd gradient), repeated ids accumulate", () => {
