@@ -90,3 +90,40 @@ export function unstack0(x: tf.Tensor): tf.Tensor[] {
   if (tf.getBackend() !== "wasm" || x.dtype === "string") return tf.unstack(x);
   return tf.engine().runKernel(UNSTACK, { x }) as unknown as tf.Tensor[];
 }
+
+/** Kernel name of `swapHalves`. */
+const SWAP_HALVES = "FavchatSwapHalves";
+
+override(SWAP_HALVES, ({ inputs, backend }) => {
+  const x = inputs.x as tf.TensorInfo;
+  const wasm = backend as unknown as WasmBackend;
+  const out = wasm.makeOutput(x.shape, x.dtype);
+  const src = wasm.typedArrayFromHeap(x);
+  const dst = wasm.typedArrayFromHeap(out);
+  const last = x.shape[x.shape.length - 1];
+  const half = last / 2;
+  for (let row = 0; row < src.length; row += last) {
+    for (let i = 0; i < half; i++) {
+      dst[row + i] = src[row + half + i];
+      dst[row + half + i] = src[row + i];
+    }
+  }
+  return out;
+});
+
+/**
+ * x [..., 2h] with the two halves of its last dim swapped: [..., h:2h, 0:h] (RoPE's rotate_half without the
+ * sign). One pass on wasm, where a gather by a permutation is ~50x slower; slices and a concat elsewhere.
+ * Its own inverse. No gradient: use it inside a customGrad.
+ */
+export function swapHalves(x: tf.Tensor): tf.Tensor {
+  const last = x.shape[x.rank - 1];
+  if (last % 2 !== 0) throw new Error(`swapHalves: last dim must be even, got shape [${x.shape.join(", ")}]`);
+  if (tf.getBackend() !== "wasm" || x.dtype === "string") {
+    const h = last / 2;
+    const begin = x.shape.map(() => 0);
+    const size = x.shape.map(() => -1);
+    return tf.concat([tf.slice(x, [...begin.slice(0, -1), h], [...size.slice(0, -1), h]), tf.slice(x, begin, [...size.slice(0, -1), h])], -1);
+  }
+  return tf.engine().runKernel(SWAP_HALVES, { x }) as tf.Tensor;
+}

@@ -1,6 +1,7 @@
 // Rotary position embedding, Qwen2/Llama flavour: rotate_half over the two halves of each head
 // (not interleaved pairs), inv_freq = theta^(-2i/Dh). Tables are built on the host per call.
 import { tf } from "../core/backend.ts";
+import { swapHalves } from "../core/wasm-kernels.ts";
 
 /** cos and sin tables [T, Dh] for positions offset..offset+T-1. */
 export function ropeTables(T: number, headDim: number, theta: number, offset = 0): { cos: tf.Tensor2D; sin: tf.Tensor2D } {
@@ -26,25 +27,24 @@ export function ropeTables(T: number, headDim: number, theta: number, offset = 0
 
 /**
  * x [B, H, T, Dh] rotated by tables [T, Dh]: x*cos + rotate_half(x)*sin. rotate_half(x) is x with its halves
- * swapped and the first negated, so it is written as a gather by the half-swap permutation times a sin table
- * with the sign folded in (exact). The swap is its own inverse, which gives the explicit gradient
- * dx = dy*cos + swap(dy*sinSigned): four ops each way instead of slices, a concat and their gradients.
+ * swapped and the first negated, so it is written as the swap times a sin table with the sign folded in
+ * (exact). The swap is its own inverse, which gives the explicit gradient dx = dy*cos + swap(dy*sinSigned):
+ * four ops each way instead of slices, a negation, a concat and their gradients.
  */
 export function applyRope(x: tf.Tensor, cos: tf.Tensor, sin: tf.Tensor): tf.Tensor {
   const dh = x.shape[3] as number;
   const half = dh / 2;
   return tf.tidy(() => {
-    const swap = tf.tensor1d(Array.from({ length: dh }, (_, i) => (i + half) % dh), "int32"); // [Dh]
     const sign = tf.tensor1d(Array.from({ length: dh }, (_, i) => (i < half ? -1 : 1))); // [Dh]
     const sinSigned = tf.mul(sin, sign); // [T, Dh]
     // customGrad's typing wants (...inputs: (Tensor | GradSaveFunc)[]); the cast keeps the signature readable.
     const rotate = tf.customGrad(((xi: tf.Tensor, save: tf.GradSaveFunc) => {
-      save([cos, sinSigned, swap]);
+      save([cos, sinSigned]);
       return {
-        value: tf.add(tf.mul(xi, cos), tf.mul(tf.gather(xi, swap, 3), sinSigned)), // [B, H, T, Dh]
+        value: tf.add(tf.mul(xi, cos), tf.mul(swapHalves(xi), sinSigned)), // [B, H, T, Dh]
         gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-          const [c, s, p] = saved;
-          return tf.add(tf.mul(dy, c), tf.gather(tf.mul(dy, s), p, 3));
+          const [c, s] = saved;
+          return tf.add(tf.mul(dy, c), swapHalves(tf.mul(dy, s)));
         },
       };
     }) as any) as (xi: tf.Tensor) => tf.Tensor;

@@ -4,7 +4,7 @@ import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import { initBackend, tf } from "../../src/core/backend.ts";
 import { Rng } from "../../src/core/rng.ts";
-import { unstack0 } from "../../src/core/wasm-kernels.ts";
+import { swapHalves, unstack0 } from "../../src/core/wasm-kernels.ts";
 
 before(async () => {
   await initBackend("wasm");
@@ -65,4 +65,16 @@ test("unstack0 matches tf.unstack and leaks nothing", () => {
   tf.dispose([...mine, ...theirs]);
   assert.equal(tf.memory().numTensors, before);
   x.dispose();
+});
+
+test("swapHalves swaps the halves of the last dim, is its own inverse, rejects an odd last dim", () => {
+  const x = tf.tensor(Array.from({ length: 2 * 3 * 6 }, (_, i) => i), [2, 3, 6]);
+  const y = swapHalves(x);
+  const want = tf.concat([tf.slice(x, [0, 0, 3], [-1, -1, 3]), tf.slice(x, [0, 0, 0], [-1, -1, 3])], 2);
+  assert.deepEqual([...y.dataSync()], [...want.dataSync()]);
+  const back = swapHalves(y);
+  assert.deepEqual([...back.dataSync()], [...x.dataSync()]);
+  const odd = tf.zeros([2, 3]);
+  assert.throws(() => swapHalves(odd), /last dim must be even, got shape \[2, 3\]/);
+  tf.dispose([x, y, want, back, odd]);
 });
