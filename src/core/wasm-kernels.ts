@@ -1,7 +1,8 @@
 // Kernels registered over or beside tfjs-backend-wasm's own where its JavaScript side copies far more than it
 // must (DESIGN 5): Identity (autodiff clones every tensor it saves for the backward pass; a copy on wasm, a
-// shared buffer on the cpu backend), Slice (copies the whole input before cutting out its part) and a one-copy
-// unstack along axis 0. tfjs tensors are immutable, so sharing a buffer is safe. Imported by backend.ts.
+// shared buffer on the cpu backend), Cast to the same dtype (a copy too; every mul's gradient makes one),
+// Slice (copies the whole input before cutting out its part), and new kernels: a one-copy unstack along
+// axis 0 and a swap of the last dim's halves. tfjs tensors are immutable, so sharing a buffer is safe. Imported by backend.ts.
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
 
@@ -20,12 +21,21 @@ function override(name: string, kernelFunc: tf.KernelFunc): void {
 
 const wasmIdentity = tf.getKernel(tf.Identity, "wasm");
 const wasmSlice = tf.getKernel(tf.Slice, "wasm");
+const wasmCast = tf.getKernel(tf.Cast, "wasm");
 
 override(tf.Identity, (args) => {
   const x = args.inputs.x as tf.TensorInfo;
   if (x.dtype === "string") return wasmIdentity!.kernelFunc(args);
   (args.backend as unknown as WasmBackend).incRef(x.dataId);
   return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+});
+
+override(tf.Cast, (args) => {
+  const x = args.inputs.x as tf.TensorInfo;
+  const { dtype } = args.attrs as unknown as tf.CastAttrs;
+  if (x.dtype !== dtype || dtype === "string") return wasmCast!.kernelFunc(args);
+  (args.backend as unknown as WasmBackend).incRef(x.dataId);
+  return { dataId: x.dataId, shape: x.shape, dtype };
 });
 
 override(tf.Slice, (args) => {

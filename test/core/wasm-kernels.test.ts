@@ -43,14 +43,22 @@ test("Slice: random boxes of ranks 1-5, float32/int32/bool, match a reference", 
   }
 });
 
-test("Identity (clone) shares the buffer: the clone outlives its source, values intact", () => {
+test("Identity (clone) and same-dtype Cast share the buffer: results outlive their source, values intact", () => {
   const before = tf.memory().numTensors;
   const x = tf.tensor([1, 2, 3, 4], [2, 2]);
   const y = x.clone();
+  const z = tf.cast(x, "float32");
   x.dispose();
   assert.deepEqual([...y.dataSync()], [1, 2, 3, 4]);
   y.dispose();
+  assert.deepEqual([...z.dataSync()], [1, 2, 3, 4]);
+  z.dispose();
   assert.equal(tf.memory().numTensors, before);
+  const f = tf.tensor([1.7, -2.2]);
+  const i = tf.cast(f, "int32");
+  assert.equal(i.dtype, "int32");
+  assert.deepEqual([...i.dataSync()], [1, -2]);
+  tf.dispose([f, i]);
 });
 
 test("unstack0 matches tf.unstack and leaks nothing", () => {
