@@ -2,7 +2,8 @@
 // must (DESIGN 5): Identity (autodiff clones every tensor it saves for the backward pass; a copy on wasm, a
 // shared buffer on the cpu backend), Cast to the same dtype (a copy too; every mul's gradient makes one),
 // Slice (copies the whole input before cutting out its part), and new kernels: a one-copy unstack along
-// axis 0 and a swap of the last dim's halves. tfjs tensors are immutable, so sharing a buffer is safe. Imported by backend.ts.
+// axis 0 and a swap of the last dim's halves. tfjs tensors are immutable, so sharing a buffer is safe.
+// Imported for its effect by backend.ts.
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
 
