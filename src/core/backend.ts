@@ -2,6 +2,7 @@
 // `initBackend("wasm")` forces one. tfjs-node is never required: it is imported only if it resolves.
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
+import "./wasm-kernels.ts";
 import { FavchatError } from "./errors.ts";
 
 export type BackendName = "auto" | "tensorflow" | "wasm" | "cpu";

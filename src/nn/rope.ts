@@ -1,6 +1,7 @@
 // Rotary position embedding, Qwen2/Llama flavour: rotate_half over the two halves of each head
 // (not interleaved pairs), inv_freq = theta^(-2i/Dh). Tables are built on the host per call.
 import { tf } from "../core/backend.ts";
+import { swapHalves } from "../core/wasm-kernels.ts";
 
 /** cos and sin tables [T, Dh] for positions offset..offset+T-1. */
 export function ropeTables(T: number, headDim: number, theta: number, offset = 0): { cos: tf.Tensor2D; sin: tf.Tensor2D } {
@@ -24,14 +25,29 @@ export function ropeTables(T: number, headDim: number, theta: number, offset = 0
   return { cos: tf.tensor2d(cos, [T, headDim]), sin: tf.tensor2d(sin, [T, headDim]) };
 }
 
-/** x [B, H, T, Dh] rotated by tables [T, Dh]: x*cos + rotate_half(x)*sin. */
+/**
+ * x [B, H, T, Dh] rotated by tables [T, Dh]: x*cos + rotate_half(x)*sin. rotate_half(x) is x with its halves
+ * swapped and the first negated, so it is written as the swap times a sin table with the sign folded in
+ * (exact). The swap is its own inverse, which gives the explicit gradient dx = dy*cos + swap(dy*sinSigned):
+ * four ops each way instead of slices, a negation, a concat and their gradients.
+ */
 export function applyRope(x: tf.Tensor, cos: tf.Tensor, sin: tf.Tensor): tf.Tensor {
+  const dh = x.shape[3] as number;
+  const half = dh / 2;
   return tf.tidy(() => {
-    const dh = x.shape[3] as number;
-    const half = dh / 2;
-    const x1 = tf.slice(x, [0, 0, 0, 0], [-1, -1, -1, half]);
-    const x2 = tf.slice(x, [0, 0, 0, half], [-1, -1, -1, half]);
-    const rotated = tf.concat([tf.neg(x2), x1], 3); // [B, H, T, Dh]
-    return tf.add(tf.mul(x, cos), tf.mul(rotated, sin));
+    const sign = tf.tensor1d(Array.from({ length: dh }, (_, i) => (i < half ? -1 : 1))); // [Dh]
+    const sinSigned = tf.mul(sin, sign); // [T, Dh]
+    // customGrad's typing wants (...inputs: (Tensor | GradSaveFunc)[]); the cast keeps the signature readable.
+    const rotate = tf.customGrad(((xi: tf.Tensor, save: tf.GradSaveFunc) => {
+      save([cos, sinSigned]);
+      return {
+        value: tf.add(tf.mul(xi, cos), tf.mul(swapHalves(xi), sinSigned)), // [B, H, T, Dh]
+        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+          const [c, s] = saved;
+          return tf.add(tf.mul(dy, c), swapHalves(tf.mul(dy, s)));
+        },
+      };
+    }) as any) as (xi: tf.Tensor) => tf.Tensor;
+    return rotate(x);
   });
 }

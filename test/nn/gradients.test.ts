@@ -5,11 +5,12 @@ import assert from "node:assert/strict";
 import { initBackend, tf } from "../../src/core/backend.ts";
 import { Rng } from "../../src/core/rng.ts";
 import { Linear } from "../../src/nn/linear.ts";
+import { batchMatMul, batchMatMulBT } from "../../src/nn/batch-matmul.ts";
 import { Embedding } from "../../src/nn/embedding.ts";
 import { LayerNorm, RMSNorm } from "../../src/nn/norm.ts";
 import { Attention } from "../../src/nn/attention.ts";
 import { attentionBias } from "../../src/nn/mask.ts";
-import { ropeTables } from "../../src/nn/rope.ts";
+import { applyRope, ropeTables } from "../../src/nn/rope.ts";
 import { GeluMLP, SwiGLU } from "../../src/nn/mlp.ts";
 import { TransformerBlock } from "../../src/nn/block.ts";
 import { Qwen2DecoderLayer } from "../../src/model/llm/qwen2.ts";
@@ -56,6 +57,36 @@ test("Linear (custom gradient) with and without bias, rank-3 input", () => {
     jitter(lin);
     checkBlock(`Linear(bias=${bias})`, lin, input([2, 4, 5]), (x) => lin.forward(x));
   }
+});
+
+test("batched matmuls (per-entry 2-D matmuls, custom gradients) match tf.matMul and its gradients", () => {
+  // Its own Rng, so the shared one's draws (the other tests' inputs) stay as they were.
+  const own = new Rng(21);
+  const [a, b, bt] = [[3, 4, 5], [3, 5, 2], [3, 2, 5]].map((s) => tf.tensor(own.normalArray(s[0] * s[1] * s[2]), s));
+  const close = (x: tf.Tensor, y: tf.Tensor, what: string) => {
+    const err = tf.max(tf.abs(tf.sub(x, y))).dataSync()[0];
+    assert.ok(err < 1e-5, `${what}: max difference ${err}`);
+  };
+  close(batchMatMul(a, b), tf.matMul(a, b), "batchMatMul value");
+  close(batchMatMulBT(a, bt), tf.matMul(a, bt, false, true), "batchMatMulBT value");
+  const nn = gradcheck((x, y) => projected(batchMatMul(x, y), 7), [a, b]);
+  assert.ok(nn.passed, `batchMatMul: ${nn.message}`);
+  const nt = gradcheck((x, y) => projected(batchMatMulBT(x, y), 8), [a, bt]);
+  assert.ok(nt.passed, `batchMatMulBT: ${nt.message}`);
+});
+
+test("RoPE (gather by the half swap, custom gradient) matches x*cos + rotate_half(x)*sin and its gradient", () => {
+  const own = new Rng(22);
+  const x = tf.tensor(own.normalArray(2 * 3 * 5 * 8), [2, 3, 5, 8]);
+  const { cos, sin } = ropeTables(5, 8, 10000, 3);
+  const reference = tf.tidy(() => {
+    const rotated = tf.concat([tf.neg(tf.slice(x, [0, 0, 0, 4], [-1, -1, -1, 4])), tf.slice(x, [0, 0, 0, 0], [-1, -1, -1, 4])], 3);
+    return tf.add(tf.mul(x, cos), tf.mul(rotated, sin));
+  });
+  const err = tf.max(tf.abs(tf.sub(applyRope(x, cos, sin), reference))).dataSync()[0];
+  assert.ok(err < 1e-6, `RoPE value: max difference ${err}`);
+  const r = gradcheck((xi) => projected(applyRope(xi, cos, sin), 9), [x]);
+  assert.ok(r.passed, `RoPE: ${r.message}`);
 });
 
 test("Embedding (ScatterNd gradient), repeated ids accumulate", () => {

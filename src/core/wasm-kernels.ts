@@ -1,0 +1,140 @@
+// Kernels registered over or beside tfjs-backend-wasm's own where its JavaScript side copies far more than it
+// must (DESIGN 5): Identity (autodiff clones every tensor it saves for the backward pass; a copy on wasm, a
+// shared buffer on the cpu backend), Cast to the same dtype (a copy too; every mul's gradient makes one),
+// Slice (copies the whole input before cutting out its part), and new kernels: a one-copy unstack along
+// axis 0 and a swap of the last dim's halves. tfjs tensors are immutable, so sharing a buffer is safe.
+// Imported for its effect by backend.ts.
+import * as tf from "@tensorflow/tfjs";
+import "@tensorflow/tfjs-backend-wasm";
+
+/** The methods of tfjs-backend-wasm's BackendWasm that these kernels use. */
+interface WasmBackend {
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  typedArrayFromHeap(t: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
+  incRef(dataId: tf.DataId): void;
+}
+
+/** Registers `kernelFunc` for `name` on wasm, replacing the backend's own kernel if it has one. */
+function override(name: string, kernelFunc: tf.KernelFunc): void {
+  if (tf.getKernel(name, "wasm") !== undefined) tf.unregisterKernel(name, "wasm");
+  tf.registerKernel({ kernelName: name, backendName: "wasm", kernelFunc });
+}
+
+const wasmIdentity = tf.getKernel(tf.Identity, "wasm");
+const wasmSlice = tf.getKernel(tf.Slice, "wasm");
+const wasmCast = tf.getKernel(tf.Cast, "wasm");
+
+override(tf.Identity, (args) => {
+  const x = args.inputs.x as tf.TensorInfo;
+  if (x.dtype === "string") return wasmIdentity!.kernelFunc(args);
+  (args.backend as unknown as WasmBackend).incRef(x.dataId);
+  return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+});
+
+override(tf.Cast, (args) => {
+  const x = args.inputs.x as tf.TensorInfo;
+  const { dtype } = args.attrs as unknown as tf.CastAttrs;
+  if (x.dtype !== dtype || dtype === "string") return wasmCast!.kernelFunc(args);
+  (args.backend as unknown as WasmBackend).incRef(x.dataId);
+  return { dataId: x.dataId, shape: x.shape, dtype };
+});
+
+override(tf.Slice, (args) => {
+  const x = args.inputs.x as tf.TensorInfo;
+  if (x.dtype === "string") return wasmSlice!.kernelFunc(args);
+  const { begin, size } = args.attrs as unknown as tf.SliceAttrs;
+  const [b, s] = tf.slice_util.parseSliceParams(x as tf.Tensor, begin, size);
+  const backend = args.backend as unknown as WasmBackend;
+  const out = backend.makeOutput(s, x.dtype);
+  // Views only after the allocation above: an allocation can grow (and so replace) the wasm heap.
+  copySlice(backend.typedArrayFromHeap(x), x.shape, b, s, backend.typedArrayFromHeap(out));
+  return out;
+});
+
+/** Copies the box begin/size of src (shape `shape`, row-major) into dst, one contiguous run at a time. */
+function copySlice(src: Float32Array | Int32Array | Uint8Array, shape: number[], begin: number[], size: number[], dst: typeof src): void {
+  const rank = shape.length;
+  if (size.some((d) => d === 0)) return;
+  const strides = new Array<number>(rank);
+  for (let j = rank - 1, st = 1; j >= 0; j--) {
+    strides[j] = st;
+    st *= shape[j];
+  }
+  // Dims from `k` on form one contiguous run: every dim after k is taken whole.
+  let k = rank - 1;
+  while (k > 0 && size[k] === shape[k]) k--;
+  const run = size.slice(k).reduce((p, d) => p * d, 1);
+  const idx = new Array<number>(k).fill(0);
+  const runs = dst.length / run;
+  for (let r = 0; r < runs; r++) {
+    let off = begin[k] * strides[k];
+    for (let j = 0; j < k; j++) off += (begin[j] + idx[j]) * strides[j];
+    const o = r * run;
+    if (run < 32) for (let e = 0; e < run; e++) dst[o + e] = src[off + e];
+    else dst.set(src.subarray(off, off + run), o);
+    for (let j = k - 1; j >= 0; j--) {
+      if (++idx[j] < size[j]) break;
+      idx[j] = 0;
+    }
+  }
+}
+
+/** Kernel name of `unstack0`. */
+const UNSTACK = "FavchatUnstack";
+
+override(UNSTACK, ({ inputs, backend }) => {
+  const x = inputs.x as tf.TensorInfo;
+  const wasm = backend as unknown as WasmBackend;
+  const [n, ...rest] = x.shape;
+  const size = rest.reduce((p, d) => p * d, 1);
+  const outs = Array.from({ length: n }, () => wasm.makeOutput(rest, x.dtype));
+  const src = wasm.typedArrayFromHeap(x);
+  outs.forEach((o, i) => wasm.typedArrayFromHeap(o).set(src.subarray(i * size, (i + 1) * size)));
+  return outs;
+});
+
+/**
+ * x [N, ...] -> N tensors [...]. On wasm one copy of x in all (its Unpack slices N times); elsewhere tf.unstack.
+ * No gradient: use it inside a customGrad.
+ */
+export function unstack0(x: tf.Tensor): tf.Tensor[] {
+  if (tf.getBackend() !== "wasm" || x.dtype === "string") return tf.unstack(x);
+  return tf.engine().runKernel(UNSTACK, { x }) as unknown as tf.Tensor[];
+}
+
+/** Kernel name of `swapHalves`. */
+const SWAP_HALVES = "FavchatSwapHalves";
+
+override(SWAP_HALVES, ({ inputs, backend }) => {
+  const x = inputs.x as tf.TensorInfo;
+  const wasm = backend as unknown as WasmBackend;
+  const out = wasm.makeOutput(x.shape, x.dtype);
+  const src = wasm.typedArrayFromHeap(x);
+  const dst = wasm.typedArrayFromHeap(out);
+  const last = x.shape[x.shape.length - 1];
+  const half = last / 2;
+  for (let row = 0; row < src.length; row += last) {
+    for (let i = 0; i < half; i++) {
+      dst[row + i] = src[row + half + i];
+      dst[row + half + i] = src[row + i];
+    }
+  }
+  return out;
+});
+
+/**
+ * x [..., 2h] with the two halves of its last dim swapped: [..., h:2h, 0:h] (RoPE's rotate_half without the
+ * sign). One pass on wasm, where a gather by a permutation is ~50x slower; slices and a concat elsewhere.
+ * Its own inverse. No gradient: use it inside a customGrad.
+ */
+export function swapHalves(x: tf.Tensor): tf.Tensor {
+  const last = x.shape[x.rank - 1];
+  if (last % 2 !== 0) throw new Error(`swapHalves: last dim must be even, got shape [${x.shape.join(", ")}]`);
+  if (tf.getBackend() !== "wasm" || x.dtype === "string") {
+    const h = last / 2;
+    const begin = x.shape.map(() => 0);
+    const size = x.shape.map(() => -1);
+    return tf.concat([tf.slice(x, [...begin.slice(0, -1), h], [...size.slice(0, -1), h]), tf.slice(x, begin, [...size.slice(0, -1), h])], -1);
+  }
+  return tf.engine().runKernel(SWAP_HALVES, { x }) as tf.Tensor;
+}

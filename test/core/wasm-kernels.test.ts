@@ -1,0 +1,88 @@
+// The wasm kernels favchat registers over tfjs-backend-wasm's (Slice, Identity, unstack): same values as a
+// plain JavaScript reference, on every rank and dtype the models use, and no leaked tensors.
+import { test, before } from "node:test";
+import assert from "node:assert/strict";
+import { initBackend, tf } from "../../src/core/backend.ts";
+import { Rng } from "../../src/core/rng.ts";
+import { swapHalves, unstack0 } from "../../src/core/wasm-kernels.ts";
+
+before(async () => {
+  await initBackend("wasm");
+});
+
+/** Row-major reference slice of `data` (shape `shape`) at begin/size. */
+function refSlice(data: ArrayLike<number>, shape: number[], begin: number[], size: number[]): number[] {
+  const out: number[] = [];
+  const strides = shape.map((_, j) => shape.slice(j + 1).reduce((p, d) => p * d, 1));
+  const walk = (j: number, off: number) => {
+    if (j === shape.length) {
+      out.push(data[off]);
+      return;
+    }
+    for (let i = 0; i < size[j]; i++) walk(j + 1, off + (begin[j] + i) * strides[j]);
+  };
+  walk(0, 0);
+  return out;
+}
+
+test("Slice: random boxes of ranks 1-5, float32/int32/bool, match a reference", () => {
+  const rng = new Rng(3);
+  for (let trial = 0; trial < 200; trial++) {
+    const rank = 1 + (trial % 5);
+    const shape = Array.from({ length: rank }, () => 1 + rng.int(5));
+    const begin = shape.map((d) => rng.int(d));
+    const size = shape.map((d, j) => (rng.int(3) === 0 ? d - begin[j] : rng.int(d - begin[j] + 1)));
+    const n = shape.reduce((p, d) => p * d, 1);
+    const dtype = (["float32", "int32", "bool"] as const)[trial % 3];
+    const data = Array.from({ length: n }, (_, i) => (dtype === "bool" ? i % 2 : dtype === "int32" ? i - 7 : i * 0.5));
+    const x = tf.tensor(data, shape, dtype);
+    const y = tf.slice(x, begin, size);
+    assert.deepEqual(y.shape, size);
+    assert.deepEqual([...y.dataSync()], refSlice(data, shape, begin, size), `shape [${shape}] begin [${begin}] size [${size}] ${dtype}`);
+    tf.dispose([x, y]);
+  }
+});
+
+test("Identity (clone) and same-dtype Cast share the buffer: results outlive their source, values intact", () => {
+  const before = tf.memory().numTensors;
+  const x = tf.tensor([1, 2, 3, 4], [2, 2]);
+  const y = x.clone();
+  const z = tf.cast(x, "float32");
+  x.dispose();
+  assert.deepEqual([...y.dataSync()], [1, 2, 3, 4]);
+  y.dispose();
+  assert.deepEqual([...z.dataSync()], [1, 2, 3, 4]);
+  z.dispose();
+  assert.equal(tf.memory().numTensors, before);
+  const f = tf.tensor([1.7, -2.2]);
+  const i = tf.cast(f, "int32");
+  assert.equal(i.dtype, "int32");
+  assert.deepEqual([...i.dataSync()], [1, -2]);
+  tf.dispose([f, i]);
+});
+
+test("unstack0 matches tf.unstack and leaks nothing", () => {
+  const x = tf.tensor(Array.from({ length: 24 }, (_, i) => i), [3, 2, 4]);
+  const before = tf.memory().numTensors;
+  const mine = unstack0(x);
+  const theirs = tf.unstack(x);
+  mine.forEach((m, i) => {
+    assert.deepEqual(m.shape, [2, 4]);
+    assert.deepEqual([...m.dataSync()], [...theirs[i].dataSync()]);
+  });
+  tf.dispose([...mine, ...theirs]);
+  assert.equal(tf.memory().numTensors, before);
+  x.dispose();
+});
+
+test("swapHalves swaps the halves of the last dim, is its own inverse, rejects an odd last dim", () => {
+  const x = tf.tensor(Array.from({ length: 2 * 3 * 6 }, (_, i) => i), [2, 3, 6]);
+  const y = swapHalves(x);
+  const want = tf.concat([tf.slice(x, [0, 0, 3], [-1, -1, 3]), tf.slice(x, [0, 0, 0], [-1, -1, 3])], 2);
+  assert.deepEqual([...y.dataSync()], [...want.dataSync()]);
+  const back = swapHalves(y);
+  assert.deepEqual([...back.dataSync()], [...x.dataSync()]);
+  const odd = tf.zeros([2, 3]);
+  assert.throws(() => swapHalves(odd), /last dim must be even, got shape \[2, 3\]/);
+  tf.dispose([x, y, want, back, odd]);
+});
