@@ -1,0 +1,32 @@
+// The encoders-stage model of an ablation without re-running stages 0 and encoders: neither touches the parts an
+// ablation removes (stage 0 trains the LLM, stage encoders the encoders), and each part's initial weights come from
+// its own Rng fork, so a fresh model of the ablation's config (same seed as stage 0) with every shared parameter copied
+// from the full model's encoders stage is what the ablation's own stages 0 and encoders would give.
+// Usage: node --import tsx scripts/ablation-init.ts ENCODERS_MODEL_DIR OUT_DIR ABLATION_JSON; then copy the full run's stage0/
+// and encoders/ metrics and curves beside OUT (so train-tiny.ts skips those stages) and run the recipe with the
+// ablation's config: node --import tsx scripts/train-tiny.ts --config configs/ablations/X.json --work runs/X
+import { initBackend } from "../src/core/backend.ts";
+import { Rng } from "../src/core/rng.ts";
+import { loadFavchat, saveFavchat } from "../src/model/load.ts";
+import { resolveFavchatConfig, favchatConfigToJson } from "../src/model/config.ts";
+import { FavChat } from "../src/model/favchat.ts";
+const [src, out, ablationJson] = process.argv.slice(2);
+if (!src || !out || !ablationJson) {
+  console.error(`usage: node --import tsx scripts/ablation-init.ts ENCODERS_MODEL_DIR OUT_DIR '{"no_ca2": true}'`);
+  process.exit(2);
+}
+await initBackend("wasm");
+const full = await loadFavchat(src);
+const json = favchatConfigToJson(full.config) as Record<string, unknown>;
+json.ablation = { ...(json.ablation as object), ...JSON.parse(ablationJson) };
+const model = new FavChat(resolveFavchatConfig(json, "ablation"), new Rng(0).fork("init"));
+const sd = full.stateDict();
+let copied = 0;
+const weights = new Map([...model.stateDict()].map(([name, w]) => {
+  const o = sd.get(name);
+  if (o && o.shape.join() === w.shape.join()) { copied++; return [name, o]; }
+  return [name, w];
+}));
+model.loadStateDict(weights, src);
+console.log(`copied ${copied} of ${weights.size} parameters`);
+await saveFavchat(model, out, { tokenizerFrom: src });
