@@ -1,7 +1,9 @@
 // The encoders-stage model of an ablation without re-running stages 0 and encoders: neither touches the parts an
 // ablation removes (stage 0 trains the LLM, stage encoders the encoders), and each part's initial weights come from
 // its own Rng fork, so a fresh model of the ablation's config (same seed as stage 0) with every shared parameter copied
-// from the full model's encoders stage is what the ablation's own stages 0 and encoders would give.
+// from the full model's encoders stage is what the ablation's own stages 0 and encoders would give. Except without the
+// facial encoder: its own stage encoders would clip the gradient norm over the general encoder alone, so its general
+// encoder would differ a little from the full run's, which this copies.
 // Usage: node --import tsx scripts/ablation-init.ts ENCODERS_MODEL_DIR OUT_DIR ABLATION_JSON; then copy the full run's stage0/
 // and encoders/ metrics and curves beside OUT (so train-tiny.ts skips those stages) and run the recipe with the
 // ablation's config: node --import tsx scripts/train-tiny.ts --config configs/ablations/X.json --work runs/X
