@@ -49,6 +49,15 @@ function encodeAll(tok: TextTokenizer, examples: readonly Example[]): EncodedExa
   return examples.map((e) => encodeExample(tok, e.question, e.target));
 }
 
+/** Index lists of the first `valBatches` (default 4) consecutive batches of a validation set of n examples. */
+function validationBatches(n: number, o: Pick<TaskOptions, "batchSize" | "valBatches">): number[][] {
+  const out: number[][] = [];
+  for (let k = 0; k < (o.valBatches ?? 4) && k * o.batchSize < n; k++) {
+    out.push(Array.from({ length: Math.min(o.batchSize, n - k * o.batchSize) }, (_, i) => k * o.batchSize + i));
+  }
+  return out;
+}
+
 /** Batches of examples `idx` of `pool`: pixels read (and jittered when rng is given) and text collated. */
 function batcher(model: FavChat, tok: TextTokenizer, frames: number) {
   const padId = tok.padId ?? 0;
@@ -86,8 +95,7 @@ export function favchatTask(model: FavChat, tok: TextTokenizer, examples: readon
       let sum = 0;
       let visualSum = 0;
       let n = 0;
-      for (let k = 0; k < (o.valBatches ?? 4) && k * o.batchSize < val.length; k++) {
-        const idx = Array.from({ length: Math.min(o.batchSize, val.length - k * o.batchSize) }, (_, i) => k * o.batchSize + i);
+      for (const idx of validationBatches(val.length, o)) {
         const batch = batchOf(idx, val, valEncoded, null);
         const [lm, visual] = tf.tidy(() => {
           const l = lossesOf(batch);
@@ -133,8 +141,7 @@ export function visualTask(heads: VisualAuxModel, tok: TextTokenizer, examples: 
       const tally = emptyTally();
       let sum = 0;
       let n = 0;
-      for (let k = 0; k < (o.valBatches ?? 4) && k * o.batchSize < val.length; k++) {
-        const idx = Array.from({ length: Math.min(o.batchSize, val.length - k * o.batchSize) }, (_, i) => k * o.batchSize + i);
+      for (const idx of validationBatches(val.length, o)) {
         const batch = batchOf(idx, val, valEncoded, null);
         const { tokens, weights } = tokensOf(batch);
         const loss = heads.loss(tokens, batch.clips);

@@ -56,7 +56,7 @@ export class VisualAuxModel extends Module {
     const pooled = tf.mean(tokens, 1); // [B, D]
     const terms = this.labels.heads.map((h, i) => headLoss(this.heads[i].forward(pooled), clips.map((c) => h.classes.indexOf(labelOf(c, h) ?? "\u0000"))));
     if (this.auHead && clips.some((c) => c.record.labels.aus)) {
-      const occurs = clips.flatMap((c) => AU_NAMES.map((au) => (Math.max(0, ...(c.record.labels.aus?.[au] ?? [0])) >= AU_PRESENT ? 1 : 0)));
+      const occurs = clips.flatMap(auOccurrence);
       const known = clips.map((c): number => (c.record.labels.aus ? 1 : 0));
       terms.push(auLoss(this.auHead.forward(pooled), tf.tensor2d(occurs, [clips.length, AU_NAMES.length]), tf.tensor2d(known, [clips.length, 1])));
     }
@@ -84,8 +84,8 @@ export class VisualAuxModel extends Module {
       const p = await au.data();
       clips.forEach((c, b) => {
         if (!c.record.labels.aus) return;
-        AU_NAMES.forEach((name, k) => {
-          const truth = Math.max(0, ...(c.record.labels.aus?.[name] ?? [0])) >= AU_PRESENT;
+        auOccurrence(c).forEach((occurs, k) => {
+          const truth = occurs === 1;
           const guess = p[b * AU_NAMES.length + k] >= 0.5;
           if (guess && truth) tally.au.tp++;
           else if (guess) tally.au.fp++;
@@ -95,6 +95,11 @@ export class VisualAuxModel extends Module {
     }
     tf.dispose([...picks, ...(au ? [au] : [])]);
   }
+}
+
+/** Per AU (AU_NAMES order), 1 when it occurs in the clip (reaches FACS grade A in some frame), else 0. */
+function auOccurrence(clip: ClipRef): number[] {
+  return AU_NAMES.map((au) => (Math.max(0, ...(clip.record.labels.aus?.[au] ?? [0])) >= AU_PRESENT ? 1 : 0));
 }
 
 /** Counts behind the heads' validation metrics. */
