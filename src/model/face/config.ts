@@ -9,6 +9,12 @@ export interface FaceEncoderConfigInput {
   readonly imageSize: number;
   /** Side of stage 1's patches; each later stage halves the token grid by 2x2 merging. */
   readonly patchSize: number;
+  /**
+   * How stage 1 turns pixels into tokens: "patch", one linear map of each p x p patch (ViT); "conv", log2(p)
+   * 3x3 stride-2 convolutions, each with a LayerNorm over channels and GELU (an early-convolution stem, which
+   * helps transformers trained from scratch on little data). "conv" needs p a power of 2.
+   */
+  readonly stem: "patch" | "conv";
   readonly numChannels: number;
   /** D_i, the token width of each stage (one entry per stage; the presets double it). */
   readonly widths: readonly number[];
@@ -44,6 +50,7 @@ export interface FaceEncoderConfig extends FaceEncoderConfigInput {
 export const FACE_ENCODER_DEFAULTS: FaceEncoderConfigInput = {
   imageSize: 112,
   patchSize: 7,
+  stem: "patch",
   numChannels: 3,
   widths: [32, 64, 128, 256],
   depths: [1, 1, 1, 1],
@@ -80,6 +87,10 @@ export function resolveFaceEncoderConfig(partial: Partial<FaceEncoderConfigInput
   const imageSize = posInt("imageSize", c.imageSize);
   const patchSize = posInt("patchSize", c.patchSize);
   const numChannels = posInt("numChannels", c.numChannels);
+  if (c.stem !== "patch" && c.stem !== "conv") fail(`"stem" must be "patch" or "conv", got ${JSON.stringify(c.stem)}`);
+  if (c.stem === "conv" && (patchSize < 2 || (patchSize & (patchSize - 1)) !== 0)) {
+    fail(`stem "conv" halves the crop log2(patchSize) times, so patchSize must be a power of 2 (2, 4, 8, ...); got ${patchSize}`);
+  }
   const widths = intList("widths");
   const depths = intList("depths");
   const numHeads = intList("numHeads");
@@ -119,14 +130,14 @@ export function resolveFaceEncoderConfig(partial: Partial<FaceEncoderConfigInput
       blockTokens.push(grids[i] * grids[i]);
     }
   });
-  return { imageSize, patchSize, numChannels, widths, depths, numHeads, windowSizes, mlpRatio: c.mlpRatio, layerNormEps: c.layerNormEps, grids, blockDims, blockTokens };
+  return { imageSize, patchSize, stem: c.stem, numChannels, widths, depths, numHeads, windowSizes, mlpRatio: c.mlpRatio, layerNormEps: c.layerNormEps, grids, blockDims, blockTokens };
 }
 
 /** The settable fields only (what a config.json stores); resolveFaceEncoderConfig of it gives `c` back. */
 export function faceEncoderConfigToJson(c: FaceEncoderConfig): FaceEncoderConfigInput {
-  const { imageSize, patchSize, numChannels, widths, depths, numHeads, windowSizes, mlpRatio, layerNormEps } = c;
+  const { imageSize, patchSize, stem, numChannels, widths, depths, numHeads, windowSizes, mlpRatio, layerNormEps } = c;
   return {
-    imageSize, patchSize, numChannels, widths: [...widths], depths: [...depths], numHeads: [...numHeads], windowSizes: [...windowSizes], mlpRatio, layerNormEps,
+    imageSize, patchSize, stem, numChannels, widths: [...widths], depths: [...depths], numHeads: [...numHeads], windowSizes: [...windowSizes], mlpRatio, layerNormEps,
   };
 }
 

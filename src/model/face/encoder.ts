@@ -10,6 +10,7 @@ import { Linear } from "../../nn/linear.ts";
 import { LayerNorm } from "../../nn/norm.ts";
 import { TransformerBlock } from "../../nn/block.ts";
 import { normal } from "../../nn/init.ts";
+import { geluTanh } from "../../nn/mlp.ts";
 import { patchify } from "../vision/patches.ts";
 import type { FaceEncoderConfig } from "./config.ts";
 
@@ -41,6 +42,67 @@ export class FacePatchEmbed extends Module {
   }
 }
 
+/**
+ * A 3x3 convolution with stride 2 and zero padding 1 as im2col + one linear map (wasm has no gradient kernel for
+ * a 2-D convolution's filter; slices, a concat and a matmul all have fast ones): x [N, H, W, C] with H and W even
+ * -> [N, H/2, W/2, 9C], each output pixel's 3x3 neighbourhood in (row, column, channel) order.
+ */
+export function neighbourhoods3x3s2(x: tf.Tensor): tf.Tensor {
+  const [N, H, W, C] = x.shape as number[];
+  if (H % 2 !== 0 || W % 2 !== 0) throw new FavchatError(`a stride-2 convolution needs an even input size, got ${H}x${W}`);
+  return tf.tidy(() => {
+    const padded = tf.pad(x, [[0, 0], [1, 1], [1, 1], [0, 0]]); // [N, H+2, W+2, C]
+    const taps: tf.Tensor[] = [];
+    for (let dy = 0; dy < 3; dy++) {
+      for (let dx = 0; dx < 3; dx++) {
+        // Rows dy, dy+2, ...: an H x W window, split into pairs, the first of each pair kept.
+        const window = tf.slice(padded, [0, dy, dx, 0], [N, H, W, C]).reshape([N, H / 2, 2, W / 2, 2, C]);
+        taps.push(tf.slice(window, [0, 0, 0, 0, 0, 0], [N, H / 2, 1, W / 2, 1, C]).reshape([N, H / 2, W / 2, C]));
+      }
+    }
+    return tf.concat(taps, 3); // [N, H/2, W/2, 9C]
+  });
+}
+
+/**
+ * Stage 1's input with an early-convolution stem: log2(p) 3x3 stride-2 convolutions (channels doubling up to D_1,
+ * at least 16), each followed by a LayerNorm over channels and, except the last, GELU; then learned positions.
+ * Same output as FacePatchEmbed: one token per p x p patch.
+ */
+export class FaceConvEmbed extends Module {
+  readonly convs: Linear[] = [];
+  readonly norms: LayerNorm[] = [];
+  readonly posEmbed: tf.Variable; // [P_1, D_1]
+
+  constructor(patch: number, channels: number, dim: number, numTokens: number, eps: number, rng: Rng | null) {
+    super();
+    const layers = Math.round(Math.log2(patch));
+    let cin = channels;
+    for (let j = 0; j < layers; j++) {
+      const cout = j === layers - 1 ? dim : Math.max(16, dim >> (layers - 1 - j));
+      // He-normal for the GELU layers, LeCun-normal for the last (no nonlinearity after it).
+      const std = Math.sqrt((j === layers - 1 ? 1 : 2) / (9 * cin));
+      this.convs.push(this.addChild(`convs.${j}`, new Linear(9 * cin, cout, rng, { std })));
+      this.norms.push(this.addChild(`norms.${j}`, new LayerNorm(cout, eps)));
+      cin = cout;
+    }
+    this.posEmbed = this.addParam("pos_embed", normal(rng, [numTokens, dim], 0.02));
+  }
+
+  /** x [N, h, w, C] -> [N, P_1, D_1]. */
+  forward(x: tf.Tensor): tf.Tensor {
+    return tf.tidy(() => {
+      let h = x;
+      this.convs.forEach((conv, j) => {
+        h = this.norms[j].forward(conv.forward(neighbourhoods3x3s2(h)));
+        if (j < this.convs.length - 1) h = geluTanh(h);
+      });
+      const [N, g, , D] = h.shape as number[];
+      return h.reshape([N, g * g, D]).add(this.posEmbed);
+    });
+  }
+}
+
 /** Swin's patch merging: each 2x2 group of tokens concatenated (4D), LayerNorm, linear to the next width. */
 export class PatchMerging extends Module {
   readonly norm: LayerNorm;
@@ -69,7 +131,7 @@ export class PatchMerging extends Module {
 
 /** One pyramid stage: its input embedding (patches or merging), blocks, and the norm applied to block outputs. */
 export class FaceStage extends Module {
-  readonly embed: FacePatchEmbed | PatchMerging;
+  readonly embed: FacePatchEmbed | FaceConvEmbed | PatchMerging;
   readonly blocks: TransformerBlock[] = [];
   readonly norm: LayerNorm;
 
@@ -79,7 +141,7 @@ export class FaceStage extends Module {
     const eps = c.layerNormEps;
     this.embed =
       i === 0
-        ? this.addChild("embed", new FacePatchEmbed(c.patchSize, c.numChannels, D, c.grids[0] ** 2, eps, rng))
+        ? this.addChild("embed", new (c.stem === "conv" ? FaceConvEmbed : FacePatchEmbed)(c.patchSize, c.numChannels, D, c.grids[0] ** 2, eps, rng))
         : this.addChild("embed", new PatchMerging(c.widths[i - 1], D, eps, rng));
     for (let j = 0; j < c.depths[i]; j++) {
       const block = new TransformerBlock({ dim: D, numHeads: c.numHeads[i], mlpDim: Math.round(c.mlpRatio * D), eps }, rng);
@@ -141,9 +203,9 @@ export class FaceEncoder extends Module {
       let x = tf.div(tf.sub(faces, 0.5), 0.5); // [N, S, S, C] in [-1, 1], the same normalisation as the general encoder
       this.stages.forEach((stage, i) => {
         let h =
-          stage.embed instanceof FacePatchEmbed
-            ? stage.embed.forward(x) // [N, P_1, D_1]
-            : stage.embed.forward(x, grids[i - 1]); // [N, P_i, D_i]
+          stage.embed instanceof PatchMerging
+            ? stage.embed.forward(x, grids[i - 1]) // [N, P_i, D_i]
+            : stage.embed.forward(x); // [N, P_1, D_1]
         const win = this.config.windowSizes[i];
         for (const block of stage.blocks) {
           h = win > 0 && win < grids[i] ? windowedBlock(block, h, grids[i], win) : block.forward(h); // [N, P_i, D_i]
