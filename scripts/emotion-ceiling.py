@@ -1,9 +1,9 @@
 #!/usr/bin/python3
 """How much emotion can a face crop show? Step 2 of 2 (step 1: scripts/emotion-ceiling.ts dumps the crops).
 
-Trains a plain CNN (4 conv + BatchNorm + ReLU layers, max-pooling, global average pooling, a linear head) in
-PyTorch (Debian's python3-torch) on the training clips' crops and prints test accuracy per epoch, overall and per
-intensity band. --input apex: the apex frame's crop alone; --input apex-diff: the apex crop and its difference from
+Trains a plain CNN (4 conv + BatchNorm + ReLU layers, max-pooling, global average pooling, a linear head; AdamW
+at 1e-3 with cosine decay, batch 64) in PyTorch (Debian's python3-torch) on the training clips' crops and prints
+test accuracy per epoch, overall and per intensity band. --input apex: the apex frame's crop alone; --input apex-diff: the apex crop and its difference from
 the clip's first frame (6 channels; the first frame is before the expression starts, so the difference isolates
 the movement from the person's looks). The result is a reference for what favchat's facial encoder could learn
 from the same pixels and the same training clips.
@@ -48,6 +48,8 @@ opt = torch.optim.AdamW(net.parameters(), 1e-3)
 xtr, ytr, xte, yte = x[tr], y[tr], x[te], y[te]
 bte = band[te.numpy()]
 print(f"{len(xtr)} training clips, {len(xte)} test clips, {len(classes)} classes, input {a.input} {tuple(x.shape[1:])}")
+# Cosine decay to 0 over the run: with a constant rate the test accuracy swings by +-0.2 between epochs.
+sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, a.epochs * ((len(xtr) + 63) // 64))
 t0 = time.time()
 for epoch in range(a.epochs):
     net.train()
@@ -58,6 +60,7 @@ for epoch in range(a.epochs):
         opt.zero_grad()
         loss.backward()
         opt.step()
+        sched.step()
     net.eval()
     with torch.no_grad():
         hit = (net(xte).argmax(1) == yte).numpy()
