@@ -8,7 +8,7 @@ the clip's first frame (6 channels; the first frame is before the expression sta
 the movement from the person's looks). The result is a reference for what favchat's facial encoder could learn
 from the same pixels and the same training clips.
 
-Usage: /usr/bin/python3 scripts/emotion-ceiling.py OUT_PREFIX [--input apex|apex-diff] [--epochs 10] [--seed 0]
+Usage: /usr/bin/python3 scripts/emotion-ceiling.py OUT_PREFIX [--input apex|apex-diff] [--epochs 10] [--seed 0] [--first-stride 1|2]
 """
 import argparse, json, time
 
@@ -22,6 +22,8 @@ ap.add_argument("--input", choices=["apex", "apex-diff"], default="apex-diff")
 ap.add_argument("--epochs", type=int, default=10)
 ap.add_argument("--seed", type=int, default=0)
 ap.add_argument("--threads", type=int, default=1)
+ap.add_argument("--first-stride", type=int, choices=[1, 2], default=1,
+                help="2: the first convolution downsamples (as favchat's conv stem does) instead of running at full resolution")
 a = ap.parse_args()
 torch.manual_seed(a.seed)
 torch.set_num_threads(a.threads)
@@ -38,11 +40,12 @@ band = np.array([r["band"] or "none" for r in meta])
 tr, te = torch.tensor(split == "train"), torch.tensor(split == "test")
 
 
-def block(cin, cout):
-    return [nn.Conv2d(cin, cout, 3, padding=1), nn.BatchNorm2d(cout), nn.ReLU()]
+def block(cin, cout, stride=1):
+    return [nn.Conv2d(cin, cout, 3, stride=stride, padding=1), nn.BatchNorm2d(cout), nn.ReLU()]
 
 
-net = nn.Sequential(*block(x.shape[1], 32), nn.MaxPool2d(2), *block(32, 64), nn.MaxPool2d(2), *block(64, 128), nn.MaxPool2d(2),
+first = block(x.shape[1], 32, 2) if a.first_stride == 2 else [*block(x.shape[1], 32), nn.MaxPool2d(2)]
+net = nn.Sequential(*first, *block(32, 64), nn.MaxPool2d(2), *block(64, 128), nn.MaxPool2d(2),
                     *block(128, 128), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(128, len(classes)))
 opt = torch.optim.AdamW(net.parameters(), 1e-3)
 xtr, ytr, xte, yte = x[tr], y[tr], x[te], y[te]
