@@ -39,8 +39,7 @@ tf.tidy(() => {
   const [, , H, W, C] = batch.frames.shape;
   report("general encoder patches", model.visionTower.forward(batch.frames.reshape([B * F, H, W, C])));
   if (model.faceEncoder) {
-    const [, , h, w] = batch.faces.shape;
-    const blocks = model.faceEncoder.forward(batch.faces.reshape([B * F, h, w, C]));
+    const blocks = model.faceEncoder.forwardClips(batch.faces);
     blocks.forEach((x, i) => report(`facial block ${i}`, x));
     if (model.ca2) {
       const { state, topTokens } = model.ca2.forward(blocks, prompt, F);

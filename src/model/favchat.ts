@@ -121,8 +121,7 @@ export class FavChat extends Module {
   /** Face branch: facial encoder blocks -> CA² (or the top block alone) -> Q-Former_f -> F_f [B, Q, Dllm]. */
   private faceTokens(inputs: VisualInputs, prompt: Prompt, B: number, F: number): tf.Tensor | null {
     if (!this.faceEncoder || !this.qformerF || !inputs.faces) return null;
-    const [, , h, w, C] = inputs.faces.shape;
-    const blocks = this.faceEncoder.forward(inputs.faces.reshape([B * F, h, w, C])); // each [B*F, P_i, D_i]
+    const blocks = this.faceEncoder.forwardClips(inputs.faces); // each [B*F, P_i, D_i]
     if (this.ca2) {
       // The Q-Former reads the top blocks' tokens W_i and the CA² state H_n together: H_n carries the cues CA² kept
       // from every block for this question, the W_i the spatial detail (the noCA2 row keeps W_n alone). Measured:

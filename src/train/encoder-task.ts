@@ -118,12 +118,11 @@ export class EncoderPretrainer extends Module {
   /** Per-frame features: face [N, sum D_i (x P_i for small grids)] (null without a facial encoder) and general [N, Dv]. */
   features(frames: tf.Tensor, faces: tf.Tensor): { face: tf.Tensor | null; general: tf.Tensor } {
     const [B, F, H, W, C] = frames.shape as number[];
-    const [, , h, w] = faces.shape as number[];
     const general = tf.mean(this.favchat.visionTower.forward(frames.reshape([B * F, H, W, C])), 1); // [B*F, Dv]
     const enc = this.favchat.faceEncoder;
     const face = enc
       ? tf.concat(
-          enc.forward(faces.reshape([B * F, h, w, C])).map((x) => {
+          enc.forwardClips(faces).map((x) => {
             const [N, P, D] = x.shape as number[];
             return P <= MAX_SPATIAL_TOKENS ? x.reshape([N, P * D]) : tf.mean(x, 1); // [N, P*D] or [N, D]
           }),
@@ -146,14 +145,32 @@ export interface EncoderBatch {
 }
 
 /**
- * Frames per clip in a batch. Frames of one clip share every label but the AUs, so a batch learns most from many
- * clips with few frames each (measured: 8 clips x 8 frames reached 32% attribute accuracy after 150 steps).
+ * Frames per clip in a batch: a reference frame early in the clip (the first a clip's F sampled frames would be,
+ * give or take; with face_config.motion every frame is seen against it) and one other, the apex half the time.
+ * Frames of one clip share every label but the AUs, so a batch learns most from many clips with few frames each
+ * (measured: 8 clips x 8 frames reached 32% attribute accuracy after 150 steps).
  */
 export const ENCODER_FRAMES_PER_CLIP = 2;
+
+/**
+ * Frame indices of a clip with `have` frames for a batch: [reference, other]. Training (rng): the reference is one
+ * of the first have/F frames (where the first of F evenly spread frames falls), the other the apex half the time,
+ * else any frame. Evaluation: the reference the first of F evenly spread frames, the other the apex (the middle
+ * frame when the clip has none), so the second row's emotion is comparable with a classifier of apex frames.
+ */
+export function encoderFrameIndices(have: number, frames: number, apex: number | undefined, rng: Rng | null): number[] {
+  const mid = Math.floor(have / 2);
+  const peak = apex !== undefined && apex >= 0 && apex < have ? apex : mid;
+  if (!rng) return [uniformIndices(have, frames)[0], peak];
+  const reference = rng.int(Math.max(1, Math.floor(have / frames)));
+  return [reference, rng.next() < 0.5 ? peak : rng.int(have)];
+}
 
 export interface EncoderTaskOptions {
   /** Clips per batch (each gives ENCODER_FRAMES_PER_CLIP frames). */
   readonly batchSize: number;
+  /** Frames the model samples per clip in the later stages (where its reference frame falls); default 8. */
+  readonly frames?: number;
   readonly val?: readonly ClipRef[];
   readonly valBatches?: number;
 }
@@ -181,7 +198,7 @@ export function auLoss(logits: tf.Tensor, targets: tf.Tensor, known: tf.Tensor):
 }
 
 /** A batch of `clips`: in training (rng given) random frames of each, else frames spread evenly. */
-export function makeEncoderBatch(p: EncoderPretrainer, clips: readonly ClipRef[], rng: Rng | null): EncoderBatch {
+export function makeEncoderBatch(p: EncoderPretrainer, clips: readonly ClipRef[], rng: Rng | null, frames = 8): EncoderBatch {
   const F = ENCODER_FRAMES_PER_CLIP;
   const cfg = p.favchat.config;
   const tensors: { frames: tf.Tensor; faces: tf.Tensor }[] = [];
@@ -195,7 +212,7 @@ export function makeEncoderBatch(p: EncoderPretrainer, clips: readonly ClipRef[]
     const raw = readRawClip(clip.raw);
     const r = rng?.fork("pixels", b) ?? null;
     const jitter = r ? cropJitter(r) : undefined;
-    const idx = r ? Array.from({ length: F }, () => r.int(raw.frames)) : uniformIndices(raw.frames, F);
+    const idx = encoderFrameIndices(raw.frames, frames, clip.record.labels.apex, r);
     const pixels = pixelsFromRaw(raw, clip.record.labels.faceBoxes, { frames: F, frameSize: cfg.vision.imageSize, faceSize: cfg.face.imageSize }, jitter, idx);
     tensors.push(pixelTensors(pixels));
     const labelAus = clip.record.labels.aus;
@@ -243,9 +260,9 @@ export function encoderLosses(p: EncoderPretrainer, b: EncoderBatch): { au: tf.S
 /** Held-out skill of the heads: AU presence F1 (micro), AU mean absolute error, accuracy per head group. */
 export async function evaluateEncoders(p: EncoderPretrainer, val: readonly ClipRef[], o: EncoderTaskOptions): Promise<Record<string, number>> {
   let tp = 0, fp = 0, fn = 0, absErr = 0, auCount = 0;
-  const hits = { face: 0, faceN: 0, general: 0, generalN: 0, emotion: 0, emotionN: 0 };
+  const hits = { face: 0, faceN: 0, general: 0, generalN: 0, emotion: 0, emotionN: 0, apex: 0, apexN: 0 };
   for (let k = 0; k < (o.valBatches ?? 4) && k * o.batchSize < val.length; k++) {
-    const batch = makeEncoderBatch(p, val.slice(k * o.batchSize, (k + 1) * o.batchSize), null);
+    const batch = makeEncoderBatch(p, val.slice(k * o.batchSize, (k + 1) * o.batchSize), null, o.frames);
     const out = tf.tidy(() => {
       const { face, general } = p.features(batch.frames, batch.faces);
       return {
@@ -275,6 +292,10 @@ export async function evaluateEncoders(p: EncoderPretrainer, val: readonly ClipR
         if (y < 0) return;
         hits.emotionN++;
         if (pred[r] === y) hits.emotion++;
+        if (r % ENCODER_FRAMES_PER_CLIP === 1) {
+          hits.apexN++; // the apex frame (encoderFrameIndices), labelled with the clip's emotion
+          if (pred[r] === y) hits.apex++;
+        }
       });
     }
     for (const group of ["face", "general"] as const) {
@@ -297,6 +318,7 @@ export async function evaluateEncoders(p: EncoderPretrainer, val: readonly ClipR
   }
   if (hits.faceN > 0) metrics.face_attr_acc = hits.face / hits.faceN;
   if (hits.emotionN > 0) metrics.frame_emotion_acc = hits.emotion / hits.emotionN;
+  if (hits.apexN > 0) metrics.apex_emotion_acc = hits.apex / hits.apexN;
   if (hits.generalN > 0) metrics.general_acc = hits.general / hits.generalN;
   return metrics;
 }
@@ -307,7 +329,7 @@ export function encoderTask(p: EncoderPretrainer, clips: readonly ClipRef[], o: 
   const val = o.val ?? [];
   return {
     model: p,
-    makeBatch: (_step, _micro, rng) => makeEncoderBatch(p, Array.from({ length: o.batchSize }, () => clips[rng.int(clips.length)]), rng),
+    makeBatch: (_step, _micro, rng) => makeEncoderBatch(p, Array.from({ length: o.batchSize }, () => clips[rng.int(clips.length)]), rng, o.frames),
     loss: (b) => {
       const parts = Object.values(encoderLosses(p, b)).filter((x): x is tf.Scalar => x !== null);
       if (parts.length === 0) throw new FavchatError("encoder pretraining: the clips have no AU, attribute or scene labels to learn from");

@@ -148,7 +148,7 @@ async function runEncoderStage(o: StageRunOptions, settings: StageSettings): Pro
   o.log(`stage encoders: training ${freeze.trained.join(", ")} and their label heads (${pretrainer.trainableVariables().size} tensors); frozen: ${freeze.frozen.join(", ")}`);
 
   // 3. Train, then keep the model (the heads are dropped).
-  const task = encoderTask(pretrainer, train_, { batchSize: settings.batchSize, val, valBatches: settings.valBatches });
+  const task = encoderTask(pretrainer, train_, { batchSize: settings.batchSize, frames: o.config.frames, val, valBatches: settings.valBatches });
   const summary = await train(task, settings.trainer, { outDir: o.outDir, resume: o.resume, tty: o.tty, label: "stage encoders", log: o.log });
   await saveFavchat(model, o.outDir, { tokenizerFrom: o.init });
   pretrainer.dispose();

@@ -12,7 +12,7 @@ import { FavChat } from "../../src/model/favchat.ts";
 import { applyFreezePlan } from "../../src/model/freeze.ts";
 import { indexClips, type ClipRef } from "../../src/train/favchat-data.ts";
 import {
-  EncoderPretrainer, encoderLosses, encoderTask, evaluateEncoders, frameEmotion, labelHeads, makeEncoderBatch, disposeEncoderBatch, ENCODER_FRAMES_PER_CLIP,
+  EncoderPretrainer, encoderLosses, encoderTask, evaluateEncoders, frameEmotion, labelHeads, makeEncoderBatch, disposeEncoderBatch, ENCODER_FRAMES_PER_CLIP, encoderFrameIndices,
 } from "../../src/train/encoder-task.ts";
 import { AdamW } from "../../src/train/optimizer.ts";
 import { AU_NAMES } from "../../src/data/records.ts";
@@ -68,6 +68,17 @@ test("frame emotion: the clip's emotion only while an expression AU shows; speec
   assert.deepEqual([0, 1, 2, 3].map((t) => frameEmotion(clip("happy", false), t)), ["happy", "happy", "happy", "happy"]);
   assert.deepEqual([0, 3].map((t) => frameEmotion(clip("neutral", false), t)), ["neutral", "neutral"]);
   assert.equal(frameEmotion(clip(undefined, false), 2), null);
+});
+
+test("batch frames: a reference early in the clip and the apex (always in evaluation, half the time in training)", () => {
+  assert.deepEqual(encoderFrameIndices(16, 8, 5, null), [1, 5]); // the first of 8 evenly spread frames, the apex
+  assert.deepEqual(encoderFrameIndices(16, 8, undefined, null), [1, 8]); // no apex (neutral): the middle frame
+  const rng = new Rng(3);
+  const draws = Array.from({ length: 400 }, () => encoderFrameIndices(16, 8, 5, rng));
+  assert.ok(draws.every(([ref, t]) => ref >= 0 && ref < 2 && t >= 0 && t < 16));
+  const apex = draws.filter(([, t]) => t === 5).length / draws.length;
+  assert.ok(apex > 0.45 && apex < 0.62, `apex drawn ${apex}`); // 0.5 + 0.5/16
+  assert.deepEqual(new Set(draws.map(([ref]) => ref)), new Set([0, 1]));
 });
 
 test("a batch: frames of each clip with the AU intensities of exactly those frames", () => {

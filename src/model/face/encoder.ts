@@ -43,40 +43,51 @@ export class FacePatchEmbed extends Module {
 }
 
 /**
- * A 3x3 convolution with stride 2 and zero padding 1 as im2col + one linear map (wasm has no gradient kernel for
- * a 2-D convolution's filter; slices, a concat and a matmul all have fast ones): x [N, H, W, C] with H and W even
- * -> [N, H/2, W/2, 9C], each output pixel's 3x3 neighbourhood in (row, column, channel) order.
+ * A 3x3 convolution with zero padding 1 as im2col + one linear map (wasm has no gradient kernel for a 2-D
+ * convolution's filter; slices, a concat and a matmul all have fast ones): x [N, H, W, C] -> [N, H/s, W/s, 9C],
+ * each output pixel's 3x3 neighbourhood in (row, column, channel) order. Stride 2 needs H and W even.
  */
-export function neighbourhoods3x3s2(x: tf.Tensor): tf.Tensor {
+export function neighbourhoods3x3(x: tf.Tensor, stride: 1 | 2): tf.Tensor {
   const [N, H, W, C] = x.shape as number[];
-  if (H % 2 !== 0 || W % 2 !== 0) throw new FavchatError(`a stride-2 convolution needs an even input size, got ${H}x${W}`);
+  if (stride === 2 && (H % 2 !== 0 || W % 2 !== 0)) throw new FavchatError(`a stride-2 convolution needs an even input size, got ${H}x${W}`);
   return tf.tidy(() => {
     const padded = tf.pad(x, [[0, 0], [1, 1], [1, 1], [0, 0]]); // [N, H+2, W+2, C]
     const taps: tf.Tensor[] = [];
     for (let dy = 0; dy < 3; dy++) {
       for (let dx = 0; dx < 3; dx++) {
-        // Rows dy, dy+2, ...: an H x W window, split into pairs, the first of each pair kept.
-        const window = tf.slice(padded, [0, dy, dx, 0], [N, H, W, C]).reshape([N, H / 2, 2, W / 2, 2, C]);
-        taps.push(tf.slice(window, [0, 0, 0, 0, 0, 0], [N, H / 2, 1, W / 2, 1, C]).reshape([N, H / 2, W / 2, C]));
+        const window = tf.slice(padded, [0, dy, dx, 0], [N, H, W, C]); // the tap (dy, dx) of every output pixel
+        if (stride === 1) {
+          taps.push(window);
+          continue;
+        }
+        // Rows dy, dy+2, ...: the window split into pairs, the first of each pair kept.
+        const pairs = window.reshape([N, H / 2, 2, W / 2, 2, C]);
+        taps.push(tf.slice(pairs, [0, 0, 0, 0, 0, 0], [N, H / 2, 1, W / 2, 1, C]).reshape([N, H / 2, W / 2, C]));
       }
     }
-    return tf.concat(taps, 3); // [N, H/2, W/2, 9C]
+    return tf.concat(taps, 3); // [N, H/s, W/s, 9C]
   });
 }
 
 /**
- * Stage 1's input with an early-convolution stem: log2(p) 3x3 stride-2 convolutions (channels doubling up to D_1,
- * at least 16), each followed by a LayerNorm over channels and, except the last, GELU; then learned positions.
- * Same output as FacePatchEmbed: one token per p x p patch.
+ * Stage 1's input with an early-convolution stem: optionally one 3x3 convolution at full resolution (16 channels),
+ * then log2(p) 3x3 stride-2 convolutions (channels doubling up to D_1, at least 16), each followed by a LayerNorm
+ * over channels and, except the last, GELU; then learned positions. Same output as FacePatchEmbed: one token per
+ * p x p patch.
  */
 export class FaceConvEmbed extends Module {
   readonly convs: Linear[] = [];
   readonly norms: LayerNorm[] = [];
+  /** Per conv: its stride. */
+  readonly strides: (1 | 2)[] = [];
   readonly posEmbed: tf.Variable; // [P_1, D_1]
 
-  constructor(patch: number, channels: number, dim: number, numTokens: number, eps: number, rng: Rng | null) {
+  constructor(patch: number, channels: number, dim: number, numTokens: number, eps: number, rng: Rng | null, fullResolution = false) {
     super();
-    const layers = Math.round(Math.log2(patch));
+    const down = Math.round(Math.log2(patch));
+    if (fullResolution) this.strides.push(1);
+    for (let j = 0; j < down; j++) this.strides.push(2);
+    const layers = this.strides.length;
     let cin = channels;
     for (let j = 0; j < layers; j++) {
       const cout = j === layers - 1 ? dim : Math.max(16, dim >> (layers - 1 - j));
@@ -94,7 +105,7 @@ export class FaceConvEmbed extends Module {
     return tf.tidy(() => {
       let h = x;
       this.convs.forEach((conv, j) => {
-        h = this.norms[j].forward(conv.forward(neighbourhoods3x3s2(h)));
+        h = this.norms[j].forward(conv.forward(neighbourhoods3x3(h, this.strides[j])));
         if (j < this.convs.length - 1) h = geluTanh(h);
       });
       const [N, g, , D] = h.shape as number[];
@@ -129,6 +140,9 @@ export class PatchMerging extends Module {
   }
 }
 
+/** Channels stage 1 reads: the crop's, twice with motion (the crop and its difference from the clip's first crop). */
+export const inputChannels = (c: FaceEncoderConfig): number => (c.motion ? 2 : 1) * c.numChannels;
+
 /** One pyramid stage: its input embedding (patches or merging), blocks, and the norm applied to block outputs. */
 export class FaceStage extends Module {
   readonly embed: FacePatchEmbed | FaceConvEmbed | PatchMerging;
@@ -141,7 +155,12 @@ export class FaceStage extends Module {
     const eps = c.layerNormEps;
     this.embed =
       i === 0
-        ? this.addChild("embed", new (c.stem === "conv" ? FaceConvEmbed : FacePatchEmbed)(c.patchSize, c.numChannels, D, c.grids[0] ** 2, eps, rng))
+        ? this.addChild(
+            "embed",
+            c.stem === "conv"
+              ? new FaceConvEmbed(c.patchSize, inputChannels(c), D, c.grids[0] ** 2, eps, rng, c.stemFullResolution)
+              : new FacePatchEmbed(c.patchSize, inputChannels(c), D, c.grids[0] ** 2, eps, rng),
+          )
         : this.addChild("embed", new PatchMerging(c.widths[i - 1], D, eps, rng));
     for (let j = 0; j < c.depths[i]; j++) {
       const block = new TransformerBlock({ dim: D, numHeads: c.numHeads[i], mlpDim: Math.round(c.mlpRatio * D), eps }, rng);
@@ -186,10 +205,26 @@ export class FaceEncoder extends Module {
   }
 
   /**
+   * Clips of crops faces [B, F, h, w, C] in [0, 1] -> forward's block outputs, [B*F, P_i, D_i] each; with motion,
+   * each clip's first crop is the reference of all its crops.
+   */
+  forwardClips(faces: tf.Tensor): tf.Tensor[] {
+    if (faces.rank !== 5) throw new FavchatError(`FaceEncoder: expected clips of face crops [B, F, h, w, C], got [${faces.shape.join(", ")}]`);
+    const [B, F, h, w, C] = faces.shape as number[];
+    return tf.tidy(() => {
+      const flat = faces.reshape([B * F, h, w, C]);
+      if (!this.config.motion) return this.forward(flat);
+      const first = tf.slice(faces, [0, 0, 0, 0, 0], [B, 1, h, w, C]); // [B, 1, h, w, C]
+      return this.forward(flat, tf.tile(first, [1, F, 1, 1, 1]).reshape([B * F, h, w, C]));
+    });
+  }
+
+  /**
    * faces [N, h, w, C] in [0, 1] -> one tensor per block, in order: [N, P_i, D_i], each normed by its stage's
    * LayerNorm. The next stage merges the last (normed) output of the previous one, as SegFormer/MiT stages do.
+   * With motion, `reference` [N, h, w, C] is each crop's clip's first crop (forwardClips makes it).
    */
-  forward(faces: tf.Tensor): tf.Tensor[] {
+  forward(faces: tf.Tensor, reference?: tf.Tensor): tf.Tensor[] {
     const { imageSize: S, numChannels: C, grids } = this.config;
     const [, h, w, ch] = faces.shape;
     if (faces.rank !== 4 || h !== S || w !== S || ch !== C) {
@@ -198,9 +233,14 @@ export class FaceEncoder extends Module {
       );
     }
     if (faces.dtype !== "float32") throw new FavchatError(`FaceEncoder: face crops must be float32 in [0, 1], got ${faces.dtype}`);
+    if (this.config.motion && (!reference || reference.shape.join() !== faces.shape.join())) {
+      throw new FavchatError(`FaceEncoder: this encoder reads motion (face_config.motion); pass each crop's clip's first crop [${faces.shape.join(", ")}] as the reference (use forwardClips)`);
+    }
     return tf.tidy(() => {
       const outs: tf.Tensor[] = [];
       let x = tf.div(tf.sub(faces, 0.5), 0.5); // [N, S, S, C] in [-1, 1], the same normalisation as the general encoder
+      // The difference is of the [0, 1] crops, times 2 as the crops' own scaling: [-2, 2], 0 where nothing moved.
+      if (this.config.motion && reference) x = tf.concat([x, tf.mul(tf.sub(faces, reference), 2)], 3); // [N, S, S, 2C]
       this.stages.forEach((stage, i) => {
         let h =
           stage.embed instanceof PatchMerging

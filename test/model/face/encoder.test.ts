@@ -9,7 +9,7 @@ import { initBackend, tf } from "../../../src/core/backend.ts";
 import { FavchatError } from "../../../src/core/errors.ts";
 import { Rng } from "../../../src/core/rng.ts";
 import { FACE_ENCODER_PRESETS, faceEncoderConfigToJson, resolveFaceEncoderConfig } from "../../../src/model/face/config.ts";
-import { FaceConvEmbed, FaceEncoder, neighbourhoods3x3s2, windowedBlock } from "../../../src/model/face/encoder.ts";
+import { FaceConvEmbed, FaceEncoder, neighbourhoods3x3, windowedBlock } from "../../../src/model/face/encoder.ts";
 import { TransformerBlock } from "../../../src/nn/block.ts";
 import { loadFaceEncoder, saveFaceEncoder } from "../../../src/model/face/load.ts";
 import { gradcheck, gradcheckVariables } from "../../helpers/gradcheck.ts";
@@ -151,22 +151,25 @@ test("finite-difference gradients through all four stages, stage 1 windowed (cro
   enc.dispose();
 });
 
-test("conv stem: im2col + matmul equals tf.conv2d (3x3, stride 2, padding 1); shapes as the patch stem's", () => {
+test("conv stem: im2col + matmul equals tf.conv2d (3x3, stride 1 and 2, padding 1); shapes as the patch stem's", () => {
   const rng = new Rng(11);
   const x = tf.tensor(rng.normalArray(2 * 8 * 8 * 3, 1), [2, 8, 8, 3]);
   const filter = tf.tensor(rng.normalArray(3 * 3 * 3 * 5, 1), [3, 3, 3, 5]); // [kh, kw, C, Cout]
-  const ours = tf.matMul(neighbourhoods3x3s2(x).reshape([-1, 27]), filter.reshape([27, 5])).reshape([2, 4, 4, 5]);
-  const ref = tf.conv2d(x as tf.Tensor4D, filter as tf.Tensor4D, 2, [[0, 0], [1, 1], [1, 1], [0, 0]]);
-  const diff = tf.max(tf.abs(tf.sub(ours, ref))).dataSync()[0];
-  assert.ok(diff < 1e-5, `max |im2col - conv2d| = ${diff}`);
-  // The input gradient too, against conv2d's own (Conv2DBackpropInput).
-  const w = tf.tensor(rng.normalArray(2 * 4 * 4 * 5, 1), [2, 4, 4, 5]);
-  const gOurs = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(w, tf.matMul(neighbourhoods3x3s2(v).reshape([-1, 27]), filter.reshape([27, 5])).reshape([2, 4, 4, 5]))))(x);
-  const gRef = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(w, tf.conv2d(v as tf.Tensor4D, filter as tf.Tensor4D, 2, [[0, 0], [1, 1], [1, 1], [0, 0]]))))(x);
-  const gDiff = tf.max(tf.abs(tf.sub(gOurs, gRef))).dataSync()[0];
-  assert.ok(gDiff < 1e-4, `max |input gradient - conv2d's| = ${gDiff}`);
-  tf.dispose([w, gOurs, gRef]);
-  assert.throws(() => neighbourhoods3x3s2(tf.zeros([1, 7, 8, 3])), /needs an even input size, got 7x8/);
+  for (const stride of [1, 2] as const) {
+    const g = 8 / stride;
+    const conv = (v: tf.Tensor) => tf.matMul(neighbourhoods3x3(v, stride).reshape([-1, 27]), filter.reshape([27, 5])).reshape([2, g, g, 5]);
+    const conv2d = (v: tf.Tensor) => tf.conv2d(v as tf.Tensor4D, filter as tf.Tensor4D, stride, [[0, 0], [1, 1], [1, 1], [0, 0]]);
+    const diff = tf.max(tf.abs(tf.sub(conv(x), conv2d(x)))).dataSync()[0];
+    assert.ok(diff < 1e-5, `stride ${stride}: max |im2col - conv2d| = ${diff}`);
+    // The input gradient too, against conv2d's own (Conv2DBackpropInput).
+    const w = tf.tensor(rng.normalArray(2 * g * g * 5, 1), [2, g, g, 5]);
+    const gOurs = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(w, conv(v))))(x);
+    const gRef = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(w, conv2d(v))))(x);
+    const gDiff = tf.max(tf.abs(tf.sub(gOurs, gRef))).dataSync()[0];
+    assert.ok(gDiff < 1e-4, `stride ${stride}: max |input gradient - conv2d's| = ${gDiff}`);
+    tf.dispose([w, gOurs, gRef]);
+  }
+  assert.throws(() => neighbourhoods3x3(tf.zeros([1, 7, 8, 3]), 2), /needs an even input size, got 7x8/);
   const enc = new FaceEncoder(resolveFaceEncoderConfig({ ...MICRO, imageSize: 32, patchSize: 4, stem: "conv" }), new Rng(12));
   assert.ok(enc.stages[0].embed instanceof FaceConvEmbed);
   const stemParams = [...enc.namedParams().keys()].filter((k) => k.startsWith("stages.0.embed.")).sort();
@@ -175,7 +178,36 @@ test("conv stem: im2col + matmul equals tf.conv2d (3x3, stride 2, padding 1); sh
   const px = randomPixels(rng, [2, 32, 32, 3]);
   const outs = enc.forward(px);
   assert.deepEqual(outs.map((o) => o.shape), [[2, 64, 4], [2, 16, 8], [2, 16, 8], [2, 4, 8], [2, 1, 16]]);
-  tf.dispose([x, filter, ours, ref, px, ...outs]);
+  tf.dispose([x, filter, px, ...outs]);
+  enc.dispose();
+  // stemFullResolution: a stride-1 conv first, then the same stride-2 ones.
+  const full = new FaceEncoder(resolveFaceEncoderConfig({ ...MICRO, imageSize: 32, patchSize: 4, stem: "conv", stemFullResolution: true }), new Rng(12));
+  assert.deepEqual((full.stages[0].embed as FaceConvEmbed).strides, [1, 2, 2]);
+  assert.deepEqual((full.stages[0].embed as FaceConvEmbed).convs.map((c) => c.weight.shape), [[27, 16], [144, 16], [144, 4]]);
+  const fullOuts = full.forward(randomPixels(rng, [2, 32, 32, 3]));
+  assert.deepEqual(fullOuts[0].shape, [2, 64, 4]);
+  tf.dispose(fullOuts);
+  full.dispose();
+  assert.throws(() => resolveFaceEncoderConfig({ stemFullResolution: true }), /"stemFullResolution" is a layer of the conv stem; set "stem": "conv" with it/);
+});
+
+test("motion: each crop enters with its difference from the clip's first crop; forwardClips makes the reference", () => {
+  const enc = new FaceEncoder(resolveFaceEncoderConfig({ ...MICRO, imageSize: 32, patchSize: 4, stem: "conv", motion: true }), new Rng(15));
+  assert.deepEqual((enc.stages[0].embed as FaceConvEmbed).convs[0].weight.shape, [54, 16]); // 3x3 x (3 + 3) channels
+  const rng = new Rng(16);
+  const clips = randomPixels(rng, [2, 3, 32, 32, 3]); // [B, F, h, w, C]
+  const viaClips = enc.forwardClips(clips);
+  // By hand: clip b's frame 0 is the reference of its frames 0..2.
+  const flat = clips.reshape([6, 32, 32, 3]);
+  const ref = tf.concat([0, 0, 0, 1, 1, 1].map((b) => tf.slice(clips, [b, 0, 0, 0, 0], [1, 1, 32, 32, 3]).reshape([1, 32, 32, 3])), 0);
+  const byHand = enc.forward(flat, ref);
+  viaClips.forEach((y, i) => assert.ok(tf.max(tf.abs(tf.sub(y, byHand[i]))).dataSync()[0] < 1e-6, `block ${i}`));
+  // The reference matters: the same crops against themselves (no motion) give other tokens.
+  const still = enc.forward(flat, flat);
+  assert.ok(tf.max(tf.abs(tf.sub(still[0], byHand[0]))).dataSync()[0] > 1e-3);
+  assert.throws(() => enc.forward(flat), /reads motion \(face_config.motion\); pass each crop's clip's first crop \[6, 32, 32, 3\] as the reference/);
+  assert.throws(() => enc.forwardClips(flat), /expected clips of face crops \[B, F, h, w, C\], got \[6, 32, 32, 3\]/);
+  tf.dispose([clips, flat, ref, ...viaClips, ...byHand, ...still]);
   enc.dispose();
 });
 
