@@ -175,8 +175,12 @@ export interface EncoderTaskOptions {
   readonly valBatches?: number;
 }
 
-/** Mean cross-entropy of logits [N, K] against class indices (rows with -1 are skipped); null when none is known. */
-export function headLoss(logits: tf.Tensor, labels: readonly number[]): tf.Scalar | null {
+/**
+ * Mean cross-entropy of logits [N, K] against class indices (rows with -1 are skipped); null when none is known.
+ * With `rowWeights`, each row's term is scaled by its weight (still divided by the number of known rows, so
+ * weights below 1 shrink the term).
+ */
+export function headLoss(logits: tf.Tensor, labels: readonly number[], rowWeights?: readonly number[]): tf.Scalar | null {
   const rows = labels.flatMap((y, i) => (y >= 0 ? [i] : []));
   if (rows.length === 0) return null;
   const K = logits.shape[1] as number;
@@ -184,7 +188,7 @@ export function headLoss(logits: tf.Tensor, labels: readonly number[]): tf.Scala
   const weight = new Float32Array(labels.length);
   for (const i of rows) {
     oneHot[i * K + labels[i]] = 1;
-    weight[i] = 1 / rows.length;
+    weight[i] = (rowWeights?.[i] ?? 1) / rows.length;
   }
   const picked = tf.sum(tf.mul(tf.logSoftmax(logits, -1), tf.tensor2d(oneHot, [labels.length, K])), -1); // [N]
   return tf.neg(tf.sum(tf.mul(picked, tf.tensor1d(weight)))) as tf.Scalar;

@@ -32,8 +32,8 @@ export interface TaskOptions {
   readonly aux?: { readonly heads: VisualAuxModel; readonly weight: number };
 }
 
-/** A training batch and the clips it came from (the visual heads' labels). */
-export type TaskBatch = FavchatBatch & { readonly clips: readonly ClipRef[] };
+/** A training batch, the clips it came from (the visual heads' labels) and each row's question category. */
+export type TaskBatch = FavchatBatch & { readonly clips: readonly ClipRef[]; readonly categories: readonly string[] };
 
 /** Frames and face crops of an example's clip at the model's input sizes. */
 export function examplePixels(model: FavChat, ex: Example, frames: number, rng: Rng | null): ClipPixels {
@@ -64,6 +64,7 @@ function batcher(model: FavChat, tok: TextTokenizer, frames: number) {
   return (idx: readonly number[], pool: readonly Example[], enc: readonly EncodedExample[], rng: Rng | null): TaskBatch => ({
     ...collate(idx.map((i) => ({ pixels: examplePixels(model, pool[i], frames, rng?.fork("pixels", i) ?? null), text: enc[i] })), padId),
     clips: idx.map((i) => pool[i].clip),
+    categories: idx.map((i) => pool[i].category),
   });
 }
 
@@ -75,7 +76,7 @@ export function favchatTask(model: FavChat, tok: TextTokenizer, examples: readon
   const lossesOf = (batch: TaskBatch): { lm: tf.Scalar; visual: tf.Scalar | null } => {
     const out = model.forward({ ...batch });
     const lm = favchatLoss(out.logits, batch.ids.arraySync() as number[][], batch.targetMask, out.videoPositions, model.numVisualTokens);
-    const visual = o.aux ? o.aux.heads.loss(out.tokens, batch.clips) : null;
+    const visual = o.aux ? o.aux.heads.loss(out.tokens, batch.clips, batch.categories) : null;
     tf.dispose([out.logits, out.tokens, out.weights]);
     return { lm, visual };
   };
@@ -132,7 +133,7 @@ export function visualTask(heads: VisualAuxModel, tok: TextTokenizer, examples: 
     makeBatch: (_step, _micro, rng) => batchOf(Array.from({ length: o.batchSize }, () => rng.int(examples.length)), examples, encoded, o.augment ? rng : null),
     loss: (b) => {
       const { tokens, weights } = tokensOf(b);
-      const loss = heads.loss(tokens, b.clips);
+      const loss = heads.loss(tokens, b.clips, b.categories);
       tf.dispose([tokens, weights]);
       return loss;
     },
@@ -144,7 +145,7 @@ export function visualTask(heads: VisualAuxModel, tok: TextTokenizer, examples: 
       for (const idx of validationBatches(val.length, o)) {
         const batch = batchOf(idx, val, valEncoded, null);
         const { tokens, weights } = tokensOf(batch);
-        const loss = heads.loss(tokens, batch.clips);
+        const loss = heads.loss(tokens, batch.clips, batch.categories);
         sum += (await loss.data())[0];
         await heads.score(tokens, batch.clips, tally);
         tf.dispose([tokens, weights, loss]);

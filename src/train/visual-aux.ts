@@ -49,19 +49,34 @@ export class VisualAuxModel extends Module {
   }
 
   /**
-   * Mean over heads of the cross-entropies of the clips' labels, and of the BCE of which AUs occur (an AU occurs when
-   * it reaches FACS grade A in some frame), from V [B, Q, D]; clips without a label add nothing to its term.
+   * From V [B, Q, D]: per label group (attributes, scene, emotion, AU occurrence), the mean over its heads of the
+   * cross-entropies of the clips' labels (for the AUs, the BCE of which AUs occur: an AU occurs when it reaches FACS
+   * grade A in some frame); the loss is the mean over the groups, so the one emotion head counts as much as the
+   * twelve attribute heads. Clips without a label add nothing to its term. With `categories` (each row's question
+   * category), a row's terms for the groups its question is not about are scaled by OFF_TOPIC_WEIGHT, so V, made
+   * with the question as prompt, is asked most for what the question asks (and the adapters can learn which branch
+   * serves which question).
    */
-  loss(tokens: tf.Tensor, clips: readonly ClipRef[]): tf.Scalar {
+  loss(tokens: tf.Tensor, clips: readonly ClipRef[], categories?: readonly string[]): tf.Scalar {
     const pooled = tf.mean(tokens, 1); // [B, D]
-    const terms = this.labels.heads.map((h, i) => headLoss(this.heads[i].forward(pooled), clips.map((c) => h.classes.indexOf(labelOf(c, h) ?? "\u0000"))));
+    const weights = (group: HeadGroup) => clips.map((_, b) => headWeight(categories?.[b], group));
+    const groups = new Map<HeadGroup, tf.Scalar[]>();
+    this.labels.heads.forEach((h, i) => {
+      const group = headGroup(h);
+      const term = headLoss(this.heads[i].forward(pooled), clips.map((c) => h.classes.indexOf(labelOf(c, h) ?? "\u0000")), weights(group));
+      if (term) groups.set(group, [...(groups.get(group) ?? []), term]);
+    });
     if (this.auHead && clips.some((c) => c.record.labels.aus)) {
       const occurs = clips.flatMap(auOccurrence);
       const known = clips.map((c): number => (c.record.labels.aus ? 1 : 0));
-      terms.push(auLoss(this.auHead.forward(pooled), tf.tensor2d(occurs, [clips.length, AU_NAMES.length]), tf.tensor2d(known, [clips.length, 1])));
+      const w = weights("au");
+      const bce = auLoss(this.auHead.forward(pooled), tf.tensor2d(occurs, [clips.length, AU_NAMES.length]), tf.tensor2d(known.map((k, b) => k * w[b]), [clips.length, 1]));
+      // auLoss divides by max(1, the weights' sum); the groups' terms divide by the count of known rows instead.
+      const scale = Math.max(1, known.reduce((a, k, b) => a + k * w[b], 0)) / Math.max(1, known.reduce((a, k) => a + k, 0));
+      groups.set("au", [tf.mul(bce, scale) as tf.Scalar]);
     }
-    const present = terms.filter((t): t is tf.Scalar => t !== null);
-    return (present.length === 0 ? tf.scalar(0) : tf.div(tf.addN(present), present.length)) as tf.Scalar;
+    const terms = [...groups.values()].map((ts) => tf.div(tf.addN(ts), ts.length) as tf.Scalar);
+    return (terms.length === 0 ? tf.scalar(0) : tf.div(tf.addN(terms), terms.length)) as tf.Scalar;
   }
 
   /** What the heads read from V [B, Q, D] right, added into `tally`. */
@@ -72,7 +87,7 @@ export class VisualAuxModel extends Module {
     pooled.dispose();
     for (const [i, h] of this.labels.heads.entries()) {
       const pred = await picks[i].data();
-      const group = h.source === "attributes" ? "attribute" : h.source;
+      const group = headGroup(h);
       clips.forEach((c, b) => {
         const y = h.classes.indexOf(labelOf(c, h) ?? "\u0000");
         if (y < 0) return;
@@ -95,6 +110,38 @@ export class VisualAuxModel extends Module {
     }
     tf.dispose([...picks, ...(au ? [au] : [])]);
   }
+}
+
+/** What a head reads: a clip's appearance, its scene, its emotion, or its AUs. */
+export type HeadGroup = "attribute" | "scene" | "emotion" | "au";
+
+export const headGroup = (h: LabelHead): Exclude<HeadGroup, "au"> => (h.source === "attributes" ? "attribute" : h.source);
+
+/** Weight of the labels a question is not about (1 for those it is about). */
+export const OFF_TOPIC_WEIGHT = 0.25;
+
+/**
+ * The label groups each QA category asks about (FaceWorld's categories, src/data/builder): an emotion question is
+ * answered from the expression and its AUs, a blink count or a head turn from the face's movements (the AU head
+ * covers blinks and speech), and so on. A category not listed (summaries, a new kind) weighs every group 1.
+ */
+const CATEGORY_GROUPS: Readonly<Record<string, readonly HeadGroup[]>> = {
+  emotion: ["emotion", "au"],
+  reasoning: ["emotion", "au"],
+  au_presence: ["au"],
+  au_intensity: ["au"],
+  attribute: ["attribute"],
+  scene: ["scene"],
+  counting: ["au"],
+  action: ["au"],
+  temporal_order: ["au"],
+  temporal_apex: ["emotion", "au"],
+};
+
+/** A row's weight for a head group: 1 when its question is about it (or the category is unknown), else OFF_TOPIC_WEIGHT. */
+export function headWeight(category: string | undefined, group: HeadGroup): number {
+  const groups = category === undefined ? undefined : CATEGORY_GROUPS[category];
+  return !groups || groups.includes(group) ? 1 : OFF_TOPIC_WEIGHT;
 }
 
 /** Per AU (AU_NAMES order), 1 when it occurs in the clip (reaches FACS grade A in some frame), else 0. */

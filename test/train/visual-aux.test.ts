@@ -10,7 +10,7 @@ import { Rng } from "../../src/core/rng.ts";
 import { synthesize } from "../../src/data/faceworld/synth.ts";
 import { FavChat } from "../../src/model/favchat.ts";
 import { indexClips, type ClipRef } from "../../src/train/favchat-data.ts";
-import { VisualAuxModel, visualLabels } from "../../src/train/visual-aux.ts";
+import { OFF_TOPIC_WEIGHT, VisualAuxModel, headWeight, visualLabels } from "../../src/train/visual-aux.ts";
 import { microConfig } from "../model/favchat-helpers.ts";
 
 let clips: ClipRef[] = [];
@@ -52,5 +52,36 @@ test("loss: falls as the heads fit labels carried by V; a clip without labels ad
   assert.ok(Math.abs(one - two) < 1e-5, `${one} vs ${two}`);
   V.dispose();
   opt.dispose();
+  aux.dispose();
+});
+
+test("question focus: each group counts once; a row's off-topic groups are scaled by OFF_TOPIC_WEIGHT", () => {
+  assert.equal(headWeight("scene", "scene"), 1);
+  assert.equal(headWeight("scene", "emotion"), OFF_TOPIC_WEIGHT);
+  assert.equal(headWeight("emotion", "au"), 1);
+  assert.equal(headWeight("attribute", "au"), OFF_TOPIC_WEIGHT);
+  assert.equal(headWeight("summary", "attribute"), 1); // not a QA category: every group
+  assert.equal(headWeight(undefined, "scene"), 1);
+  const model = new FavChat(microConfig(), new Rng(0));
+  const labels = visualLabels(clips);
+  assert.ok(labels.heads.some((h) => h.source === "emotion") && labels.withAus, "the fixture clips carry all four groups");
+  const aux = new VisualAuxModel(model, labels, new Rng(1));
+  const D = model.config.llm.hiddenSize;
+  const r = new Rng(6);
+  const V = tf.tensor3d(Array.from({ length: clips.length }, () => [Array.from({ length: D }, () => r.uniform(-1, 1))]));
+  const lossFor = (category?: string) => tf.tidy(() => aux.loss(V, clips, category ? clips.map(() => category) : undefined).dataSync()[0]);
+  // Unfocused: (s + a + e + u) / 4. Focused on one group g: (g + w * (the other three)) / 4, w = OFF_TOPIC_WEIGHT.
+  const U = lossFor();
+  const w = OFF_TOPIC_WEIGHT;
+  const solo = (L: number) => ((L - w * U) * 4) / (1 - w); // the group's own term
+  const s = solo(lossFor("scene"));
+  const a = solo(lossFor("attribute"));
+  const u = solo(lossFor("au_presence"));
+  const e = 4 * U - s - a - u;
+  assert.ok(s > 0 && a > 0 && u > 0 && e > 0, `terms ${s} ${a} ${u} ${e}`);
+  // An emotion question is about the emotion and the AUs.
+  const E = lossFor("emotion");
+  assert.ok(Math.abs(E - (e + u + w * (s + a)) / 4) < 1e-5, `${E} vs ${(e + u + w * (s + a)) / 4}`);
+  V.dispose();
   aux.dispose();
 });
