@@ -41,7 +41,7 @@ test("train: stage 0, encoders, connector, then stage 1 write model directories,
   assert.match(s0.stdout, /stage 0 done: 2 steps/);
   const enc = await favchat(["train", "--stage", "encoders", "--config", join(work, "cfg.json"), "--data", join(data, "built"), "--out", join(work, "enc"), "--init", join(work, "s0")]);
   assert.equal(enc.code, 0, enc.stderr);
-  assert.match(enc.stdout, /stage encoders done: 2 steps.*au_f1 [\d.]+ au_mae [\d.]+ face_attr_acc [\d.]+ frame_emotion_acc [\d.]+ general_acc/);
+  assert.match(enc.stdout, /stage encoders done: 2 steps.*au_f1 [\d.]+ au_mae [\d.]+ face_attr_acc [\d.]+ frame_emotion_acc [\d.]+ apex_emotion_acc [\d.]+ general_acc/);
   assert.match(enc.stderr, /training general encoder, facial encoder and their label heads/);
   for (const f of ["config.json", "model.safetensors", "tokenizer.json", "curves.png"]) assert.ok(existsSync(join(work, "enc", f)), f);
   const conn = await favchat(["train", "--stage", "connector", "--config", join(work, "cfg.json"), "--data", join(data, "built"), "--out", join(work, "conn"), "--init", join(work, "enc")]);
