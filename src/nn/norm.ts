@@ -1,5 +1,5 @@
-// LayerNorm (SigLIP, Q-Former) and RMSNorm (Qwen2), over the last dimension, written with plain ops so
-// autodiff covers them on every backend.
+// LayerNorm (SigLIP, Q-Former) and RMSNorm (Qwen2), over the last dimension, each with an explicit gradient made
+// of plain ops, so it runs on every backend.
 import { tf } from "../core/backend.ts";
 import { Module } from "./module.ts";
 import { ones, zeros } from "./init.ts";
@@ -18,14 +18,38 @@ export class LayerNorm extends Module {
   }
 
   forward(x: tf.Tensor): tf.Tensor {
-    return tf.tidy(() => {
-      const mean = tf.mean(x, -1, true); // [..., 1]
-      const centered = tf.sub(x, mean);
-      const variance = tf.mean(tf.square(centered), -1, true); // [..., 1]
-      const normed = tf.mul(centered, tf.rsqrt(tf.add(variance, this.eps)));
-      return tf.add(tf.mul(normed, this.weight), this.bias);
-    });
+    return layerNorm(x, this.weight, this.bias, this.eps);
   }
+}
+
+/**
+ * (x - mean) / sqrt(var + eps) * weight + bias over the last dimension, with an explicit gradient: with
+ * xhat = (x - mean) * r, r = 1 / sqrt(var + eps) and g = dy * weight, dx = r * (g - mean(g) - xhat * mean(g * xhat)),
+ * dW = sum(dy * xhat), db = sum(dy). Fewer full-size ops than autodiff's backward, which matters where LayerNorm
+ * runs on many positions (the facial encoder's conv stem normalises every pixel).
+ */
+export function layerNorm(x: tf.Tensor, weight: tf.Tensor, bias: tf.Tensor, eps: number): tf.Tensor {
+  // customGrad's typing wants (...inputs: (Tensor | GradSaveFunc)[]); the cast keeps the signature readable.
+  const f = tf.customGrad(((xi: tf.Tensor, w: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
+    const centered = tf.sub(xi, tf.mean(xi, -1, true));
+    const r = tf.rsqrt(tf.add(tf.mean(tf.square(centered), -1, true), eps)); // [..., 1]
+    const xhat = tf.mul(centered, r); // [..., D]
+    save([xhat, r, w]);
+    return {
+      value: tf.add(tf.mul(xhat, w), b),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [xh, rs, ws] = saved;
+        const D = ws.shape[0] as number;
+        const dy2 = tf.reshape(dy, [-1, D]);
+        const dw = tf.sum(tf.mul(dy2, tf.reshape(xh, [-1, D])), 0); // [D]
+        const db = tf.sum(dy2, 0); // [D]
+        const g = tf.mul(dy, ws); // [..., D]
+        const inner = tf.add(tf.mean(g, -1, true), tf.mul(xh, tf.mean(tf.mul(g, xh), -1, true))); // [..., D]
+        return [tf.mul(tf.sub(g, inner), rs), dw, db];
+      },
+    };
+  }) as any) as (xi: tf.Tensor, w: tf.Tensor, b: tf.Tensor) => tf.Tensor;
+  return f(x, weight, bias);
 }
 
 export class RMSNorm extends Module {

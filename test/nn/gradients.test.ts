@@ -7,11 +7,11 @@ import { Rng } from "../../src/core/rng.ts";
 import { Linear } from "../../src/nn/linear.ts";
 import { batchMatMul, batchMatMulBT } from "../../src/nn/batch-matmul.ts";
 import { Embedding } from "../../src/nn/embedding.ts";
-import { LayerNorm, RMSNorm } from "../../src/nn/norm.ts";
+import { LayerNorm, RMSNorm, layerNorm } from "../../src/nn/norm.ts";
 import { Attention } from "../../src/nn/attention.ts";
 import { attentionBias } from "../../src/nn/mask.ts";
 import { applyRope, ropeTables } from "../../src/nn/rope.ts";
-import { GeluMLP, SwiGLU } from "../../src/nn/mlp.ts";
+import { GeluMLP, SwiGLU, geluTanh } from "../../src/nn/mlp.ts";
 import { TransformerBlock } from "../../src/nn/block.ts";
 import { Qwen2DecoderLayer } from "../../src/model/llm/qwen2.ts";
 import { resolveQwen2Config } from "../../src/model/llm/config.ts";
@@ -145,4 +145,27 @@ test("transformer block (pre-norm, SigLIP names) and Qwen2 decoder layer", () =>
   const rope = ropeTables(4, 2, 10000);
   const bias = attentionBias({ queries: 4, keys: 4, causal: true });
   checkBlock("Qwen2DecoderLayer", layer, input([2, 4, 8]), (x) => layer.forward(x, bias, rope));
+});
+
+test("GELU and LayerNorm: explicit gradients equal autodiff of their textbook formulas", () => {
+  const x = tf.linspace(-6, 6, 97).reshape([1, 97]);
+  const textbook = (v: tf.Tensor) => tf.mul(0.5, tf.mul(v, tf.add(1, tf.tanh(tf.mul(Math.sqrt(2 / Math.PI), tf.add(v, tf.mul(0.044715, tf.pow(v, 3))))))));
+  const w = tf.linspace(0.5, 1.5, 97).reshape([1, 97]);
+  const value = (f: (v: tf.Tensor) => tf.Tensor) => f(x);
+  assert.ok(tf.max(tf.abs(tf.sub(value(geluTanh), value(textbook)))).dataSync()[0] < 1e-5);
+  const g = (f: (v: tf.Tensor) => tf.Tensor) => tf.grad((v: tf.Tensor) => tf.sum(tf.mul(f(v), w)))(x);
+  assert.ok(tf.max(tf.abs(tf.sub(g(geluTanh), g(textbook)))).dataSync()[0] < 1e-5, "GELU gradient");
+  const ln = new LayerNorm(97, 1e-5);
+  ln.weight.assign(tf.linspace(-1, 2, 97));
+  ln.bias.assign(tf.linspace(1, 0, 97));
+  const xs = tf.randomNormal([4, 97], 0.3, 2, "float32", 7);
+  const plain = (v: tf.Tensor, wt: tf.Tensor, b: tf.Tensor) => {
+    const c = tf.sub(v, tf.mean(v, -1, true));
+    return tf.add(tf.mul(tf.mul(c, tf.rsqrt(tf.add(tf.mean(tf.square(c), -1, true), 1e-5))), wt), b);
+  };
+  const up = tf.randomNormal([4, 97], 0, 1, "float32", 8);
+  const ours = tf.grads((v: tf.Tensor, wt: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(layerNorm(v, wt, b, 1e-5), up)))([xs, ln.weight, ln.bias]);
+  const ref = tf.grads((v: tf.Tensor, wt: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(plain(v, wt, b), up)))([xs, ln.weight, ln.bias]);
+  ours.forEach((t, i) => assert.ok(tf.max(tf.abs(tf.sub(t, ref[i]))).dataSync()[0] < 1e-4, `LayerNorm gradient ${i}`));
+  ln.dispose();
 });

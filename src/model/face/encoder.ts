@@ -11,6 +11,7 @@ import { LayerNorm } from "../../nn/norm.ts";
 import { TransformerBlock } from "../../nn/block.ts";
 import { normal } from "../../nn/init.ts";
 import { geluTanh } from "../../nn/mlp.ts";
+import { conv3x3 } from "../../nn/conv.ts";
 import { patchify } from "../vision/patches.ts";
 import type { FaceEncoderConfig } from "./config.ts";
 
@@ -40,33 +41,6 @@ export class FacePatchEmbed extends Module {
   forward(x: tf.Tensor): tf.Tensor {
     return tf.tidy(() => this.norm.forward(this.proj.forward(patchify(x, this.patch))).add(this.posEmbed)); // [N, P, D] + [P, D]
   }
-}
-
-/**
- * A 3x3 convolution with zero padding 1 as im2col + one linear map (wasm has no gradient kernel for a 2-D
- * convolution's filter; slices, a concat and a matmul all have fast ones): x [N, H, W, C] -> [N, H/s, W/s, 9C],
- * each output pixel's 3x3 neighbourhood in (row, column, channel) order. Stride 2 needs H and W even.
- */
-export function neighbourhoods3x3(x: tf.Tensor, stride: 1 | 2): tf.Tensor {
-  const [N, H, W, C] = x.shape as number[];
-  if (stride === 2 && (H % 2 !== 0 || W % 2 !== 0)) throw new FavchatError(`a stride-2 convolution needs an even input size, got ${H}x${W}`);
-  return tf.tidy(() => {
-    const padded = tf.pad(x, [[0, 0], [1, 1], [1, 1], [0, 0]]); // [N, H+2, W+2, C]
-    const taps: tf.Tensor[] = [];
-    for (let dy = 0; dy < 3; dy++) {
-      for (let dx = 0; dx < 3; dx++) {
-        const window = tf.slice(padded, [0, dy, dx, 0], [N, H, W, C]); // the tap (dy, dx) of every output pixel
-        if (stride === 1) {
-          taps.push(window);
-          continue;
-        }
-        // Rows dy, dy+2, ...: the window split into pairs, the first of each pair kept.
-        const pairs = window.reshape([N, H / 2, 2, W / 2, 2, C]);
-        taps.push(tf.slice(pairs, [0, 0, 0, 0, 0, 0], [N, H / 2, 1, W / 2, 1, C]).reshape([N, H / 2, W / 2, C]));
-      }
-    }
-    return tf.concat(taps, 3); // [N, H/s, W/s, 9C]
-  });
 }
 
 /**
@@ -105,7 +79,7 @@ export class FaceConvEmbed extends Module {
     return tf.tidy(() => {
       let h = x;
       this.convs.forEach((conv, j) => {
-        h = this.norms[j].forward(conv.forward(neighbourhoods3x3(h, this.strides[j])));
+        h = this.norms[j].forward(conv3x3(h, conv.weight, conv.bias, this.strides[j])); // the Linear's weight is [9 C_in, C_out]
         if (j < this.convs.length - 1) h = geluTanh(h);
       });
       const [N, g, , D] = h.shape as number[];

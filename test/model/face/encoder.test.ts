@@ -9,7 +9,7 @@ import { initBackend, tf } from "../../../src/core/backend.ts";
 import { FavchatError } from "../../../src/core/errors.ts";
 import { Rng } from "../../../src/core/rng.ts";
 import { FACE_ENCODER_PRESETS, faceEncoderConfigToJson, resolveFaceEncoderConfig } from "../../../src/model/face/config.ts";
-import { FaceConvEmbed, FaceEncoder, neighbourhoods3x3, windowedBlock } from "../../../src/model/face/encoder.ts";
+import { FaceConvEmbed, FaceEncoder, windowedBlock } from "../../../src/model/face/encoder.ts";
 import { TransformerBlock } from "../../../src/nn/block.ts";
 import { loadFaceEncoder, saveFaceEncoder } from "../../../src/model/face/load.ts";
 import { gradcheck, gradcheckVariables } from "../../helpers/gradcheck.ts";
@@ -151,25 +151,8 @@ test("finite-difference gradients through all four stages, stage 1 windowed (cro
   enc.dispose();
 });
 
-test("conv stem: im2col + matmul equals tf.conv2d (3x3, stride 1 and 2, padding 1); shapes as the patch stem's", () => {
+test("conv stem: parameter names, shapes as the patch stem's, a full-resolution first layer (the convolution itself: test/nn/conv.test.ts)", () => {
   const rng = new Rng(11);
-  const x = tf.tensor(rng.normalArray(2 * 8 * 8 * 3, 1), [2, 8, 8, 3]);
-  const filter = tf.tensor(rng.normalArray(3 * 3 * 3 * 5, 1), [3, 3, 3, 5]); // [kh, kw, C, Cout]
-  for (const stride of [1, 2] as const) {
-    const g = 8 / stride;
-    const conv = (v: tf.Tensor) => tf.matMul(neighbourhoods3x3(v, stride).reshape([-1, 27]), filter.reshape([27, 5])).reshape([2, g, g, 5]);
-    const conv2d = (v: tf.Tensor) => tf.conv2d(v as tf.Tensor4D, filter as tf.Tensor4D, stride, [[0, 0], [1, 1], [1, 1], [0, 0]]);
-    const diff = tf.max(tf.abs(tf.sub(conv(x), conv2d(x)))).dataSync()[0];
-    assert.ok(diff < 1e-5, `stride ${stride}: max |im2col - conv2d| = ${diff}`);
-    // The input gradient too, against conv2d's own (Conv2DBackpropInput).
-    const w = tf.tensor(rng.normalArray(2 * g * g * 5, 1), [2, g, g, 5]);
-    const gOurs = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(w, conv(v))))(x);
-    const gRef = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(w, conv2d(v))))(x);
-    const gDiff = tf.max(tf.abs(tf.sub(gOurs, gRef))).dataSync()[0];
-    assert.ok(gDiff < 1e-4, `stride ${stride}: max |input gradient - conv2d's| = ${gDiff}`);
-    tf.dispose([w, gOurs, gRef]);
-  }
-  assert.throws(() => neighbourhoods3x3(tf.zeros([1, 7, 8, 3]), 2), /needs an even input size, got 7x8/);
   const enc = new FaceEncoder(resolveFaceEncoderConfig({ ...MICRO, imageSize: 32, patchSize: 4, stem: "conv" }), new Rng(12));
   assert.ok(enc.stages[0].embed instanceof FaceConvEmbed);
   const stemParams = [...enc.namedParams().keys()].filter((k) => k.startsWith("stages.0.embed.")).sort();
@@ -178,7 +161,7 @@ test("conv stem: im2col + matmul equals tf.conv2d (3x3, stride 1 and 2, padding 
   const px = randomPixels(rng, [2, 32, 32, 3]);
   const outs = enc.forward(px);
   assert.deepEqual(outs.map((o) => o.shape), [[2, 64, 4], [2, 16, 8], [2, 16, 8], [2, 4, 8], [2, 1, 16]]);
-  tf.dispose([x, filter, px, ...outs]);
+  tf.dispose([px, ...outs]);
   enc.dispose();
   // stemFullResolution: a stride-1 conv first, then the same stride-2 ones.
   const full = new FaceEncoder(resolveFaceEncoderConfig({ ...MICRO, imageSize: 32, patchSize: 4, stem: "conv", stemFullResolution: true }), new Rng(12));
