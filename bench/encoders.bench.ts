@@ -8,7 +8,8 @@ import { initBackend, tf } from "../src/core/backend.ts";
 import { Rng } from "../src/core/rng.ts";
 import { SIGLIP_VISION_PRESETS, type SiglipVisionConfig } from "../src/model/vision/config.ts";
 import { SiglipVisionTower } from "../src/model/vision/siglip.ts";
-import { FACE_ENCODER_PRESETS, type FaceEncoderConfig } from "../src/model/face/config.ts";
+import { readFileSync } from "node:fs";
+import { FACE_ENCODER_PRESETS, faceEncoderConfigToJson, resolveFaceEncoderConfig, type FaceEncoderConfig } from "../src/model/face/config.ts";
 import { favchatPreset } from "../src/model/config.ts";
 import { FaceEncoder } from "../src/model/face/encoder.ts";
 import type { Module } from "../src/nn/module.ts";
@@ -27,8 +28,12 @@ interface Case {
 
 // What the shipped tiny FaVChat runs (src/model/config.ts), and the encoder presets at the issue's 16 x 112 px.
 const tiny = favchatPreset("tiny");
+// The recipe of models/favchat-tiny sets the facial encoder's stem and motion input over the preset.
+const recipe = JSON.parse(readFileSync(join(import.meta.dirname, "..", "configs", "tiny.json"), "utf8")) as { model: { face_config?: object } };
+const recipeFace = resolveFaceEncoderConfig({ ...faceEncoderConfigToJson(tiny.face), ...recipe.model.face_config }, "configs/tiny.json face_config");
 const CASES: Case[] = [
-  { name: "FaVChat tiny", frames: tiny.maxFrames, vision: tiny.vision, face: tiny.face },
+  { name: "FaVChat tiny preset", frames: tiny.maxFrames, vision: tiny.vision, face: tiny.face },
+  { name: `FaVChat tiny recipe (configs/tiny.json: stem ${recipeFace.stem}${recipeFace.stemFullResolution ? ", full resolution" : ""}${recipeFace.motion ? ", motion" : ""})`, frames: tiny.maxFrames, vision: tiny.vision, face: recipeFace },
   { name: "encoder presets tiny", frames: 16, vision: SIGLIP_VISION_PRESETS.tiny, face: FACE_ENCODER_PRESETS.tiny },
 ];
 
@@ -40,7 +45,10 @@ function peerConfig(c: Case): Record<string, unknown> {
     repeats: REPEATS,
     threads: THREADS,
     siglip: { image: S.imageSize, patch: S.patchSize, hidden: S.hiddenSize, inter: S.intermediateSize, layers: S.numLayers, heads: S.numHeads, eps: S.layerNormEps },
-    face: { image: F.imageSize, patch: F.patchSize, widths: F.widths, depths: F.depths, heads: F.numHeads, windows: F.windowSizes, mlp_ratio: F.mlpRatio, eps: F.layerNormEps },
+    face: {
+      image: F.imageSize, patch: F.patchSize, widths: F.widths, depths: F.depths, heads: F.numHeads, windows: F.windowSizes, mlp_ratio: F.mlpRatio, eps: F.layerNormEps,
+      stem: F.stem, stem_full_resolution: F.stemFullResolution, motion: F.motion,
+    },
   };
 }
 
@@ -81,7 +89,7 @@ async function runCase(c: Case, backend: string): Promise<void> {
   console.log(
     `${c.name}, one clip: ${c.frames} frames of ${S.imageSize} px through the SigLIP tower (patch ${S.patchSize}, D ${S.hiddenSize}, ` +
       `${S.numLayers} layers: ${c.frames}x${S.numPatches} tokens, ${(tower.numParams() / 1e6).toFixed(2)} M params) and ${c.frames} face crops ` +
-      `of ${F.imageSize} px through the face pyramid (patch ${F.patchSize}, widths ${F.widths.join("/")}, depths ${F.depths.join("/")}, ` +
+      `of ${F.imageSize} px through the face pyramid (${F.stem} stem${F.stemFullResolution ? " from full resolution" : ""}${F.motion ? ", with motion" : ""}, patch ${F.patchSize}, widths ${F.widths.join("/")}, depths ${F.depths.join("/")}, ` +
       `windows ${F.windowSizes.join("/")}: ${F.blockTokens.join("/")} tokens, ${(face.numParams() / 1e6).toFixed(2)} M params); ` +
       `medians (and minima) of ${REPEATS} runs; favchat on ${backend}, PyTorch with ${THREADS} threads`,
   );
@@ -89,7 +97,7 @@ async function runCase(c: Case, backend: string): Promise<void> {
   const xf = pixels(rng, c.frames, F.imageSize);
   const mine = {
     siglip: time(tower, (x) => [tower.forward(x)], xs),
-    face: time(face, (x) => face.forward(x), xf),
+    face: time(face, (x) => face.forwardClips(x.reshape([1, ...x.shape])), xf), // the crops are one clip (motion's reference: the first)
   };
   tf.dispose([xs, xf]);
   tower.dispose();

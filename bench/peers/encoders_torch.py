@@ -4,7 +4,8 @@ patch embedding for SigLIP, nn.Linear / nn.LayerNorm, explicit softmax attention
 Usage: /usr/bin/python3 bench/peers/encoders_torch.py CONFIG_JSON
 CONFIG_JSON: {"frames", "repeats", "threads",
               "siglip": {"image", "patch", "hidden", "inter", "layers", "heads", "eps"},
-              "face": {"image", "patch", "widths", "depths", "heads", "windows", "mlp_ratio", "eps"}}
+              "face": {"image", "patch", "widths", "depths", "heads", "windows", "mlp_ratio", "eps",
+                       "stem", "stem_full_resolution", "motion"}}
 Prints one JSON object: {"siglip": {"forward": [...], "train": [...]}, "face": {...}} in seconds per call
 (one entry per repeat after a warm-up): forward = no_grad forward of `frames` images; train = forward +
 backward of a scalar loss into every parameter.
@@ -89,8 +90,18 @@ class Face(nn.Module):
         self.c = c
         w, eps, p = c["widths"], c["eps"], c["patch"]
         self.grids = [c["image"] // p // 2 ** i for i in range(len(w))]
-        self.proj = nn.Conv2d(3, w[0], p, stride=p)
-        self.embed_norm = nn.LayerNorm(w[0], eps=eps)
+        cin = 6 if c.get("motion") else 3
+        if c.get("stem", "patch") == "conv":
+            # favchat's conv stem: [a stride-1 layer,] log2(p) stride-2 3x3 convs, LayerNorm over channels, GELU
+            # between (not after the last); channels max(16, D_1 >> (layers - 1 - j)), the last D_1.
+            strides = ([1] if c.get("stem_full_resolution") else []) + [2] * (p.bit_length() - 1)
+            chans = [w[0] if j == len(strides) - 1 else max(16, w[0] >> (len(strides) - 1 - j)) for j in range(len(strides))]
+            self.convs = nn.ModuleList([nn.Conv2d(a, b, 3, stride=st, padding=1) for a, b, st in zip([cin] + chans[:-1], chans, strides)])
+            self.conv_norms = nn.ModuleList([nn.LayerNorm(b, eps=eps) for b in chans])
+            self.proj = None
+        else:
+            self.proj = nn.Conv2d(cin, w[0], p, stride=p)
+            self.embed_norm = nn.LayerNorm(w[0], eps=eps)
         self.pos = nn.Parameter(torch.randn(self.grids[0] ** 2, w[0]) * 0.02)
         self.merges = nn.ModuleList([nn.Sequential(nn.LayerNorm(4 * w[i - 1], eps=eps), nn.Linear(4 * w[i - 1], w[i], bias=False))
                                      for i in range(1, len(w))])
@@ -100,7 +111,16 @@ class Face(nn.Module):
 
     def forward(self, faces):
         x = (faces.permute(0, 3, 1, 2) - 0.5) / 0.5
-        h = self.embed_norm(self.proj(x).flatten(2).transpose(1, 2)) + self.pos
+        if self.c.get("motion"):  # the crops are one clip: each with its difference from the first
+            x = torch.cat([x, (faces - faces[:1]).permute(0, 3, 1, 2) * 2], 1)
+        if self.proj is None:
+            for j, (conv, norm) in enumerate(zip(self.convs, self.conv_norms)):
+                x = norm(conv(x).permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
+                if j < len(self.convs) - 1:
+                    x = gelu_tanh(x)
+            h = x.flatten(2).transpose(1, 2) + self.pos
+        else:
+            h = self.embed_norm(self.proj(x).flatten(2).transpose(1, 2)) + self.pos
         outs = []
         for i, blocks in enumerate(self.stages):
             if i > 0:
