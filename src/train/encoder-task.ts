@@ -194,11 +194,15 @@ export function headLoss(logits: tf.Tensor, labels: readonly number[], rowWeight
   return tf.neg(tf.sum(tf.mul(picked, tf.tensor1d(weight)))) as tf.Scalar;
 }
 
-/** BCE of sigmoid(logits) [N, K] against soft targets in [0, 1], averaged over the rows marked known [N, 1]. */
-export function auLoss(logits: tf.Tensor, targets: tf.Tensor, known: tf.Tensor): tf.Scalar {
+/**
+ * BCE of sigmoid(logits) [N, K] against soft targets in [0, 1], averaged over the rows marked known [N, 1]. With
+ * `rowWeights` [N, 1], each row's term is scaled by its weight (still divided by the number of known rows, as headLoss).
+ */
+export function auLoss(logits: tf.Tensor, targets: tf.Tensor, known: tf.Tensor, rowWeights?: tf.Tensor): tf.Scalar {
   // softplus(z) - y z is the cross-entropy of sigmoid(z) with a soft target y, without overflow.
   const perRow = tf.mean(tf.sub(tf.softplus(logits), tf.mul(targets, logits)), 1, true); // [N, 1]
-  return tf.div(tf.sum(tf.mul(perRow, known)), tf.maximum(tf.sum(known), 1)) as tf.Scalar;
+  const counted = rowWeights ? tf.mul(known, rowWeights) : known;
+  return tf.div(tf.sum(tf.mul(perRow, counted)), tf.maximum(tf.sum(known), 1)) as tf.Scalar;
 }
 
 /** A batch of `clips`: in training (rng given) random frames of each, else frames spread evenly. */

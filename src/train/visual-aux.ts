@@ -69,11 +69,8 @@ export class VisualAuxModel extends Module {
     if (this.auHead && clips.some((c) => c.record.labels.aus)) {
       const occurs = clips.flatMap(auOccurrence);
       const known = clips.map((c): number => (c.record.labels.aus ? 1 : 0));
-      const w = weights("au");
-      const bce = auLoss(this.auHead.forward(pooled), tf.tensor2d(occurs, [clips.length, AU_NAMES.length]), tf.tensor2d(known.map((k, b) => k * w[b]), [clips.length, 1]));
-      // auLoss divides by max(1, the weights' sum); the groups' terms divide by the count of known rows instead.
-      const scale = Math.max(1, known.reduce((a, k, b) => a + k * w[b], 0)) / Math.max(1, known.reduce((a, k) => a + k, 0));
-      groups.set("au", [tf.mul(bce, scale) as tf.Scalar]);
+      const rows: [number, number] = [clips.length, 1];
+      groups.set("au", [auLoss(this.auHead.forward(pooled), tf.tensor2d(occurs, [clips.length, AU_NAMES.length]), tf.tensor2d(known, rows), tf.tensor2d(weights("au"), rows))]);
     }
     const terms = [...groups.values()].map((ts) => tf.div(tf.addN(ts), ts.length) as tf.Scalar);
     return (terms.length === 0 ? tf.scalar(0) : tf.div(tf.addN(terms), terms.length)) as tf.Scalar;
