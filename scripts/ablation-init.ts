@@ -4,7 +4,9 @@
 // from the full model's encoders stage is what the ablation's own stages 0 and encoders would give. Except without the
 // facial encoder: its own stage encoders would clip the gradient norm over the general encoder alone, so its general
 // encoder would differ a little from the full run's, which this copies.
-// Usage: node --import tsx scripts/ablation-init.ts ENCODERS_MODEL_DIR OUT_DIR ABLATION_JSON; then copy the full run's stage0/
+// The same serves any change that leaves the encoders alone (e.g. '{"ca2_config": {"frame_tokens": true}}'): the
+// JSON's fields are merged over the model's config.json, sub-configs one level deep.
+// Usage: node --import tsx scripts/ablation-init.ts ENCODERS_MODEL_DIR OUT_DIR CONFIG_JSON; then copy the full run's stage0/
 // and encoders/ metrics and curves beside OUT (so train-tiny.ts skips those stages) and run the recipe with the
 // ablation's config: node --import tsx scripts/train-tiny.ts --config configs/ablations/X.json --work runs/X
 import { initBackend } from "../src/core/backend.ts";
@@ -14,13 +16,16 @@ import { resolveFavchatConfig, favchatConfigToJson } from "../src/model/config.t
 import { FavChat } from "../src/model/favchat.ts";
 const [src, out, ablationJson] = process.argv.slice(2);
 if (!src || !out || !ablationJson) {
-  console.error(`usage: node --import tsx scripts/ablation-init.ts ENCODERS_MODEL_DIR OUT_DIR '{"no_ca2": true}'`);
+  console.error(`usage: node --import tsx scripts/ablation-init.ts ENCODERS_MODEL_DIR OUT_DIR '{"ablation": {"no_ca2": true}}'`);
   process.exit(2);
 }
 await initBackend("wasm");
 const full = await loadFavchat(src);
 const json = favchatConfigToJson(full.config) as Record<string, unknown>;
-json.ablation = { ...(json.ablation as object), ...JSON.parse(ablationJson) };
+for (const [key, value] of Object.entries(JSON.parse(ablationJson) as Record<string, unknown>)) {
+  const base = json[key];
+  json[key] = typeof base === "object" && base !== null && typeof value === "object" && value !== null ? { ...base, ...value } : value;
+}
 const model = new FavChat(resolveFavchatConfig(json, "ablation"), new Rng(0).fork("init"));
 const sd = full.stateDict();
 let copied = 0;

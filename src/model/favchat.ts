@@ -83,7 +83,7 @@ export class FavChat extends Module {
     this.visionTemporal = this.addParam("vision_temporal_embedding", normal(fork("vision_temporal"), [maxFrames, Dv], 0.02));
     this.faceEncoder = withFace ? this.addChild("face_encoder", new FaceEncoder(config.face, fork("face_encoder"))) : null;
     const blockDims = config.face.blockDims;
-    this.ca2 = withFace && !ab.noCA2 ? this.addChild("ca2", new CA2Stack(config.ca2, blockDims, Dllm, maxFrames, fork("ca2"))) : null;
+    this.ca2 = withFace && !ab.noCA2 ? this.addChild("ca2", new CA2Stack(config.ca2, blockDims, Dllm, maxFrames, fork("ca2"), config.face.blockTokens)) : null;
     this.faceProj =
       withFace && ab.noCA2
         ? this.addChild("face_proj", new FrameTokenProjector(blockDims[blockDims.length - 1], config.ca2.dim, maxFrames, fork("face_proj")))

@@ -26,9 +26,14 @@ export interface CA2Config {
    * block of a small pyramid is one token per frame; the blocks below it keep the face's layout (AUs are local).
    */
   readonly readBlocks: number;
+  /**
+   * Ours: W_i is one token per frame made from the frame's whole block i (FrameTokenProjector's flatten) instead of
+   * one token per position. Needs the blocks' token counts.
+   */
+  readonly frameTokens: boolean;
 }
 
-export const CA2_DEFAULTS: CA2Config = { dim: 128, numHeads: 4, readBlocks: 1 };
+export const CA2_DEFAULTS: CA2Config = { dim: 128, numHeads: 4, readBlocks: 1, frameTokens: false };
 
 /** One CA² module: pre-norm, residual on the state stream after each of its three steps. */
 export class CA2Layer extends Module {
@@ -42,11 +47,11 @@ export class CA2Layer extends Module {
   readonly normKeys: LayerNorm;
   readonly promptAttn: Attention;
 
-  constructor(config: CA2Config, blockDim: number, maxFrames: number, rng: Rng | null) {
+  constructor(config: CA2Config, blockDim: number, maxFrames: number, rng: Rng | null, blockTokens = 0) {
     super();
     const { dim, numHeads } = config;
     const attn = () => new Attention({ dim, numHeads, qkvBias: true, outBias: true, outName: "out_proj" }, rng);
-    this.proj = this.addChild("proj", new FrameTokenProjector(blockDim, dim, maxFrames, rng));
+    this.proj = this.addChild("proj", new FrameTokenProjector(blockDim, dim, maxFrames, rng, config.frameTokens ? blockTokens : 0));
     this.normState = this.addChild("norm_state", new LayerNorm(dim));
     this.normVisual = this.addChild("norm_visual", new LayerNorm(dim));
     this.visualAttn = this.addChild("visual_attn", attn());
@@ -59,7 +64,8 @@ export class CA2Layer extends Module {
 
   /**
    * state [B, Tq, Dc], prompt [B, Tq, Dc] (projected), promptBias [B, 1, 1, Tq] masking padded prompt positions,
-   * block [B*F, P, Di] -> the new state [B, Tq, Dc] and this block's tokens W_i [B, F*P, Dc].
+   * block [B*F, P, Di] -> the new state [B, Tq, Dc] and this block's tokens W_i [B, F*P, Dc] ([B, F, Dc] with
+   * frame tokens).
    */
   forward(state: tf.Tensor, prompt: tf.Tensor, promptBias: tf.Tensor, block: tf.Tensor, frames: number): { state: tf.Tensor; tokens: tf.Tensor } {
     const B = state.shape[0] as number;
@@ -89,16 +95,21 @@ export class CA2Stack extends Module {
     promptDim: number,
     maxFrames: number,
     rng: Rng | null,
+    /** Tokens per frame of each block (P_i); needed with config.frameTokens. */
+    blockTokens: readonly number[] = [],
   ) {
     super();
     if (blockDims.length === 0) throw new FavchatError("CA²: the facial encoder has no blocks to aggregate");
+    if (config.frameTokens && blockTokens.length !== blockDims.length) {
+      throw new Error(`CA²: frame tokens need each block's token count; got ${blockTokens.length} for ${blockDims.length} blocks`);
+    }
     this.promptProj = this.addChild("prompt_proj", new Projection(promptDim, config.dim, rng));
-    blockDims.forEach((d, i) => this.layers.push(this.addChild(`layers.${i}`, new CA2Layer(config, d, maxFrames, rng))));
+    blockDims.forEach((d, i) => this.layers.push(this.addChild(`layers.${i}`, new CA2Layer(config, d, maxFrames, rng, blockTokens[i] ?? 0))));
   }
 
   /**
    * blocks: the facial encoder's outputs [B*F, P_i, D_i], one per block -> H_n [B, Tq, Dc] and the tokens of the
-   * top `config.readBlocks` blocks, concatenated: [B, F*(P_{n-k+1} + ... + P_n), Dc].
+   * top `config.readBlocks` blocks, concatenated: [B, F*(P_{n-k+1} + ... + P_n), Dc] (F*k tokens with frame tokens).
    */
   forward(blocks: readonly tf.Tensor[], prompt: Prompt, frames: number): { state: tf.Tensor; topTokens: tf.Tensor } {
     if (blocks.length !== this.layers.length) {

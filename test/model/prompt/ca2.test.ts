@@ -24,7 +24,7 @@ function blocks(rng: Rng): tf.Tensor[] {
 
 test("CA² stack: H_n [B, Tq, Dc] and top tokens [B, F*P_n, Dc]; parameter names per block", () => {
   const rng = new Rng(1);
-  const stack = new CA2Stack({ dim: 8, numHeads: 2, readBlocks: 1 }, blockShapes.map(([, D]) => D), Dllm, 4, rng);
+  const stack = new CA2Stack({ dim: 8, numHeads: 2, readBlocks: 1, frameTokens: false }, blockShapes.map(([, D]) => D), Dllm, 4, rng);
   const prompt = randomPrompt(rng, [[1, 1, 1, 1, 0], [1, 1, 0, 0, 0]], Dllm);
   const xs = blocks(rng);
   const { state, topTokens } = stack.forward(xs, prompt, F);
@@ -43,7 +43,7 @@ test("CA² stack: H_n [B, Tq, Dc] and top tokens [B, F*P_n, Dc]; parameter names
 
 test("CA² stack with readBlocks 2: the top two blocks' tokens, lower block first", () => {
   const rng = new Rng(3);
-  const stack = new CA2Stack({ dim: 8, numHeads: 2, readBlocks: 2 }, blockShapes.map(([, D]) => D), Dllm, 4, rng);
+  const stack = new CA2Stack({ dim: 8, numHeads: 2, readBlocks: 2, frameTokens: false }, blockShapes.map(([, D]) => D), Dllm, 4, rng);
   const prompt = randomPrompt(rng, [[1, 1, 1, 1, 0], [1, 1, 0, 0, 0]], Dllm);
   const xs = blocks(rng);
   const { topTokens } = stack.forward(xs, prompt, F);
@@ -61,7 +61,7 @@ test("CA² stack with readBlocks 2: the top two blocks' tokens, lower block firs
 
 test("CA²: padded prompt positions do not reach real positions; each block changes the state", () => {
   const rng = new Rng(2);
-  const stack = new CA2Stack({ dim: 8, numHeads: 2, readBlocks: 1 }, blockShapes.map(([, D]) => D), Dllm, 4, rng);
+  const stack = new CA2Stack({ dim: 8, numHeads: 2, readBlocks: 1, frameTokens: false }, blockShapes.map(([, D]) => D), Dllm, 4, rng);
   jitter(stack, rng, 0.2);
   const padding = [[1, 1, 1, 0], [1, 1, 0, 0]];
   const a = randomPrompt(rng, padding, Dllm);
@@ -87,7 +87,7 @@ test("CA²: padded prompt positions do not reach real positions; each block chan
 
 test("CA²: more frames than the temporal embedding holds is a clear error", () => {
   const rng = new Rng(3);
-  const stack = new CA2Stack({ dim: 8, numHeads: 2, readBlocks: 1 }, [6], Dllm, 2, rng);
+  const stack = new CA2Stack({ dim: 8, numHeads: 2, readBlocks: 1, frameTokens: false }, [6], Dllm, 2, rng);
   const prompt = randomPrompt(rng, [[1, 1]], Dllm);
   const x = randn(rng, [3, 4, 6]);
   assert.throws(() => stack.forward([x], prompt, 3), (e: Error) => e instanceof FavchatError && /3 frames .* covers 2/.test(e.message));
@@ -99,7 +99,7 @@ test("CA²: more frames than the temporal embedding holds is a clear error", () 
 test("CA² gradients: every parameter, the block features and the prompt embeddings", () => {
   const rng = new Rng(4);
   const shapes = [[4, 6], [2, 10]];
-  const stack = new CA2Stack({ dim: 8, numHeads: 2, readBlocks: 1 }, shapes.map(([, D]) => D), 6, 2, rng);
+  const stack = new CA2Stack({ dim: 8, numHeads: 2, readBlocks: 1, frameTokens: false }, shapes.map(([, D]) => D), 6, 2, rng);
   jitter(stack, rng, 0.2);
   const padding = [[1, 1, 0], [1, 1, 1]];
   const p = randomPrompt(rng, padding, 6);
@@ -118,5 +118,29 @@ test("CA² gradients: every parameter, the block features and the prompt embeddi
   assert.ok(xr.passed, xr.message);
   tf.dispose(xs);
   disposePrompt(p);
+  stack.dispose();
+});
+
+test("CA² with frame tokens: one token per frame and block, each position of the block with its own weights", () => {
+  const rng = new Rng(11);
+  const tokens = blockShapes.map(([P]) => P);
+  const stack = new CA2Stack({ dim: 8, numHeads: 2, readBlocks: 2, frameTokens: true }, blockShapes.map(([, D]) => D), Dllm, 4, rng, tokens);
+  assert.deepEqual(stack.namedParams().get("layers.0.proj.fc1.weight")?.variable.shape, [16 * 6, 8]);
+  const prompt = randomPrompt(rng, [[1, 1, 1, 1, 0], [1, 1, 0, 0, 0]], Dllm);
+  const xs = blocks(rng);
+  const { state, topTokens } = stack.forward(xs, prompt, F);
+  assert.deepEqual(state.shape, [B, 5, 8]);
+  assert.deepEqual(topTokens.shape, [B, F * 2, 8]);
+  // Swapping two positions of a frame's block changes its frame token (a per-position MLP plus mean would not).
+  const x0 = xs[1];
+  const swapped = tf.concat([tf.slice(x0, [0, 1, 0], [-1, 1, -1]), tf.slice(x0, [0, 0, 0], [-1, 1, -1]), tf.slice(x0, [0, 2, 0], [-1, -1, -1])], 1);
+  const a = stack.layers[1].proj.forward(x0, B, F);
+  const b = stack.layers[1].proj.forward(swapped, B, F);
+  assert.deepEqual(a.shape, [B, F, 8]);
+  assert.ok(maxAbsDiff(a, b) > 1e-4, "frame tokens see where on the face a feature is");
+  assert.throws(() => stack.layers[1].proj.forward(xs[0], B, F), /expected block \[N, 4, 10\]/);
+  assert.throws(() => new CA2Stack({ dim: 8, numHeads: 2, readBlocks: 1, frameTokens: true }, [6, 10], Dllm, 4, rng), /token count/);
+  tf.dispose([state, topTokens, swapped, a, b, ...xs]);
+  disposePrompt(prompt);
   stack.dispose();
 });
