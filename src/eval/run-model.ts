@@ -6,13 +6,13 @@ import { dirname, resolve } from "node:path";
 import { tf } from "../core/backend.ts";
 import { FavchatError } from "../core/errors.ts";
 import { Rng } from "../core/rng.ts";
-import { encodeQuestion } from "../data/chat-format.ts";
+import { encodeExample, encodeQuestion } from "../data/chat-format.ts";
 import { pixelsFromRaw, pixelsFromVideo, type ClipPixels } from "../data/clip-pixels.ts";
 import { collate } from "../data/collate.ts";
 import { readRawClip } from "../data/frames.ts";
 import { clipQa } from "../data/builder/qa.ts";
 import type { ClipRecord } from "../data/records.ts";
-import { answerVideo } from "../model/answer.ts";
+import { answerVideo, scoreCandidates } from "../model/answer.ts";
 import type { FavChat } from "../model/favchat.ts";
 import type { TextTokenizer } from "../text/tokenizer.ts";
 import type { Prediction } from "./predictions.ts";
@@ -88,6 +88,11 @@ export function rawPixelSource(clipsFile: string, model: FavChat): PixelSource {
 
 export interface PredictOptions {
   readonly maxTokens?: number;
+  /**
+   * "generate" (default): the model's free-text answer. "choose": a question with options is answered by the option
+   * the model finds most likely (scoreCandidates); others are still generated.
+   */
+  readonly answers?: "generate" | "choose";
   readonly onItem?: (done: number, total: number) => void;
 }
 
@@ -112,16 +117,28 @@ export async function predict(
   const decode = (ids: number[]) => tok.decode(ids, { skipSpecialTokens: true });
   for (const item of items) {
     if (cached?.id !== item.clip.id) cached = { id: item.clip.id, px: await pixels(item.clip) };
-    const text = encodeQuestion(tok, { question: item.question, options: item.options, reason: item.reason });
+    const question = { question: item.question, options: item.options, reason: item.reason };
+    const text = encodeQuestion(tok, question);
     const batch = collate([{ pixels: cached.px, text }], tok.padId ?? 0);
+    const meta = { answer: item.answer, question: item.question, ...(item.options ? { options: item.options } : {}), ...(item.label ? { label: item.label } : {}) };
     try {
+      if (o.answers === "choose" && item.options?.length && !item.reason) {
+        const options = item.options;
+        const candidates = options.map((answer) => encodeExample(tok, question, { answer }));
+        const { scores, wFace } = await scoreCandidates(model, { frames: batch.frames, faces: batch.faces, promptIds: text.promptIds }, candidates);
+        const best = scores.indexOf(Math.max(...scores));
+        weights.push({ id: item.id, wFace });
+        out.push({ id: item.id, prediction: options[best], ...meta });
+        o.onItem?.(out.length, items.length);
+        continue;
+      }
       const r = await answerVideo(model, { frames: batch.frames, faces: batch.faces, ids: text.ids, promptIds: text.promptIds }, {
         maxTokens: o.maxTokens ?? (item.reason ? 200 : 48),
         stopTokens: tok.eosIds,
         decode,
       });
       weights.push({ id: item.id, wFace: r.wFace });
-      out.push({ id: item.id, prediction: r.text, answer: item.answer, question: item.question, ...(item.options ? { options: item.options } : {}), ...(item.label ? { label: item.label } : {}) });
+      out.push({ id: item.id, prediction: r.text, ...meta });
     } finally {
       tf.dispose([batch.frames, batch.faces, batch.ids, batch.promptIds]);
     }

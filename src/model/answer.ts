@@ -41,3 +41,50 @@ export async function answerVideo(model: FavChat, x: AnswerInputs, opts: Generat
     embeds.dispose();
   }
 }
+
+/** One candidate reply: the whole exchange's ids (one <video> id) and 1 on the reply's tokens (encodeExample). */
+export interface Candidate {
+  readonly ids: readonly number[];
+  readonly targetMask: readonly number[];
+}
+
+/**
+ * Log-likelihood of each candidate reply given the clip and the question (the sum over the reply's tokens, its
+ * end-of-turn token included, so a candidate must also end where it ends): multiple-choice scoring as
+ * lm-evaluation-harness does it. The video is encoded once for all candidates.
+ */
+export async function scoreCandidates(model: FavChat, x: Omit<AnswerInputs, "ids">, candidates: readonly Candidate[]): Promise<{ scores: number[]; wGeneral: number; wFace: number }> {
+  const [tokens, weights] = tf.tidy(() => {
+    const promptIds = tf.tensor2d([x.promptIds as number[]], [1, x.promptIds.length], "int32");
+    const v = model.encodeVideo({ frames: x.frames, faces: x.faces, promptIds, promptMask: [x.promptIds.map(() => 1)] });
+    return [v.tokens, v.weights];
+  });
+  const [wGeneral, wFace] = Array.from(await weights.data());
+  weights.dispose();
+  try {
+    const out: number[] = [];
+    for (const c of candidates) {
+      const score = tf.tidy(() => {
+        const ids = tf.tensor2d([c.ids as number[]], [1, c.ids.length], "int32");
+        const { embeds, videoPositions } = model.spliceEmbeds(ids, tokens);
+        const logp = tf.logSoftmax(model.llm.forward({ embeds }).squeeze([0])); // [T-1+Q, V]
+        const Q = model.numVisualTokens;
+        // Token t is predicted at position t-1 of the text, which sits Q-1 further on once V replaces the placeholder.
+        const rows: number[] = [];
+        const cols: number[] = [];
+        c.targetMask.forEach((m, t) => {
+          if (m !== 1 || t === 0) return;
+          rows.push(t - 1 >= videoPositions[0] ? t - 1 + Q - 1 : t - 1);
+          cols.push(c.ids[t]);
+        });
+        const flat = rows.map((r, i) => r * (logp.shape[1] as number) + cols[i]);
+        return tf.sum(tf.gather(logp.reshape([-1]), tf.tensor1d(flat, "int32")));
+      });
+      out.push((await score.data())[0]);
+      score.dispose();
+    }
+    return { scores: out, wGeneral, wFace };
+  } finally {
+    tokens.dispose();
+  }
+}

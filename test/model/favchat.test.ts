@@ -13,6 +13,8 @@ import { generate } from "../../src/model/llm/generate.ts";
 import { maskedCrossEntropy } from "../../src/train/loss.ts";
 import { trackTensorCount } from "../helpers/tensor_count.ts";
 import { VIDEO_ID, disposeInputs, microConfig, microInputs } from "./favchat-helpers.ts";
+import { scoreCandidates } from "../../src/model/answer.ts";
+import { favchatLoss } from "../../src/train/favchat-loss.ts";
 
 before(async () => {
   await initBackend("wasm");
@@ -211,4 +213,33 @@ test("dispose frees every tensor the model holds, the inference head cache inclu
   model.llm.freezeForInference();
   model.dispose();
   assert.equal(tf.memory().numTensors, before);
+});
+
+test("scoreCandidates: each reply's log-likelihood is minus the training loss summed over its tokens", async () => {
+  const model = new FavChat(microConfig(), new Rng(21));
+  const x = microInputs(22, 2);
+  const one = (t: tf.Tensor) => tf.slice(t, [0], [1]);
+  const frames = one(x.frames);
+  const faces = one(x.faces!);
+  const promptIds = [12, 13, 14];
+  // Same prompt, two replies of different lengths (ids after the placeholder; the mask marks the reply).
+  const candidates = [
+    { ids: [1, 2, VIDEO_ID, 4, 5, 6], targetMask: [0, 0, 0, 0, 1, 1] },
+    { ids: [1, 2, VIDEO_ID, 4, 9, 10, 11], targetMask: [0, 0, 0, 0, 1, 1, 1] },
+  ];
+  const { scores, wGeneral, wFace } = await scoreCandidates(model, { frames, faces, promptIds }, candidates);
+  assert.ok(Math.abs(wGeneral + wFace - 1) < 1e-5);
+  for (const [i, c] of candidates.entries()) {
+    const ids = tf.tensor2d([c.ids], [1, c.ids.length], "int32");
+    const out = model.forward({ frames, faces, promptIds: tf.tensor2d([promptIds], [1, 3], "int32"), promptMask: [[1, 1, 1]], ids });
+    const mean = favchatLoss(out.logits, [c.ids], [c.targetMask], out.videoPositions, model.numVisualTokens);
+    const n = c.targetMask.filter((m) => m === 1).length;
+    const want = -(await mean.data())[0] * n;
+    assert.ok(Math.abs(scores[i] - want) < 1e-4, `candidate ${i}: ${scores[i]} vs ${want}`);
+    tf.dispose([ids, out.logits, out.tokens, out.weights, mean]);
+  }
+  assert.notEqual(scores[0], scores[1]);
+  tf.dispose([frames, faces]);
+  disposeInputs(x);
+  model.dispose();
 });

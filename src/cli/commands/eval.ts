@@ -32,6 +32,7 @@ interface EvalFlags {
   seed: number;
   classes: "7" | "11";
   band?: "subtle" | "moderate" | "strong" | "neutral";
+  answers: "generate" | "choose";
 }
 
 export function register(program: Command): void {
@@ -48,6 +49,7 @@ export function register(program: Command): void {
     .option("--out <dir>", "write report.json, report.md and the confusion matrix PNG here")
     .option("--classes <n>", "emotion classes: 7 or 11", choice("--classes", ["7", "11"] as const), "7")
     .option("--band <band>", "only clips of this expression intensity (FaceWorld labels): subtle, moderate, strong or neutral", choice("--band", ["subtle", "moderate", "strong", "neutral"] as const))
+    .option("--answers <how>", "generate: score the model's free-text answers; choose: answer each question that lists options with the option the model finds most likely (multiple-choice scoring)", choice("--answers", ["generate", "choose"] as const), "generate")
     .option("--seed <s>", "seed of the question wording", parseIntOption("--seed", 0), 0)
     .option("--json", "print the report as JSON")
     .action(async (o: EvalFlags, cmd: Command) => {
@@ -76,7 +78,7 @@ export function register(program: Command): void {
       // 3. Predict, with progress.
       const progress = createProgress({ label: `eval ${o.task}`, total: items.length, tty: Boolean(process.stderr.isTTY) });
       const t0 = performance.now();
-      const { predictions, weights } = await predict(model, tok, items, pixels, { onItem: (done) => progress.update(done) });
+      const { predictions, weights } = await predict(model, tok, items, pixels, { answers: o.answers, onItem: (done) => progress.update(done) });
       progress.stop();
       detector?.dispose();
       model.dispose();
@@ -86,7 +88,7 @@ export function register(program: Command): void {
       }
       // 4. Score and report.
       const meta: Record<string, string | number> = {
-        model: o.model, clips: o.clips, split: o.split, ...(o.band ? { band: o.band } : {}), items: items.length, "clip count": clips.length, faces: o.faces,
+        model: o.model, clips: o.clips, split: o.split, ...(o.band ? { band: o.band } : {}), items: items.length, "clip count": clips.length, faces: o.faces, answers: o.answers,
         "seconds per item": Number(((performance.now() - t0) / 1000 / items.length).toFixed(3)),
       };
       for (const [cat, w] of Object.entries(meanFaceWeight(weights))) meta[`mean w_face, ${cat} questions`] = Number(w.toFixed(3));
