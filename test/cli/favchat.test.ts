@@ -3,7 +3,7 @@
 // a one-line message and no stack trace.
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync, existsSync } from "node:fs";
+import { mkdtempSync, writeFileSync, existsSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { patternClip } from "../video/fixtures.ts";
@@ -67,6 +67,13 @@ test("eval: predictions and a scored report on held-out clips", async () => {
   assert.equal(report.overall.items, 3);
   assert.ok("WAR" in report.overall && "UAR" in report.overall);
   assert.ok(existsSync(preds) && existsSync(join(work, "report", "report.md")));
+  // Multiple-choice scoring: every attribute answer is one of its question's options.
+  const chosen = join(work, "chosen.jsonl");
+  const c = await favchat(["eval", "--model", model, "--clips", join(data, "clips.jsonl"), "--task", "attribute", "--split", "all", "--limit", "3", "--answers", "choose", "--predictions", chosen, "--json"]);
+  assert.equal(c.code, 0, c.stderr);
+  const rows = readFileSync(chosen, "utf8").trim().split("\n").map((l) => JSON.parse(l) as { prediction: string; options?: string[] });
+  assert.equal(rows.length, 3);
+  for (const row of rows) assert.ok(row.options?.includes(row.prediction), `${row.prediction} is one of ${row.options?.join(", ")}`);
 });
 
 test("chat --json: answer, adapter weights that sum to 1, frames with face boxes, timings", async () => {
