@@ -48,6 +48,14 @@ export interface VisualTokens {
   readonly weights: tf.Tensor;
 }
 
+/** The encoders' outputs (encoderFeatures). */
+export interface EncoderFeatures {
+  /** The general encoder's patch tokens of every frame [B*F, P, Dv]. */
+  readonly patches: tf.Tensor;
+  /** The facial encoder's block outputs, each [B*F, P_i, D_i]; empty without the facial encoder. */
+  readonly blocks: tf.Tensor[];
+}
+
 export interface FavchatOutput extends VisualTokens {
   /** Logits [B, T - 1 + Q, V] over the spliced sequence. */
   readonly logits: tf.Tensor;
@@ -107,21 +115,40 @@ export class FavChat extends Module {
   encodeVideo(inputs: VisualInputs): VisualTokens {
     const { B, F } = this.checkVisual(inputs);
     return tf.tidy(() => {
-      const prompt = makePrompt(this.llm.embed(inputs.promptIds), inputs.promptMask); // embeds [B, Tq, Dllm]
+      const { tokens, weights } = this.visualTokensFrom(this.encoderFeatures(inputs.frames, inputs.faces), inputs.promptIds, inputs.promptMask, B, F);
+      return { tokens, weights };
+    });
+  }
+
+  /**
+   * What the two encoders make of the clips (they do not see the question): every frame's patch tokens [B*F, P, Dv]
+   * and the facial encoder's block outputs (each [B*F, P_i, D_i]; none without the facial encoder).
+   */
+  encoderFeatures(frames: tf.Tensor, faces?: tf.Tensor): EncoderFeatures {
+    return tf.tidy(() => {
+      const [B, F, H, W, C] = frames.shape as number[];
+      const patches = this.visionTower.forward(frames.reshape([B * F, H, W, C]));
+      const blocks = this.faceEncoder && faces ? this.faceEncoder.forwardClips(faces) : [];
+      return { patches, blocks };
+    });
+  }
+
+  /** The prompt-guided part: encoder features of B clips of F frames and the question -> V and the branch weights. */
+  visualTokensFrom(features: EncoderFeatures, promptIds: tf.Tensor, promptMask: readonly (readonly number[])[], B: number, F: number): VisualTokens {
+    return tf.tidy(() => {
+      const prompt = makePrompt(this.llm.embed(promptIds), promptMask); // embeds [B, Tq, Dllm]
       // General branch: every frame's patch tokens, one sequence per clip.
-      const [, , H, W, C] = inputs.frames.shape;
-      const patches = this.visionTower.forward(inputs.frames.reshape([B * F, H, W, C])); // [B*F, P, Dv]
-      const general = addTemporalEmbedding(patches, this.visionTemporal, B, F, "FavChat general branch"); // [B, F*P, Dv]
+      const general = addTemporalEmbedding(features.patches, this.visionTemporal, B, F, "FavChat general branch"); // [B, F*P, Dv]
       const fg = this.qformerG.forward(general, prompt); // [B, Q, Dllm]
-      const ff = this.faceTokens(inputs, prompt, B, F); // [B, Q, Dllm] or null
+      const ff = features.blocks.length > 0 ? this.faceTokens(features.blocks, prompt, F) : null; // [B, Q, Dllm] or null
       return this.fusion.forward(fg, ff, prompt);
     });
   }
 
   /** Face branch: facial encoder blocks -> CA² (or the top block alone) -> Q-Former_f -> F_f [B, Q, Dllm]. */
-  private faceTokens(inputs: VisualInputs, prompt: Prompt, B: number, F: number): tf.Tensor | null {
-    if (!this.faceEncoder || !this.qformerF || !inputs.faces) return null;
-    const blocks = this.faceEncoder.forwardClips(inputs.faces); // each [B*F, P_i, D_i]
+  private faceTokens(blocks: readonly tf.Tensor[], prompt: Prompt, F: number): tf.Tensor | null {
+    if (!this.qformerF) return null;
+    const B = prompt.padding.length;
     if (this.ca2) {
       // The Q-Former reads the top blocks' tokens W_i and the CA² state H_n together: H_n carries the cues CA² kept
       // from every block for this question, the W_i the spatial detail (the noCA2 row keeps W_n alone). Measured:
