@@ -3,7 +3,8 @@
 // faster than the stage itself, and prints the heads' validation metrics every 100 steps. Compare two model
 // directories that differ only in the connector's config (e.g. made by scripts/ablation-init.ts). No augmentation,
 // constant learning rate, plain Adam: a probe, not the recipe. Usage:
-//   node --import tsx scripts/connector-probe.ts ENCODERS_MODEL_DIR DATA_DIR CLIPS_JSONL [TRAIN_CLIPS=600] [STEPS=400] [LR=0.001]
+//   node --import tsx scripts/connector-probe.ts ENCODERS_MODEL_DIR DATA_DIR CLIPS_JSONL [TRAIN_CLIPS=600] [STEPS=400] [LR=0.001] [FOCUS=on]
+// FOCUS off: every label group weighs 1 for every question (visual-aux.ts's question focus off).
 import { initBackend, tf } from "../src/core/backend.ts";
 import { Rng } from "../src/core/rng.ts";
 import { loadFavchat } from "../src/model/load.ts";
@@ -16,7 +17,7 @@ import type { EncoderFeatures } from "../src/model/favchat.ts";
 import { applyFreezePlan } from "../src/model/freeze.ts";
 import { VisualAuxModel, visualLabels, emptyTally, tallyMetrics } from "../src/train/visual-aux.ts";
 
-const [initDir, dataDir, clipsFile, nTrainS = "600", stepsS = "400", lrS = "0.001"] = process.argv.slice(2);
+const [initDir, dataDir, clipsFile, nTrainS = "600", stepsS = "400", lrS = "0.001", focus = "on"] = process.argv.slice(2);
 if (!initDir || !dataDir || !clipsFile) {
   console.error("usage: node --import tsx scripts/connector-probe.ts ENCODERS_MODEL_DIR DATA_DIR CLIPS_JSONL [TRAIN_CLIPS] [STEPS] [LR]");
   process.exit(2);
@@ -80,7 +81,7 @@ const t1 = performance.now();
 let lossSum = 0;
 for (let step = 1; step <= Number(stepsS); step++) {
   const exs = Array.from({ length: BS }, () => train[r.int(train.length)]);
-  const loss = opt.minimize(() => heads.loss(tokensOf(exs), exs.map((e) => e.clip), exs.map((e) => e.category)), true, vars)!;
+  const loss = opt.minimize(() => heads.loss(tokensOf(exs), exs.map((e) => e.clip), focus === "off" ? undefined : exs.map((e) => e.category)), true, vars)!;
   lossSum += (await loss.data())[0];
   loss.dispose();
   if (step % 100 === 0) {

@@ -72,6 +72,9 @@ for (const stage of STAGES) {
 for (const task of ["emotion", "au", "attribute"]) {
   favchat(`eval ${task}`, ["eval", "--model", a.out!, "--clips", join(data, "clips.jsonl"), "--task", task, "--split", "test", "--limit", a["eval-clips"]!, "--out", join(a.out!, "eval", task), "--predictions", join(work, "eval", `${task}.jsonl`)]);
 }
+// The attribute questions again, answered by the most likely option (what the model knows, apart from whether it
+// writes an option).
+favchat("eval attribute, options scored", ["eval", "--model", a.out!, "--clips", join(data, "clips.jsonl"), "--task", "attribute", "--answers", "choose", "--split", "test", "--limit", a["eval-clips"]!, "--out", join(a.out!, "eval", "attribute-choose"), "--predictions", join(work, "eval", "attribute-choose.jsonl")]);
 // Minutes of training per stage, from the steps' own timings: right even when the recipe ran in several invocations.
 const stageMinutes = Object.fromEntries(
   STAGES.map((stage) => {
