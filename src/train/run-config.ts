@@ -6,6 +6,7 @@ import { FavchatError } from "../core/errors.ts";
 import { resolveTrainerConfig, type TrainerConfig } from "./trainer.ts";
 import { parseStage, STAGES, type Stage } from "./favchat-data.ts";
 import { PART_NAMES } from "../model/freeze.ts";
+import { OFF_TOPIC_WEIGHT } from "./visual-aux.ts";
 
 export interface StageSettings {
   readonly trainer: TrainerConfig;
@@ -21,6 +22,11 @@ export interface StageSettings {
   readonly valBatches: number;
   /** Weight of the label heads' loss on the visual tokens (src/train/visual-aux.ts); 0: off (stages 1-3 only). */
   readonly visualAux: number;
+  /**
+   * Weight of the label groups an example's question is not about, in the heads' loss (stage connector and
+   * visual_aux; OFF_TOPIC_WEIGHT when absent, 1: every group counts fully whatever the question).
+   */
+  readonly visualOffTopic: number;
 }
 
 export interface RunConfig {
@@ -33,7 +39,7 @@ export interface RunConfig {
   readonly stages: Partial<Record<Stage, StageSettings>>;
 }
 
-const STAGE_KEYS: Record<string, keyof TrainerConfig | "batch_size" | "val_batches" | "frozen" | "visual_aux"> = {
+const STAGE_KEYS: Record<string, keyof TrainerConfig | "batch_size" | "val_batches" | "frozen" | "visual_aux" | "visual_off_topic"> = {
   steps: "totalSteps",
   grad_accum: "gradAccum",
   lr: "lr",
@@ -48,6 +54,7 @@ const STAGE_KEYS: Record<string, keyof TrainerConfig | "batch_size" | "val_batch
   val_batches: "val_batches",
   frozen: "frozen",
   visual_aux: "visual_aux",
+  visual_off_topic: "visual_off_topic",
 };
 
 export function resolveRunConfig(raw: unknown, source: string): RunConfig {
@@ -72,6 +79,7 @@ export function resolveRunConfig(raw: unknown, source: string): RunConfig {
     let batchSize = 8;
     let valBatches = 4;
     let visualAux = 0;
+    let visualOffTopic = OFF_TOPIC_WEIGHT;
     let frozen: string[] | undefined;
     for (const [k, v] of Object.entries(s)) {
       const field = STAGE_KEYS[k];
@@ -87,9 +95,11 @@ export function resolveRunConfig(raw: unknown, source: string): RunConfig {
       if (field === "batch_size") batchSize = v as number;
       else if (field === "val_batches") valBatches = v as number;
       else if (field === "visual_aux") visualAux = v as number;
+      else if (field === "visual_off_topic") visualOffTopic = v as number;
       else partial[field] = v as number;
     }
     if (!Number.isInteger(batchSize) || batchSize < 1) fail(`stages.${key}.batch_size must be a whole number >= 1`);
+    if (visualOffTopic < 0 || visualOffTopic > 1) fail(`stages.${key}.visual_off_topic must be a weight from 0 to 1, got ${visualOffTopic}`);
     if (visualAux < 0) fail(`stages.${key}.visual_aux must be a weight >= 0, got ${visualAux}`);
     if (visualAux > 0 && (stage === 0 || stage === "encoders" || stage === "connector")) {
       fail(`stages.${key}.visual_aux applies to stages 1-3 (the language loss runs there; stage connector trains the heads alone), not stage ${key}`);
@@ -100,7 +110,7 @@ export function resolveRunConfig(raw: unknown, source: string): RunConfig {
     } catch (e) {
       throw new FavchatError(`${source}: stages.${key}: ${(e as Error).message}`);
     }
-    stages[stage as Stage] = { trainer, batchSize, valBatches, visualAux, ...(frozen ? { frozen } : {}) };
+    stages[stage as Stage] = { trainer, batchSize, valBatches, visualAux, visualOffTopic, ...(frozen ? { frozen } : {}) };
   }
   return { model, vocabSize: vocabSize as number, frames: frames as number, stages };
 }

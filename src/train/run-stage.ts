@@ -123,7 +123,7 @@ export async function runStage(o: StageRunOptions): Promise<StageRunResult> {
 /** Label heads on the visual tokens, their classes from the stage's training clips (src/train/visual-aux.ts). */
 function visualHeads(model: FavChat, examples: readonly Example[], settings: StageSettings): VisualAuxModel {
   const clips = [...new Map(examples.map((e) => [e.clip.id, e.clip])).values()];
-  return new VisualAuxModel(model, visualLabels(clips), new Rng(settings.trainer.seed).fork("visual heads"));
+  return new VisualAuxModel(model, visualLabels(clips), new Rng(settings.trainer.seed).fork("visual heads"), settings.visualOffTopic);
 }
 
 /**

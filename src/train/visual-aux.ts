@@ -40,6 +40,8 @@ export class VisualAuxModel extends Module {
     readonly favchat: FavChat,
     readonly labels: VisualLabels,
     rng: Rng,
+    /** Weight of the groups a row's question is not about (headWeight). */
+    readonly offTopicWeight = OFF_TOPIC_WEIGHT,
   ) {
     super();
     this.addChild("model", favchat);
@@ -53,13 +55,13 @@ export class VisualAuxModel extends Module {
    * cross-entropies of the clips' labels (for the AUs, the BCE of which AUs occur: an AU occurs when it reaches FACS
    * grade A in some frame); the loss is the mean over the groups, so the one emotion head counts as much as the
    * twelve attribute heads. Clips without a label add nothing to its term. With `categories` (each row's question
-   * category), a row's terms for the groups its question is not about are scaled by OFF_TOPIC_WEIGHT, so V, made
+   * category), a row's terms for the groups its question is not about are scaled by offTopicWeight (OFF_TOPIC_WEIGHT unless set), so V, made
    * with the question as prompt, is asked most for what the question asks (and the adapters can learn which branch
    * serves which question).
    */
   loss(tokens: tf.Tensor, clips: readonly ClipRef[], categories?: readonly string[]): tf.Scalar {
     const pooled = tf.mean(tokens, 1); // [B, D]
-    const weights = (group: HeadGroup) => clips.map((_, b) => headWeight(categories?.[b], group));
+    const weights = (group: HeadGroup) => clips.map((_, b) => headWeight(categories?.[b], group, this.offTopicWeight));
     const groups = new Map<HeadGroup, tf.Scalar[]>();
     this.labels.heads.forEach((h, i) => {
       const group = headGroup(h);
@@ -135,10 +137,10 @@ const CATEGORY_GROUPS: Readonly<Record<string, readonly HeadGroup[]>> = {
   temporal_apex: ["emotion", "au"],
 };
 
-/** A row's weight for a head group: 1 when its question is about it (or the category is unknown), else OFF_TOPIC_WEIGHT. */
-export function headWeight(category: string | undefined, group: HeadGroup): number {
+/** A row's weight for a head group: 1 when its question is about it (or the category is unknown), else `offTopic`. */
+export function headWeight(category: string | undefined, group: HeadGroup, offTopic = OFF_TOPIC_WEIGHT): number {
   const groups = category === undefined ? undefined : CATEGORY_GROUPS[category];
-  return !groups || groups.includes(group) ? 1 : OFF_TOPIC_WEIGHT;
+  return !groups || groups.includes(group) ? 1 : offTopic;
 }
 
 /** Per AU (AU_NAMES order), 1 when it occurs in the clip (reaches FACS grade A in some frame), else 0. */

@@ -2,6 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { resolveRunConfig } from "../../src/train/run-config.ts";
+import { OFF_TOPIC_WEIGHT } from "../../src/train/visual-aux.ts";
 
 test("stage settings, defaults and the freeze override", () => {
   const c = resolveRunConfig({ stages: { "1": { steps: 5, warmup_steps: 1, batch_size: 2, frozen: ["LLM"] }, "2": { steps: 30 } } }, "cfg.json");
@@ -15,6 +16,8 @@ test("stage settings, defaults and the freeze override", () => {
   const e = resolveRunConfig({ stages: { encoders: { steps: 3, warmup_steps: 1, batch_size: 32 }, "1": { steps: 3, warmup_steps: 1, visual_aux: 0.5 } } }, "cfg.json");
   assert.equal(e.stages.encoders?.batchSize, 32);
   assert.equal(e.stages[1]?.visualAux, 0.5);
+  assert.equal(e.stages[1]?.visualOffTopic, OFF_TOPIC_WEIGHT, "question focus by default");
+  assert.equal(resolveRunConfig({ stages: { connector: { steps: 3, warmup_steps: 1, visual_off_topic: 1 } } }, "cfg.json").stages.connector?.visualOffTopic, 1);
 });
 
 test("bad fields are refused with the field named", () => {
@@ -26,6 +29,7 @@ test("bad fields are refused with the field named", () => {
     [{ vocab_size: 10 }, /"vocab_size" must be a whole number >= 260/],
     [{ modle: {} }, /unknown field "modle"/],
     [{ stages: { "1": { visual_aux: -1 } } }, /stages\.1\.visual_aux must be a weight >= 0/],
+    [{ stages: { connector: { visual_off_topic: 2 } } }, /stages\.connector\.visual_off_topic must be a weight from 0 to 1/],
     [{ stages: { encoders: { visual_aux: 1 } } }, /visual_aux applies to stages 1-3/],
   ];
   for (const [raw, message] of cases) assert.throws(() => resolveRunConfig(raw, "cfg.json"), message);

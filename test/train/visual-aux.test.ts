@@ -82,6 +82,12 @@ test("question focus: each group counts once; a row's off-topic groups are scale
   // An emotion question is about the emotion and the AUs.
   const E = lossFor("emotion");
   assert.ok(Math.abs(E - (e + u + w * (s + a)) / 4) < 1e-5, `${E} vs ${(e + u + w * (s + a)) / 4}`);
+  // visual_off_topic 1: the same heads weigh every group fully, whatever the question.
+  const flat = new VisualAuxModel(model, labels, new Rng(1), 1);
+  const F = tf.tidy(() => flat.loss(V, clips, clips.map(() => "scene")).dataSync()[0]);
+  assert.ok(Math.abs(F - U) < 1e-5, `${F} vs unfocused ${U}`);
+  assert.equal(headWeight("scene", "emotion", 1), 1);
+  [...flat.heads, ...(flat.auHead ? [flat.auHead] : [])].forEach((h) => h.dispose()); // the model is aux's to dispose
   V.dispose();
   aux.dispose();
 });
