@@ -1,7 +1,7 @@
 // Answering one question about one clip: encode the video with the question in mind, splice the visual tokens
 // into the chat-formatted ids, and generate with the KV cache. Callers format the text (src/data/chat-format.ts).
 import { tf } from "../core/backend.ts";
-import type { FavChat } from "./favchat.ts";
+import { expandTargetsAt, type FavChat } from "./favchat.ts";
 import { generate, type GenerateOptions, type GenerateResult } from "./llm/generate.ts";
 
 export interface AnswerInputs {
@@ -68,16 +68,11 @@ export async function scoreCandidates(model: FavChat, x: Omit<AnswerInputs, "ids
         const ids = tf.tensor2d([c.ids as number[]], [1, c.ids.length], "int32");
         const { embeds, videoPositions } = model.spliceEmbeds(ids, tokens);
         const logp = tf.logSoftmax(model.llm.forward({ embeds }).squeeze([0])); // [T-1+Q, V]
-        const Q = model.numVisualTokens;
-        // Token t is predicted at position t-1 of the text, which sits Q-1 further on once V replaces the placeholder.
-        const rows: number[] = [];
-        const cols: number[] = [];
-        c.targetMask.forEach((m, t) => {
-          if (m !== 1 || t === 0) return;
-          rows.push(t - 1 >= videoPositions[0] ? t - 1 + Q - 1 : t - 1);
-          cols.push(c.ids[t]);
-        });
-        const flat = rows.map((r, i) => r * (logp.shape[1] as number) + cols[i]);
+        // What each spliced position predicts, and whether that is a reply token (as the training loss counts them).
+        const next = expandTargetsAt([...c.ids.slice(1), 0], videoPositions[0], model.numVisualTokens, 0);
+        const isReply = expandTargetsAt([...c.targetMask.slice(1), 0], videoPositions[0], model.numVisualTokens, 0);
+        const V = logp.shape[1] as number;
+        const flat = isReply.flatMap((m, j) => (m === 1 ? [j * V + next[j]] : []));
         return tf.sum(tf.gather(logp.reshape([-1]), tf.tensor1d(flat, "int32")));
       });
       out.push((await score.data())[0]);
