@@ -16,6 +16,8 @@ export interface StageSettings {
    * a model trained from scratch may need them to learn (see README, the shipped model).
    */
   readonly frozen?: readonly string[];
+  /** Only the examples of these question categories (e.g. ["au_presence", "attribute"]); all when absent. */
+  readonly categories?: readonly string[];
   /** Examples per micro-batch. */
   readonly batchSize: number;
   /** Validation batches per evaluation (0: none). */
@@ -39,7 +41,7 @@ export interface RunConfig {
   readonly stages: Partial<Record<Stage, StageSettings>>;
 }
 
-const STAGE_KEYS: Record<string, keyof TrainerConfig | "batch_size" | "val_batches" | "frozen" | "visual_aux" | "visual_off_topic"> = {
+const STAGE_KEYS: Record<string, keyof TrainerConfig | "batch_size" | "val_batches" | "frozen" | "categories" | "visual_aux" | "visual_off_topic"> = {
   steps: "totalSteps",
   grad_accum: "gradAccum",
   lr: "lr",
@@ -55,6 +57,7 @@ const STAGE_KEYS: Record<string, keyof TrainerConfig | "batch_size" | "val_batch
   frozen: "frozen",
   visual_aux: "visual_aux",
   visual_off_topic: "visual_off_topic",
+  categories: "categories",
 };
 
 export function resolveRunConfig(raw: unknown, source: string): RunConfig {
@@ -81,6 +84,7 @@ export function resolveRunConfig(raw: unknown, source: string): RunConfig {
     let visualAux = 0;
     let visualOffTopic = OFF_TOPIC_WEIGHT;
     let frozen: string[] | undefined;
+    let categories: string[] | undefined;
     for (const [k, v] of Object.entries(s)) {
       const field = STAGE_KEYS[k];
       if (!field) fail(`stages.${key}: unknown field "${k}" (fields: ${Object.keys(STAGE_KEYS).join(", ")})`);
@@ -89,6 +93,13 @@ export function resolveRunConfig(raw: unknown, source: string): RunConfig {
           fail(`stages.${key}.frozen must be a list of parts from ${PART_NAMES.join(", ")}, got ${JSON.stringify(v)}`);
         }
         frozen = v as string[];
+        continue;
+      }
+      if (field === "categories") {
+        if (!Array.isArray(v) || v.length === 0 || !v.every((x) => typeof x === "string" && x.length > 0)) {
+          fail(`stages.${key}.categories must be a non-empty list of question categories (e.g. ["au_presence"]), got ${JSON.stringify(v)}`);
+        }
+        categories = v as string[];
         continue;
       }
       if (typeof v !== "number" || !Number.isFinite(v)) fail(`stages.${key}.${k} must be a number, got ${JSON.stringify(v)}`);
@@ -110,7 +121,7 @@ export function resolveRunConfig(raw: unknown, source: string): RunConfig {
     } catch (e) {
       throw new FavchatError(`${source}: stages.${key}: ${(e as Error).message}`);
     }
-    stages[stage as Stage] = { trainer, batchSize, valBatches, visualAux, visualOffTopic, ...(frozen ? { frozen } : {}) };
+    stages[stage as Stage] = { trainer, batchSize, valBatches, visualAux, visualOffTopic, ...(frozen ? { frozen } : {}), ...(categories ? { categories } : {}) };
   }
   return { model, vocabSize: vocabSize as number, frames: frames as number, stages };
 }

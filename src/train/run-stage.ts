@@ -53,11 +53,15 @@ export async function runStage(o: StageRunOptions): Promise<StageRunResult> {
     throw new FavchatError(`stage connector pretrains the visual path of an existing model: pass --init DIR (stage encoders' --out)`);
   }
   const stage = o.stage;
-  const examples = stageExamples(stage, "train", data, rng.fork("examples"));
+  const only = (xs: Example[]) => (settings.categories ? xs.filter((e) => settings.categories!.includes(e.category)) : xs);
+  const examples = only(stageExamples(stage, "train", data, rng.fork("examples")));
+  if (examples.length === 0) {
+    throw new FavchatError(`stage ${o.stage}: no training examples of the categories ${JSON.stringify(settings.categories)}; categories are those in qa.jsonl (emotion, au_presence, attribute, scene, ...) or "summary"`);
+  }
   let val: ReturnType<typeof stageExamples> = [];
   try {
     // Shuffled (seeded) so the few validation batches span many clips: a clip's questions come one after another.
-    val = rng.fork("val order").shuffle(stageExamples(stage, "val", data, rng.fork("val")));
+    val = rng.fork("val order").shuffle(only(stageExamples(stage, "val", data, rng.fork("val"))));
   } catch {
     val = []; // no validation clips: train without a validation loss
   }

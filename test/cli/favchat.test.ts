@@ -57,6 +57,23 @@ test("train: stage 0, encoders, connector, then stage 1 write model directories,
   const s2 = await favchat(["train", "--stage", "2", "--config", join(work, "cfg.json"), "--data", join(data, "built"), "--out", join(work, "s2")]);
   assert.notEqual(s2.code, 0);
   assert.match(s2.stderr, /pass --init DIR/);
+  // "categories" keeps only those questions: stage 2 on the attribute questions of the training clips.
+  const only = (categories: string[]) => {
+    const cfg = JSON.parse(readFileSync(join(work, "cfg.json"), "utf8")) as { stages: Record<string, unknown> };
+    cfg.stages = { "2": { steps: 1, batch_size: 2, warmup_steps: 1, categories } };
+    const file = join(work, `cfg-${categories.join("-")}.json`);
+    writeFileSync(file, JSON.stringify(cfg));
+    return favchat(["train", "--stage", "2", "--config", file, "--data", join(data, "built"), "--out", join(work, `s2-${categories.join("-")}`), "--init", model]);
+  };
+  const attr = await only(["attribute"]);
+  assert.equal(attr.code, 0, attr.stderr);
+  const split = new Map(readFileSync(join(data, "clips.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as { video: string; split?: string }).map((c) => [c.video, c.split ?? "train"]));
+  const want = readFileSync(join(data, "built", "qa.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as { video: string; category: string })
+    .filter((q) => q.category === "attribute" && split.get(q.video.replace(/^\.\.\//, "")) === "train").length;
+  assert.match(attr.stderr, new RegExp(`stage 2: ${want} training examples`));
+  const none = await only(["nonexistent"]);
+  assert.notEqual(none.code, 0);
+  assert.match(none.stderr, /no training examples of the categories \["nonexistent"\]/);
 });
 
 test("eval: predictions and a scored report on held-out clips", async () => {

@@ -17,6 +17,8 @@ test("stage settings, defaults and the freeze override", () => {
   assert.equal(e.stages.encoders?.batchSize, 32);
   assert.equal(e.stages[1]?.visualAux, 0.5);
   assert.equal(e.stages[1]?.visualOffTopic, OFF_TOPIC_WEIGHT, "question focus by default");
+  assert.deepEqual(resolveRunConfig({ stages: { "2": { steps: 3, warmup_steps: 1, categories: ["au_presence"] } } }, "cfg.json").stages[2]?.categories, ["au_presence"]);
+  assert.equal(e.stages[1]?.categories, undefined, "every category by default");
   assert.equal(resolveRunConfig({ stages: { connector: { steps: 3, warmup_steps: 1, visual_off_topic: 1 } } }, "cfg.json").stages.connector?.visualOffTopic, 1);
 });
 
@@ -29,6 +31,7 @@ test("bad fields are refused with the field named", () => {
     [{ vocab_size: 10 }, /"vocab_size" must be a whole number >= 260/],
     [{ modle: {} }, /unknown field "modle"/],
     [{ stages: { "1": { visual_aux: -1 } } }, /stages\.1\.visual_aux must be a weight >= 0/],
+    [{ stages: { "2": { categories: [] } } }, /stages\.2\.categories must be a non-empty list/],
     [{ stages: { connector: { visual_off_topic: 2 } } }, /stages\.connector\.visual_off_topic must be a weight from 0 to 1/],
     [{ stages: { encoders: { visual_aux: 1 } } }, /visual_aux applies to stages 1-3/],
   ];
