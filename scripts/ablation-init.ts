@@ -12,7 +12,7 @@
 import { initBackend } from "../src/core/backend.ts";
 import { Rng } from "../src/core/rng.ts";
 import { loadFavchat, saveFavchat } from "../src/model/load.ts";
-import { resolveFavchatConfig, favchatConfigToJson } from "../src/model/config.ts";
+import { resolveFavchatConfig, favchatConfigToJson, mergeOver } from "../src/model/config.ts";
 import { FavChat } from "../src/model/favchat.ts";
 const [src, out, ablationJson] = process.argv.slice(2);
 if (!src || !out || !ablationJson) {
@@ -22,11 +22,7 @@ if (!src || !out || !ablationJson) {
 await initBackend("wasm");
 const full = await loadFavchat(src);
 const json = favchatConfigToJson(full.config) as Record<string, unknown>;
-for (const [key, value] of Object.entries(JSON.parse(ablationJson) as Record<string, unknown>)) {
-  const base = json[key];
-  json[key] = typeof base === "object" && base !== null && typeof value === "object" && value !== null ? { ...base, ...value } : value;
-}
-const model = new FavChat(resolveFavchatConfig(json, "ablation"), new Rng(0).fork("init"));
+const model = new FavChat(resolveFavchatConfig(mergeOver(json, JSON.parse(ablationJson) as Record<string, unknown>), "ablation"), new Rng(0).fork("init"));
 const sd = full.stateDict();
 let copied = 0;
 const weights = new Map([...model.stateDict()].map(([name, w]) => {

@@ -120,25 +120,19 @@ export async function predict(
     const question = { question: item.question, options: item.options, reason: item.reason };
     const text = encodeQuestion(tok, question);
     const batch = collate([{ pixels: cached.px, text }], tok.padId ?? 0);
-    const meta = { answer: item.answer, question: item.question, ...(item.options ? { options: item.options } : {}), ...(item.label ? { label: item.label } : {}) };
+    const inputs = { frames: batch.frames, faces: batch.faces, promptIds: text.promptIds };
     try {
+      let answer: { prediction: string; wFace: number };
       if (o.answers === "choose" && item.options?.length && !item.reason) {
         const options = item.options;
-        const candidates = options.map((answer) => encodeExample(tok, question, { answer }));
-        const { scores, wFace } = await scoreCandidates(model, { frames: batch.frames, faces: batch.faces, promptIds: text.promptIds }, candidates);
-        const best = scores.indexOf(Math.max(...scores));
-        weights.push({ id: item.id, wFace });
-        out.push({ id: item.id, prediction: options[best], ...meta });
-        o.onItem?.(out.length, items.length);
-        continue;
+        const { scores, wFace } = await scoreCandidates(model, inputs, options.map((a) => encodeExample(tok, question, { answer: a })));
+        answer = { prediction: options[scores.indexOf(Math.max(...scores))], wFace };
+      } else {
+        const r = await answerVideo(model, { ...inputs, ids: text.ids }, { maxTokens: o.maxTokens ?? (item.reason ? 200 : 48), stopTokens: tok.eosIds, decode });
+        answer = { prediction: r.text, wFace: r.wFace };
       }
-      const r = await answerVideo(model, { frames: batch.frames, faces: batch.faces, ids: text.ids, promptIds: text.promptIds }, {
-        maxTokens: o.maxTokens ?? (item.reason ? 200 : 48),
-        stopTokens: tok.eosIds,
-        decode,
-      });
-      weights.push({ id: item.id, wFace: r.wFace });
-      out.push({ id: item.id, prediction: r.text, ...meta });
+      weights.push({ id: item.id, wFace: answer.wFace });
+      out.push({ id: item.id, prediction: answer.prediction, answer: item.answer, question: item.question, ...(item.options ? { options: item.options } : {}), ...(item.label ? { label: item.label } : {}) });
     } finally {
       tf.dispose([batch.frames, batch.faces, batch.ids, batch.promptIds]);
     }

@@ -241,7 +241,7 @@ export function favchatConfigToJson(c: FavchatConfig): Json {
 }
 
 /** base with over's fields on top; object-valued fields (sub-configs, ablation) merge one level deep. */
-function mergeOver(base: Json, over: Json): Json {
+export function mergeOver(base: Json, over: Json): Json {
   const out: Json = { ...base };
   for (const [k, v] of Object.entries(over)) {
     if (k === "preset") continue;

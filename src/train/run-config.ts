@@ -6,7 +6,6 @@ import { FavchatError } from "../core/errors.ts";
 import { resolveTrainerConfig, type TrainerConfig } from "./trainer.ts";
 import { parseStage, STAGES, type Stage } from "./favchat-data.ts";
 import { PART_NAMES } from "../model/freeze.ts";
-import { OFF_TOPIC_WEIGHT } from "./visual-aux.ts";
 
 export interface StageSettings {
   readonly trainer: TrainerConfig;
@@ -26,9 +25,9 @@ export interface StageSettings {
   readonly visualAux: number;
   /**
    * Weight of the label groups an example's question is not about, in the heads' loss (stage connector and
-   * visual_aux; OFF_TOPIC_WEIGHT when absent, 1: every group counts fully whatever the question).
+   * visual_aux; absent: visual-aux.ts's OFF_TOPIC_WEIGHT; 1: every group counts fully whatever the question).
    */
-  readonly visualOffTopic: number;
+  readonly visualOffTopic?: number;
 }
 
 export interface RunConfig {
@@ -82,7 +81,7 @@ export function resolveRunConfig(raw: unknown, source: string): RunConfig {
     let batchSize = 8;
     let valBatches = 4;
     let visualAux = 0;
-    let visualOffTopic = OFF_TOPIC_WEIGHT;
+    let visualOffTopic: number | undefined;
     let frozen: string[] | undefined;
     let categories: string[] | undefined;
     for (const [k, v] of Object.entries(s)) {
@@ -110,7 +109,7 @@ export function resolveRunConfig(raw: unknown, source: string): RunConfig {
       else partial[field] = v as number;
     }
     if (!Number.isInteger(batchSize) || batchSize < 1) fail(`stages.${key}.batch_size must be a whole number >= 1`);
-    if (visualOffTopic < 0 || visualOffTopic > 1) fail(`stages.${key}.visual_off_topic must be a weight from 0 to 1, got ${visualOffTopic}`);
+    if (visualOffTopic !== undefined && (visualOffTopic < 0 || visualOffTopic > 1)) fail(`stages.${key}.visual_off_topic must be a weight from 0 to 1, got ${visualOffTopic}`);
     if (visualAux < 0) fail(`stages.${key}.visual_aux must be a weight >= 0, got ${visualAux}`);
     if (visualAux > 0 && (stage === 0 || stage === "encoders" || stage === "connector")) {
       fail(`stages.${key}.visual_aux applies to stages 1-3 (the language loss runs there; stage connector trains the heads alone), not stage ${key}`);
@@ -121,7 +120,7 @@ export function resolveRunConfig(raw: unknown, source: string): RunConfig {
     } catch (e) {
       throw new FavchatError(`${source}: stages.${key}: ${(e as Error).message}`);
     }
-    stages[stage as Stage] = { trainer, batchSize, valBatches, visualAux, visualOffTopic, ...(frozen ? { frozen } : {}), ...(categories ? { categories } : {}) };
+    stages[stage as Stage] = { trainer, batchSize, valBatches, visualAux, ...(visualOffTopic !== undefined ? { visualOffTopic } : {}), ...(frozen ? { frozen } : {}), ...(categories ? { categories } : {}) };
   }
   return { model, vocabSize: vocabSize as number, frames: frames as number, stages };
 }

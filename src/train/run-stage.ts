@@ -53,7 +53,8 @@ export async function runStage(o: StageRunOptions): Promise<StageRunResult> {
     throw new FavchatError(`stage connector pretrains the visual path of an existing model: pass --init DIR (stage encoders' --out)`);
   }
   const stage = o.stage;
-  const only = (xs: Example[]) => (settings.categories ? xs.filter((e) => settings.categories!.includes(e.category)) : xs);
+  const categories = settings.categories;
+  const only = (xs: Example[]) => (categories ? xs.filter((e) => categories.includes(e.category)) : xs);
   const examples = only(stageExamples(stage, "train", data, rng.fork("examples")));
   if (examples.length === 0) {
     throw new FavchatError(`stage ${o.stage}: no training examples of the categories ${JSON.stringify(settings.categories)}; categories are those in qa.jsonl (emotion, au_presence, attribute, scene, ...) or "summary"`);

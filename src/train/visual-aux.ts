@@ -40,8 +40,8 @@ export class VisualAuxModel extends Module {
     readonly favchat: FavChat,
     readonly labels: VisualLabels,
     rng: Rng,
-    /** Weight of the groups a row's question is not about (headWeight). */
-    readonly offTopicWeight = OFF_TOPIC_WEIGHT,
+    /** Weight of the groups a row's question is not about (headWeight); OFF_TOPIC_WEIGHT when undefined. */
+    readonly offTopicWeight: number = OFF_TOPIC_WEIGHT,
   ) {
     super();
     this.addChild("model", favchat);
@@ -55,9 +55,9 @@ export class VisualAuxModel extends Module {
    * cross-entropies of the clips' labels (for the AUs, the BCE of which AUs occur: an AU occurs when it reaches FACS
    * grade A in some frame); the loss is the mean over the groups, so the one emotion head counts as much as the
    * twelve attribute heads. Clips without a label add nothing to its term. With `categories` (each row's question
-   * category), a row's terms for the groups its question is not about are scaled by offTopicWeight (OFF_TOPIC_WEIGHT unless set), so V, made
-   * with the question as prompt, is asked most for what the question asks (and the adapters can learn which branch
-   * serves which question).
+   * category), a row's terms for the groups its question is not about are scaled by offTopicWeight (OFF_TOPIC_WEIGHT
+   * unless set), so V, made with the question as prompt, is asked most for what the question asks (and the adapters
+   * can learn which branch serves which question).
    */
   loss(tokens: tf.Tensor, clips: readonly ClipRef[], categories?: readonly string[]): tf.Scalar {
     const pooled = tf.mean(tokens, 1); // [B, D]

@@ -2,7 +2,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { resolveRunConfig } from "../../src/train/run-config.ts";
-import { OFF_TOPIC_WEIGHT } from "../../src/train/visual-aux.ts";
 
 test("stage settings, defaults and the freeze override", () => {
   const c = resolveRunConfig({ stages: { "1": { steps: 5, warmup_steps: 1, batch_size: 2, frozen: ["LLM"] }, "2": { steps: 30 } } }, "cfg.json");
@@ -16,7 +15,7 @@ test("stage settings, defaults and the freeze override", () => {
   const e = resolveRunConfig({ stages: { encoders: { steps: 3, warmup_steps: 1, batch_size: 32 }, "1": { steps: 3, warmup_steps: 1, visual_aux: 0.5 } } }, "cfg.json");
   assert.equal(e.stages.encoders?.batchSize, 32);
   assert.equal(e.stages[1]?.visualAux, 0.5);
-  assert.equal(e.stages[1]?.visualOffTopic, OFF_TOPIC_WEIGHT, "question focus by default");
+  assert.equal(e.stages[1]?.visualOffTopic, undefined, "absent: the heads' own default (OFF_TOPIC_WEIGHT)");
   assert.deepEqual(resolveRunConfig({ stages: { "2": { steps: 3, warmup_steps: 1, categories: ["au_presence"] } } }, "cfg.json").stages[2]?.categories, ["au_presence"]);
   assert.equal(e.stages[1]?.categories, undefined, "every category by default");
   assert.equal(resolveRunConfig({ stages: { connector: { steps: 3, warmup_steps: 1, visual_off_topic: 1 } } }, "cfg.json").stages.connector?.visualOffTopic, 1);
