@@ -28,6 +28,11 @@ export interface StageSettings {
    * visual_aux; absent: visual-aux.ts's OFF_TOPIC_WEIGHT; 1: every group counts fully whatever the question).
    */
   readonly visualOffTopic?: number;
+  /**
+   * Threads sharing each step's grad_accum micro-batches (src/train/workers.ts; the numbers do not depend on it).
+   * At most grad_accum are used.
+   */
+  readonly threads: number;
 }
 
 export interface RunConfig {
@@ -40,7 +45,7 @@ export interface RunConfig {
   readonly stages: Partial<Record<Stage, StageSettings>>;
 }
 
-const STAGE_KEYS: Record<string, keyof TrainerConfig | "batch_size" | "val_batches" | "frozen" | "categories" | "visual_aux" | "visual_off_topic"> = {
+const STAGE_KEYS: Record<string, keyof TrainerConfig | "batch_size" | "val_batches" | "frozen" | "categories" | "visual_aux" | "visual_off_topic" | "threads"> = {
   steps: "totalSteps",
   grad_accum: "gradAccum",
   lr: "lr",
@@ -57,6 +62,7 @@ const STAGE_KEYS: Record<string, keyof TrainerConfig | "batch_size" | "val_batch
   visual_aux: "visual_aux",
   visual_off_topic: "visual_off_topic",
   categories: "categories",
+  threads: "threads",
 };
 
 export function resolveRunConfig(raw: unknown, source: string): RunConfig {
@@ -82,6 +88,7 @@ export function resolveRunConfig(raw: unknown, source: string): RunConfig {
     let valBatches = 4;
     let visualAux = 0;
     let visualOffTopic: number | undefined;
+    let threads = 1;
     let frozen: string[] | undefined;
     let categories: string[] | undefined;
     for (const [k, v] of Object.entries(s)) {
@@ -106,9 +113,11 @@ export function resolveRunConfig(raw: unknown, source: string): RunConfig {
       else if (field === "val_batches") valBatches = v as number;
       else if (field === "visual_aux") visualAux = v as number;
       else if (field === "visual_off_topic") visualOffTopic = v as number;
+      else if (field === "threads") threads = v as number;
       else partial[field] = v as number;
     }
     if (!Number.isInteger(batchSize) || batchSize < 1) fail(`stages.${key}.batch_size must be a whole number >= 1`);
+    if (!Number.isInteger(threads) || threads < 1) fail(`stages.${key}.threads must be a whole number >= 1, got ${threads}`);
     if (visualOffTopic !== undefined && (visualOffTopic < 0 || visualOffTopic > 1)) fail(`stages.${key}.visual_off_topic must be a weight from 0 to 1, got ${visualOffTopic}`);
     if (visualAux < 0) fail(`stages.${key}.visual_aux must be a weight >= 0, got ${visualAux}`);
     if (visualAux > 0 && (stage === 0 || stage === "encoders" || stage === "connector")) {
@@ -120,7 +129,7 @@ export function resolveRunConfig(raw: unknown, source: string): RunConfig {
     } catch (e) {
       throw new FavchatError(`${source}: stages.${key}: ${(e as Error).message}`);
     }
-    stages[stage as Stage] = { trainer, batchSize, valBatches, visualAux, ...(visualOffTopic !== undefined ? { visualOffTopic } : {}), ...(frozen ? { frozen } : {}), ...(categories ? { categories } : {}) };
+    stages[stage as Stage] = { trainer, batchSize, valBatches, visualAux, threads, ...(visualOffTopic !== undefined ? { visualOffTopic } : {}), ...(frozen ? { frozen } : {}), ...(categories ? { categories } : {}) };
   }
   return { model, vocabSize: vocabSize as number, frames: frames as number, stages };
 }

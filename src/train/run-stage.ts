@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { FavchatError } from "../core/errors.ts";
 import { Rng } from "../core/rng.ts";
 import { THINK_TOKENS, VIDEO_TOKEN } from "../data/chat-format.ts";
-import { favchatPreset, resolveFavchatConfig, type FavchatPresetName } from "../model/config.ts";
+import { favchatConfigToJson, favchatPreset, resolveFavchatConfig, type FavchatPresetName } from "../model/config.ts";
 import { FavChat } from "../model/favchat.ts";
 import { applyFreezePlan, type FreezeSummary } from "../model/freeze.ts";
 import { loadFavchat, saveFavchat } from "../model/load.ts";
@@ -16,7 +16,8 @@ import { clipsFileFor, corpusTexts, indexClips, stageExamples, type Example, typ
 import { VisualAuxModel, visualLabels } from "./visual-aux.ts";
 import { EncoderPretrainer, encoderTask, labelHeads } from "./encoder-task.ts";
 import { favchatTask, textTask, visualTask } from "./favchat-task.ts";
-import { train, type TrainSummary } from "./trainer.ts";
+import { train, type TrainSummary, type TrainTask } from "./trainer.ts";
+import type { ClipRef } from "./favchat-data.ts";
 import type { RunConfig, StageSettings } from "./run-config.ts";
 
 export interface StageRunOptions {
@@ -30,6 +31,8 @@ export interface StageRunOptions {
   readonly resume: boolean;
   readonly tty: boolean;
   readonly log: (line: string) => void;
+  /** Overrides the stage's "threads" setting (favchat train --threads). */
+  readonly threads?: number;
 }
 
 export type StageFreeze = Pick<FreezeSummary, "trained" | "frozen" | "trainableParams"> | { trained: string[]; frozen: string[]; trainableParams: number };
@@ -53,16 +56,11 @@ export async function runStage(o: StageRunOptions): Promise<StageRunResult> {
     throw new FavchatError(`stage connector pretrains the visual path of an existing model: pass --init DIR (stage encoders' --out)`);
   }
   const stage = o.stage;
-  const categories = settings.categories;
-  const only = (xs: Example[]) => (categories ? xs.filter((e) => categories.includes(e.category)) : xs);
-  const examples = only(stageExamples(stage, "train", data, rng.fork("examples")));
-  if (examples.length === 0) {
-    throw new FavchatError(`stage ${o.stage}: no training examples of the categories ${JSON.stringify(settings.categories)}; categories are those in qa.jsonl (emotion, au_presence, attribute, scene, ...) or "summary"`);
-  }
+  const examples = trainingExamples(stage, settings, data);
   let val: ReturnType<typeof stageExamples> = [];
   try {
     // Shuffled (seeded) so the few validation batches span many clips: a clip's questions come one after another.
-    val = rng.fork("val order").shuffle(only(stageExamples(stage, "val", data, rng.fork("val"))));
+    val = rng.fork("val order").shuffle(inCategories(stageExamples(stage, "val", data, rng.fork("val")), settings));
   } catch {
     val = []; // no validation clips: train without a validation loss
   }
@@ -91,32 +89,13 @@ export async function runStage(o: StageRunOptions): Promise<StageRunResult> {
   if (o.config.frames > model.config.maxFrames) throw new FavchatError(`"frames" ${o.config.frames} exceeds the model's max_frames ${model.config.maxFrames}`);
 
   // 3. Freeze plan: stage 0 trains the LLM alone; stages 1-3 follow DESIGN 2.
-  let freeze: StageFreeze;
-  if (stage === 0) {
-    model.setTrainable(false);
-    model.llm.setTrainable(true);
-    freeze = { trained: ["LLM"], frozen: ["everything else"], trainableParams: model.llm.numParams() };
-  } else {
-    freeze = applyFreezePlan(model, stage, settings.frozen);
-  }
+  const freeze = freezeFor(stage, model, settings);
   o.log(`stage ${o.stage}: training ${freeze.trained.join(", ")} (${freeze.trainableParams.toLocaleString("en")} parameters); frozen: ${freeze.frozen.join(", ") || "nothing"}`);
 
-  // 4. Train.
-  const trainOpts = { outDir: o.outDir, resume: o.resume, tty: o.tty, label: `stage ${o.stage}`, log: o.log };
-  const taskOpts = { batchSize: settings.batchSize, frames: o.config.frames, augment: true, val, valBatches: settings.valBatches };
-  const summary =
-    stage === 0
-      ? await train(textTask(model, tok, examples, { batchSize: settings.batchSize }), settings.trainer, trainOpts)
-      : stage === "connector"
-      ? await train(visualTask(visualHeads(model, examples, settings), tok, examples, taskOpts), settings.trainer, trainOpts)
-      : await train(
-          favchatTask(model, tok, examples, {
-            ...taskOpts,
-            aux: settings.visualAux > 0 ? { heads: visualHeads(model, examples, settings), weight: settings.visualAux } : undefined,
-          }),
-          settings.trainer,
-          trainOpts,
-        );
+  // 4. Train (workers rebuild the same task from createTask's arguments).
+  const args: StageTaskArgs = { stage, config: o.config, dataDir: o.dataDir, clipsFile: o.clipsFile, model: favchatConfigToJson(model.config), tokDir };
+  const trainOpts = { outDir: o.outDir, resume: o.resume, tty: o.tty, label: `stage ${o.stage}`, log: o.log, threads: o.threads ?? settings.threads, factory: { module: import.meta.url, args } };
+  const summary = await train(stageTask(stage, model, tok, examples, val, settings, o.config.frames), settings.trainer, trainOpts);
 
   // 5. The model directory and the curves.
   await saveFavchat(model, o.outDir, { tokenizerFrom: tokDir });
@@ -125,10 +104,76 @@ export async function runStage(o: StageRunOptions): Promise<StageRunResult> {
   return { summary, freeze, modelDir: o.outDir };
 }
 
+/** What a training worker needs to rebuild a stage's task (JSON: it crosses threads). */
+export interface StageTaskArgs {
+  readonly stage: Stage;
+  readonly config: RunConfig;
+  readonly dataDir: string;
+  readonly clipsFile?: string;
+  /** The model's config.json (its weights come from the main thread). */
+  readonly model: Record<string, unknown>;
+  readonly tokDir: string;
+}
+
+/** A stage's task in a training worker (src/train/workers.ts): the main thread's, without validation. */
+export function createTask(a: StageTaskArgs): TrainTask<unknown> {
+  const settings = a.config.stages[a.stage]!;
+  const data = { dataDir: a.dataDir, clipsFile: a.clipsFile };
+  const model = new FavChat(resolveFavchatConfig(a.model, "training worker"), null);
+  if (a.stage === "encoders") {
+    applyFreezePlan(model, "encoders", settings.frozen);
+    const clips = encoderClips(data, "train");
+    const pretrainer = new EncoderPretrainer(model, labelHeads(clips), new Rng(settings.trainer.seed).fork("heads"));
+    return encoderTask(pretrainer, clips, { batchSize: settings.batchSize, frames: a.config.frames }) as TrainTask<unknown>;
+  }
+  freezeFor(a.stage, model, settings);
+  const examples = trainingExamples(a.stage, settings, data);
+  return stageTask(a.stage, model, loadTokenizer(a.tokDir), examples, [], settings, a.config.frames) as TrainTask<unknown>;
+}
+
+function inCategories(xs: Example[], settings: StageSettings): Example[] {
+  const categories = settings.categories;
+  return categories ? xs.filter((e) => categories.includes(e.category)) : xs;
+}
+
+function trainingExamples(stage: Exclude<Stage, "encoders">, settings: StageSettings, data: { dataDir: string; clipsFile?: string }): Example[] {
+  const examples = inCategories(stageExamples(stage, "train", data, new Rng(settings.trainer.seed).fork("examples")), settings);
+  if (examples.length === 0) {
+    throw new FavchatError(`stage ${stage}: no training examples of the categories ${JSON.stringify(settings.categories)}; categories are those in qa.jsonl (emotion, au_presence, attribute, scene, ...) or "summary"`);
+  }
+  return examples;
+}
+
+/** Stage 0 trains the LLM alone; the others follow DESIGN 2 (or the stage's "frozen"). */
+function freezeFor(stage: Exclude<Stage, "encoders">, model: FavChat, settings: StageSettings): StageFreeze {
+  if (stage !== 0) return applyFreezePlan(model, stage, settings.frozen);
+  model.setTrainable(false);
+  model.llm.setTrainable(true);
+  return { trained: ["LLM"], frozen: ["everything else"], trainableParams: model.llm.numParams() };
+}
+
+function stageTask(
+  stage: Exclude<Stage, "encoders">, model: FavChat, tok: TextTokenizer, examples: readonly Example[], val: readonly Example[], settings: StageSettings, frames: number,
+): TrainTask<unknown> {
+  const taskOpts = { batchSize: settings.batchSize, frames, augment: true, val, valBatches: settings.valBatches };
+  if (stage === 0) return textTask(model, tok, examples, { batchSize: settings.batchSize }) as TrainTask<unknown>;
+  if (stage === "connector") return visualTask(visualHeads(model, examples, settings), tok, examples, taskOpts) as TrainTask<unknown>;
+  return favchatTask(model, tok, examples, {
+    ...taskOpts,
+    aux: settings.visualAux > 0 ? { heads: visualHeads(model, examples, settings), weight: settings.visualAux } : undefined,
+  }) as TrainTask<unknown>;
+}
+
 /** Label heads on the visual tokens, their classes from the stage's training clips (src/train/visual-aux.ts). */
 function visualHeads(model: FavChat, examples: readonly Example[], settings: StageSettings): VisualAuxModel {
   const clips = [...new Map(examples.map((e) => [e.clip.id, e.clip])).values()];
   return new VisualAuxModel(model, visualLabels(clips), new Rng(settings.trainer.seed).fork("visual heads"), settings.visualOffTopic);
+}
+
+/** Clips of a split with raw frames (encoder pretraining reads raw frames). */
+function encoderClips(data: { dataDir: string; clipsFile?: string }, split: string): ClipRef[] {
+  const clips = [...indexClips(clipsFileFor(data)).values()];
+  return clips.filter((c) => (c.record.split ?? "train") === split && c.raw !== null);
 }
 
 /**
@@ -138,10 +183,9 @@ function visualHeads(model: FavChat, examples: readonly Example[], settings: Sta
 async function runEncoderStage(o: StageRunOptions, settings: StageSettings): Promise<StageRunResult> {
   // 1. Clips of the training and validation splits.
   if (!o.init) throw new FavchatError(`stage encoders pretrains the encoders of an existing model: pass --init DIR (stage 0's --out)`);
-  const clips = [...indexClips(clipsFileFor({ dataDir: o.dataDir, clipsFile: o.clipsFile })).values()];
-  const inSplit = (s: string) => clips.filter((c) => (c.record.split ?? "train") === s && c.raw !== null);
-  const train_ = inSplit("train");
-  const val = inSplit("val");
+  const data = { dataDir: o.dataDir, clipsFile: o.clipsFile };
+  const train_ = encoderClips(data, "train");
+  const val = encoderClips(data, "val");
   if (train_.length === 0) throw new FavchatError(`stage encoders: no training clips with raw frames in ${o.dataDir}; encoder pretraining reads raw frames (favchat synth writes them)`);
   o.log(`stage encoders: ${train_.length} training clips, ${val.length} validation clips`);
 
@@ -154,7 +198,10 @@ async function runEncoderStage(o: StageRunOptions, settings: StageSettings): Pro
 
   // 3. Train, then keep the model (the heads are dropped).
   const task = encoderTask(pretrainer, train_, { batchSize: settings.batchSize, frames: o.config.frames, val, valBatches: settings.valBatches });
-  const summary = await train(task, settings.trainer, { outDir: o.outDir, resume: o.resume, tty: o.tty, label: "stage encoders", log: o.log });
+  const args: StageTaskArgs = { stage: "encoders", config: o.config, dataDir: o.dataDir, clipsFile: o.clipsFile, model: favchatConfigToJson(model.config), tokDir: o.init };
+  const summary = await train(task, settings.trainer, {
+    outDir: o.outDir, resume: o.resume, tty: o.tty, label: "stage encoders", log: o.log, threads: o.threads ?? settings.threads, factory: { module: import.meta.url, args },
+  });
   await saveFavchat(model, o.outDir, { tokenizerFrom: o.init });
   pretrainer.dispose();
   writeCurves(summary.metricsPath, join(o.outDir, "curves.png"), "encoders");

@@ -9,10 +9,11 @@ import { check, FavchatError } from "../core/errors.ts";
 import { Rng } from "../core/rng.ts";
 import type { Module } from "../nn/module.ts";
 import { AdamW } from "./optimizer.ts";
-import { GradAccumulator, clipByGlobalNorm, namedGrads } from "./gradients.ts";
+import { GradAccumulator, clipByGlobalNorm, namedGrads, type GradMap } from "./gradients.ts";
 import { lrAt, resolveCosineSchedule } from "./schedule.ts";
 import { loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
 import { createProgress, type Progress } from "./progress.ts";
+import { GradWorkers, microsOf, resultGrads, type TaskFactory } from "./workers.ts";
 
 /** Optimisation settings of one run. */
 export interface TrainerConfig {
@@ -87,6 +88,24 @@ export interface TrainOptions {
   readonly log?: (line: string) => void;
   /** Called after each step (tests use it to stop a run part-way). */
   readonly onStep?: (step: number, loss: number) => void;
+  /**
+   * Share each step's micro-batches among this many threads (src/train/workers.ts); the numbers do not depend on
+   * it. Needs `factory`, which rebuilds the task in a worker. Ignored (1) on backends other than wasm and cpu.
+   */
+  readonly threads?: number;
+  readonly factory?: TaskFactory;
+}
+
+/** The rng micro-batch `micro` of step `step` is made from (a worker makes its own batches with it). */
+export function batchRng(seed: number, step: number, micro: number): Rng {
+  return new Rng(seed).fork("batch", step, micro);
+}
+
+/** Threads a run can use: at most one per micro-batch, and 1 where the backend has its own threads. */
+export function usableThreads(want: number, gradAccum: number, backend: string): number {
+  check(Number.isInteger(want) && want >= 1, `threads must be a whole number >= 1, got ${want}`);
+  if (backend !== "wasm" && backend !== "cpu") return 1;
+  return Math.min(want, gradAccum);
 }
 
 export interface StepMetrics {
@@ -136,8 +155,16 @@ export async function train<B>(task: TrainTask<B>, config: TrainerConfig, opts: 
   }
   if (startStep === 0) writeFileSync(metricsPath, "");
 
-  // 3. The loop.
-  const rng = new Rng(config.seed);
+  // 3. The loop (with workers, thread t computes micro-batches t, t+T, ...; gradients are added in micro order).
+  const threads = opts.factory ? usableThreads(opts.threads ?? 1, config.gradAccum, tf.getBackend()) : 1;
+  const say = opts.log ?? ((l: string) => process.stderr.write(l + "\n"));
+  if ((opts.threads ?? 1) > threads) {
+    say(opts.factory
+      ? `${opts.label ?? "train"}: ${threads} thread(s), not ${opts.threads}: threads share a step's grad_accum micro-batches (${config.gradAccum}), on the wasm or cpu backend (here ${tf.getBackend()})`
+      : `${opts.label ?? "train"}: 1 thread, not ${opts.threads}: this task cannot be rebuilt in a worker`);
+  }
+  if (threads > 1) say(`${opts.label ?? "train"}: ${threads} threads share each step's ${config.gradAccum} micro-batches`);
+  const workers = threads > 1 ? await GradWorkers.start(opts.factory!, threads, task.model, trainable) : null;
   const progress: Progress = createProgress({ label: opts.label ?? "train", total: config.totalSteps, start: startStep, tty: opts.tty, write: opts.log });
   const evals: { step: number; metrics: Record<string, number> }[] = [];
   let lastLoss = NaN;
@@ -146,19 +173,33 @@ export async function train<B>(task: TrainTask<B>, config: TrainerConfig, opts: 
   try {
     for (let step = startStep; step < config.totalSteps; step++) {
       const t0 = performance.now();
+      const remote = workers?.run(step, config.seed, config.gradAccum, trainable);
+      remote?.catch(() => {}); // awaited below; a local failure first must not leave it unhandled
       const acc = new GradAccumulator();
       let lossSum = 0;
-      for (let micro = 0; micro < config.gradAccum; micro++) {
-        const batch = await task.makeBatch(step, micro, rng.fork("batch", step, micro));
+      // Gradients join the sum in micro-batch order (the same sums whatever the thread count); early arrivals wait.
+      const waiting = new Map<number, { loss: number; grads: GradMap }>();
+      let next = 0;
+      const take = (micro: number, r: { loss: number; grads: GradMap }) => {
+        waiting.set(micro, r);
+        for (let q = waiting.get(next); q; q = waiting.get(next)) {
+          waiting.delete(next++);
+          lossSum += q.loss;
+          acc.add(q.grads);
+        }
+      };
+      for (const micro of microsOf(0, threads, config.gradAccum)) {
+        const batch = await task.makeBatch(step, micro, batchRng(config.seed, step, micro));
         try {
           const { value, grads } = tf.variableGrads(() => task.loss(batch), [...trainable.values()]);
-          lossSum += value.dataSync()[0];
+          const loss = value.dataSync()[0];
           value.dispose();
-          acc.add(namedGrads(grads, trainable));
+          take(micro, { loss, grads: namedGrads(grads, trainable) });
         } finally {
           task.disposeBatch(batch);
         }
       }
+      if (remote) for (const [micro, r] of resultGrads(await remote)) take(micro, r);
       const grads = acc.finish();
       const gradNorm = clipByGlobalNorm(grads, config.maxGradNorm);
       const loss = lossSum / config.gradAccum;
@@ -182,6 +223,7 @@ export async function train<B>(task: TrainTask<B>, config: TrainerConfig, opts: 
   } finally {
     progress.stop();
     opt.dispose();
+    await workers?.stop();
   }
   return { startStep, steps: config.totalSteps - startStep, finalLoss: lastLoss, metricsPath, evals };
 }

@@ -76,6 +76,31 @@ test("train: stage 0, encoders, connector, then stage 1 write model directories,
   assert.match(none.stderr, /no training examples of the categories \["nonexistent"\]/);
 });
 
+test("train --threads 2: a worker thread computes every other micro-batch, and every step's numbers are the same as on one thread", async () => {
+  const cfg = JSON.parse(readFileSync(join(work, "cfg.json"), "utf8")) as { stages: Record<string, unknown> };
+  const split = { steps: 2, batch_size: 1, grad_accum: 2, warmup_steps: 1, checkpoint_every: 2, val_batches: 1 };
+  cfg.stages = { encoders: split, "1": { ...split, visual_aux: 1 } };
+  const file = join(work, "cfg-threads.json");
+  writeFileSync(file, JSON.stringify(cfg));
+  const losses = (dir: string) => readFileSync(join(dir, "metrics.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as { loss?: number; grad_norm?: number })
+    .filter((m) => m.loss !== undefined).map((m) => [m.loss, m.grad_norm]);
+  for (const [stage, init] of [["encoders", "s0"], ["1", "conn"]]) {
+    const runs = [];
+    for (const threads of ["1", "2"]) {
+      const out = join(work, `threads-${stage}-${threads}`);
+      const r = await favchat(["train", "--stage", stage, "--config", file, "--data", join(data, "built"), "--out", out, "--init", join(work, init), "--threads", threads]);
+      assert.equal(r.code, 0, r.stderr);
+      if (threads === "2") assert.match(r.stderr, /2 threads share each step's 2 micro-batches/);
+      runs.push(losses(out));
+    }
+    assert.equal(runs[0].length, 2);
+    assert.deepEqual(runs[1], runs[0], `stage ${stage}: the same losses and gradient norms with 2 threads`);
+  }
+  const bad = await favchat(["train", "--stage", "1", "--config", file, "--data", join(data, "built"), "--out", join(work, "t0"), "--init", join(work, "conn"), "--threads", "0"]);
+  assert.notEqual(bad.code, 0);
+  assert.match(bad.stderr, /--threads must be a whole number >= 1, got "0"/);
+});
+
 test("eval: predictions and a scored report on held-out clips", async () => {
   const preds = join(work, "preds.jsonl");
   const r = await favchat(["eval", "--model", model, "--clips", join(data, "clips.jsonl"), "--task", "emotion", "--split", "all", "--limit", "3", "--predictions", preds, "--out", join(work, "report"), "--json"]);

@@ -1,6 +1,7 @@
 // The trainer survives a kill: a run SIGKILLed mid-way and resumed from its last checkpoint ends with the same
-// loss and weights as a run never stopped. Also: refusing to overwrite, refusing a changed config, and a
-// truncated checkpoint reported clearly.
+// loss and weights as a run never stopped. The killed and resumed runs use 2 threads (a worker computes every
+// other micro-batch), the straight one 1: the numbers must not depend on it. Also: refusing to overwrite, refusing
+// a changed config, a truncated checkpoint reported clearly, and a worker's failure reaching the caller.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
@@ -13,9 +14,9 @@ const SCRIPT = join(import.meta.dirname, "fixtures", "train-tiny-lm.ts");
 
 interface RunResult { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
 
-function runTraining(outDir: string, resume: boolean, killAtStep?: number): Promise<RunResult> {
+function runTraining(outDir: string, resume: boolean, killAtStep?: number, extra: string[] = []): Promise<RunResult> {
   return new Promise((resolve) => {
-    const args = ["--import", "tsx", SCRIPT, outDir, ...(resume ? ["--resume"] : [])];
+    const args = ["--import", "tsx", SCRIPT, outDir, ...(resume ? ["--resume"] : []), ...extra];
     const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
@@ -37,11 +38,14 @@ test("killed and resumed run ends exactly where an uninterrupted run does", asyn
   assert.equal(straight.code, 0, straight.stderr);
 
   const killedDir = mkdtempSync(join(tmpdir(), "favchat-train-b-"));
-  const killed = await runTraining(killedDir, false, 12);
+  const killed = await runTraining(killedDir, false, 12, ["--threads", "2"]);
   assert.equal(killed.signal, "SIGKILL", "the first run should have been killed");
   assert.doesNotMatch(killed.stdout, /final/);
-  const resumed = await runTraining(killedDir, true);
+  const resumed = await runTraining(killedDir, true, undefined, ["--threads", "2"]);
   assert.equal(resumed.code, 0, resumed.stderr);
+  // Every step's loss and gradient norm, bit for bit, with 1 thread and with 2.
+  const lines = (dir: string) => readFileSync(join(dir, "metrics.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as { loss: number; grad_norm: number });
+  assert.deepEqual(lines(killedDir).map((m) => [m.loss, m.grad_norm]), lines(straightDir).map((m) => [m.loss, m.grad_norm]));
   const start = Number(/start (\d+)/.exec(resumed.stdout)?.[1]);
   assert.ok(start >= 10 && start % 5 === 0, `resumed from step ${start}`);
 
@@ -70,4 +74,12 @@ test("killed and resumed run ends exactly where an uninterrupted run does", asyn
   const broken = await runTraining(killedDir, true);
   assert.notEqual(broken.code, 0);
   assert.match(broken.stderr, /model\.safetensors/);
+});
+
+test("a training worker's failure stops the run with the worker's message", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "favchat-train-w-"));
+  const r = await runTraining(dir, false, undefined, ["--threads", "2", "--fail-in-worker"]);
+  assert.notEqual(r.code, 0);
+  assert.match(r.stderr, /this worker was told to fail/);
+  assert.doesNotMatch(r.stdout, /step 1 loss/, "no step runs without its worker");
 });

@@ -14,6 +14,7 @@ interface TrainFlags {
   out: string;
   init?: string;
   resume?: boolean;
+  threads?: string;
 }
 
 export function register(program: Command): void {
@@ -27,6 +28,7 @@ export function register(program: Command): void {
     .requiredOption("--out <dir>", "output: checkpoint, metrics.jsonl, curves.png, then the model directory")
     .option("--init <dir>", "start from this favchat model directory (the previous stage's --out)")
     .option("--resume", "continue the checkpoint in --out after an interruption")
+    .option("--threads <n>", "threads sharing each step's grad_accum micro-batches (default: the stage's \"threads\", else 1); the numbers do not change")
     .action(async (flags: TrainFlags, cmd: Command) => {
       // 1. Parse and validate.
       const stage = parseStage(flags.stage);
@@ -36,6 +38,8 @@ export function register(program: Command): void {
         throw new FavchatError(`stage ${stage} builds on the previous stage: pass --init DIR (the --out of stage ${before})`);
       }
       const config = readRunConfig(flags.config);
+      const threads = flags.threads === undefined ? undefined : Number(flags.threads);
+      if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1)) throw new FavchatError(`--threads must be a whole number >= 1, got "${flags.threads}"`);
       // 2. Run.
       await backendFromGlobals(cmd);
       const result = await runStage({
@@ -46,6 +50,7 @@ export function register(program: Command): void {
         outDir: flags.out,
         init: flags.init,
         resume: flags.resume ?? false,
+        threads,
         tty: Boolean(process.stderr.isTTY),
         log: (line) => process.stderr.write(line + "\n"),
       });

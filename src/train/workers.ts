@@ -1,0 +1,154 @@
+// Data parallelism over worker threads (ours; DESIGN 5: wasm runs one thread per isolate, so one training process
+// uses one core). Each optimizer step's micro-batches are shared round-robin between the main thread (micro 0,
+// T, 2T, ...) and T-1 workers (micro w, w+T, ...). A worker holds its own copy of the task, rebuilt from a module
+// and JSON arguments, receives the trainable weights at every step, and sends back each of its micro-batches'
+// loss and gradients. The main thread adds the gradients in micro-batch order, so a run gives the same numbers
+// whatever the thread count (the same as gradient accumulation on one thread), then clips and steps the optimizer
+// alone. Batches are a pure function of (seed, step, micro), which is what lets a worker make its own.
+import { Worker } from "node:worker_threads";
+import { tf } from "../core/backend.ts";
+import { FavchatError } from "../core/errors.ts";
+import type { Module } from "../nn/module.ts";
+import type { GradMap } from "./gradients.ts";
+
+/** How a worker rebuilds the task: `module` (a file URL) exports `createTask(args)`. */
+export interface TaskFactory {
+  readonly module: string;
+  readonly args: unknown;
+}
+
+/** What `createTask` returns in a worker: the task pieces the gradient computation needs. */
+export interface WorkerTask {
+  readonly model: Module;
+  makeBatch(step: number, micro: number, seed: number): unknown;
+  loss(batch: unknown): tf.Scalar;
+  disposeBatch(batch: unknown): void;
+}
+
+/** One tensor across threads, in the variable's own layout. */
+export type WireTensor = [name: string, data: Float32Array, shape: number[]];
+
+export type ToWorker =
+  | { type: "weights"; tensors: WireTensor[] }
+  | { type: "step"; step: number; seed: number; micros: number[]; tensors: WireTensor[] };
+
+export interface MicroResult {
+  readonly micro: number;
+  readonly loss: number;
+  readonly grads: WireTensor[];
+}
+
+export type FromWorker =
+  | { type: "ready"; trainable: string[] }
+  | { type: "grads"; results: MicroResult[] }
+  | { type: "error"; message: string; favchat: boolean };
+
+/** The micro-batches thread `thread` (0: the main thread) computes, of `count`, over `threads` threads. */
+export function microsOf(thread: number, threads: number, count: number): number[] {
+  const out: number[] = [];
+  for (let m = thread; m < count; m += threads) out.push(m);
+  return out;
+}
+
+/** Copies of the variables' values, ready to transfer (a wasm dataSync view must never be transferred). */
+export function wireOf(vars: ReadonlyMap<string, tf.Tensor>): WireTensor[] {
+  return [...vars].map(([name, v]) => [name, new Float32Array(v.dataSync() as Float32Array), v.shape.slice()]);
+}
+
+/** The worker threads of one training run. */
+export class GradWorkers {
+  private constructor(
+    private readonly workers: Worker[],
+    private readonly threads: number,
+  ) {}
+
+  /**
+   * Starts `threads - 1` workers, each building the task from `factory`, and gives them every parameter of
+   * `model` (frozen ones too: a worker's own initialisation need not match). Checks that each worker trains the
+   * same variables as `trainable`.
+   */
+  static async start(factory: TaskFactory, threads: number, model: Module, trainable: ReadonlyMap<string, tf.Variable>): Promise<GradWorkers> {
+    const tsxApi = import.meta.resolve("tsx/esm/api");
+    const entry = new URL("./grad-worker.ts", import.meta.url).href;
+    // The worker loads TypeScript through tsx, as bin/favchat does (workers do not inherit the parent's loader).
+    const boot = `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`;
+    const workers: Worker[] = [];
+    const pool = new GradWorkers(workers, threads);
+    try {
+      for (let w = 1; w < threads; w++) {
+        workers.push(new Worker(boot, { eval: true, workerData: { factory, backend: tf.getBackend() } }));
+      }
+      const ready = await Promise.all(workers.map((w) => reply(w)));
+      const want = [...trainable.keys()].sort().join(",");
+      for (const r of ready) {
+        if (r.type !== "ready") throw new Error(`training worker: expected "ready", got "${r.type}"`);
+        if ([...r.trainable].sort().join(",") !== want) {
+          throw new Error(`training worker trains other variables than the main thread (${r.trainable.length} vs ${trainable.size})`);
+        }
+      }
+      const all = new Map([...model.namedParams()].map(([n, p]) => [n, p.variable as tf.Tensor]));
+      for (const w of workers) w.postMessage({ type: "weights", tensors: wireOf(all) } satisfies ToWorker);
+      return pool;
+    } catch (e) {
+      await pool.stop();
+      throw e;
+    }
+  }
+
+  /**
+   * Sends the current trainable weights and each worker's micro-batches of this step; resolves to their
+   * results (all workers), in no particular order. The main thread computes its own micro-batches meanwhile.
+   */
+  async run(step: number, seed: number, microCount: number, trainable: ReadonlyMap<string, tf.Variable>): Promise<MicroResult[]> {
+    const weights = wireOf(trainable);
+    const replies = this.workers.map((w, i) => {
+      const micros = microsOf(i + 1, this.threads, microCount);
+      if (micros.length === 0) return Promise.resolve<MicroResult[]>([]);
+      const r = reply(w);
+      // Each worker gets its own copy to own (transferring one set to two workers is impossible).
+      const tensors: WireTensor[] = i === this.workers.length - 1 ? weights : weights.map(([n, d, s]) => [n, d.slice(), s]);
+      w.postMessage({ type: "step", step, seed, micros, tensors } satisfies ToWorker, tensors.map(([, d]) => d.buffer as ArrayBuffer));
+      return r.then((m) => {
+        if (m.type !== "grads") throw new Error(`training worker: expected "grads", got "${m.type}"`);
+        return m.results;
+      });
+    });
+    return (await Promise.all(replies)).flat();
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}
+
+/** The worker's next message, or its failure as an error (a FavchatError stays one, so the CLI shows it plainly). */
+function reply(w: Worker): Promise<FromWorker> {
+  return new Promise((resolve, reject) => {
+    const onMessage = (m: FromWorker) => {
+      off();
+      if (m.type === "error") reject(m.favchat ? new FavchatError(m.message) : new Error(`training worker: ${m.message}`));
+      else resolve(m);
+    };
+    const onError = (e: Error) => {
+      off();
+      reject(new Error(`training worker failed: ${e.message}`));
+    };
+    const onExit = (code: number) => {
+      off();
+      reject(new Error(`training worker exited (code ${code}) before answering`));
+    };
+    const off = () => {
+      w.off("message", onMessage);
+      w.off("error", onError);
+      w.off("exit", onExit);
+    };
+    w.on("message", onMessage);
+    w.on("error", onError);
+    w.on("exit", onExit);
+  });
+}
+
+/** A worker's results as gradient maps on this thread, keyed by micro-batch. */
+export function resultGrads(results: readonly MicroResult[]): Map<number, { loss: number; grads: GradMap }> {
+  return new Map(results.map((r) => [r.micro, { loss: r.loss, grads: new Map(r.grads.map(([n, d, s]) => [n, tf.tensor(d, s)])) }]));
+}
