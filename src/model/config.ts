@@ -166,10 +166,9 @@ export function resolveFavchatConfig(raw: Json, source: string): FavchatConfig {
     return out;
   };
   // read_blocks absent: 1, what model directories written before the field existed were trained with; frame_tokens
-  // and clip_summary absent: false, likewise.
-  const { frame_tokens: frameTokens = false, clip_summary: clipSummary = false, ...ca2Ints } = ca2Raw;
+  // absent: false, likewise.
+  const { frame_tokens: frameTokens = false, ...ca2Ints } = ca2Raw;
   if (typeof frameTokens !== "boolean") fail(`ca2_config.frame_tokens must be true or false, got ${JSON.stringify(frameTokens)}`);
-  if (typeof clipSummary !== "boolean") fail(`ca2_config.clip_summary must be true or false, got ${JSON.stringify(clipSummary)}`);
   const ca2i = ints(ca2Ints, "ca2_config", { dim: CA2_DEFAULTS.dim, num_heads: CA2_DEFAULTS.numHeads, read_blocks: CA2_DEFAULTS.readBlocks });
   const qfi = ints(qfRaw, "qformer_config", {
     num_queries: QFORMER_DEFAULTS.numQueries, dim: QFORMER_DEFAULTS.dim, num_heads: QFORMER_DEFAULTS.numHeads,
@@ -204,7 +203,7 @@ export function resolveFavchatConfig(raw: Json, source: string): FavchatConfig {
   return {
     vision,
     face,
-    ca2: { dim: ca2i.dim, numHeads: ca2i.num_heads, readBlocks: ca2i.read_blocks, frameTokens: frameTokens as boolean, clipSummary: clipSummary as boolean },
+    ca2: { dim: ca2i.dim, numHeads: ca2i.num_heads, readBlocks: ca2i.read_blocks, frameTokens: frameTokens as boolean },
     qformer: { numQueries: qfi.num_queries, dim: qfi.dim, numHeads: qfi.num_heads, numLayers: qfi.num_layers, mlpDim: qfi.mlp_dim },
     adapter: { hidden: adi.hidden },
     llm,
@@ -231,7 +230,7 @@ export function favchatConfigToJson(c: FavchatConfig): Json {
     ablation: Object.fromEntries(Object.entries(ABLATION_KEYS).map(([k, field]) => [k, c.ablation[field]])),
     vision_config: siglipVisionConfigToJson(c.vision),
     face_config: faceEncoderConfigToJson(c.face),
-    ca2_config: { dim: c.ca2.dim, num_heads: c.ca2.numHeads, read_blocks: c.ca2.readBlocks, frame_tokens: c.ca2.frameTokens, clip_summary: c.ca2.clipSummary },
+    ca2_config: { dim: c.ca2.dim, num_heads: c.ca2.numHeads, read_blocks: c.ca2.readBlocks, frame_tokens: c.ca2.frameTokens },
     qformer_config: {
       num_queries: c.qformer.numQueries, dim: c.qformer.dim, num_heads: c.qformer.numHeads, num_layers: c.qformer.numLayers, mlp_dim: c.qformer.mlpDim,
     },

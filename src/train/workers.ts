@@ -50,9 +50,16 @@ export function microsOf(thread: number, threads: number, count: number): number
   return out;
 }
 
-/** Copies of the variables' values, ready to transfer (a wasm dataSync view must never be transferred). */
+/**
+ * The tensors' values, ready to transfer. wasm's dataSync returns a fresh copy of the heap bytes, which can be
+ * transferred as it is; the cpu backend's is its own storage, so that is copied first.
+ */
 export function wireOf(vars: ReadonlyMap<string, tf.Tensor>): WireTensor[] {
-  return [...vars].map(([name, v]) => [name, new Float32Array(v.dataSync() as Float32Array), v.shape.slice()]);
+  const fresh = tf.getBackend() === "wasm";
+  return [...vars].map(([name, v]) => {
+    const d = v.dataSync() as Float32Array;
+    return [name, fresh ? d : new Float32Array(d), v.shape.slice()];
+  });
 }
 
 /** The worker threads of one training run. */

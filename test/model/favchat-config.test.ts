@@ -32,11 +32,10 @@ test("a preset with overrides merges sub-configs field by field", () => {
   assert.equal(c.videoTokenId, 1199);
   assert.deepEqual(c.ablation, { noFaceEncoder: false, noCA2: true, qformerWithoutPrompt: false, fixedWeights: false });
   assert.equal(favchatPresetJson("tiny").preset, undefined);
-  const frames = resolveFavchatConfig({ preset: "tiny", ca2_config: { frame_tokens: true, clip_summary: true } }, "train.json");
-  assert.deepEqual(frames.ca2, { ...favchatPreset("tiny").ca2, frameTokens: true, clipSummary: true }, "frame_tokens and clip_summary merge beside the preset's ints");
+  const frames = resolveFavchatConfig({ preset: "tiny", ca2_config: { frame_tokens: true } }, "train.json");
+  assert.deepEqual(frames.ca2, { ...favchatPreset("tiny").ca2, frameTokens: true }, "frame_tokens merges beside the preset's ints");
   assert.deepEqual(resolveFavchatConfig(favchatConfigToJson(frames), "round trip"), frames);
   assert.equal(favchatPreset("tiny").ca2.frameTokens, false, "absent: per-position tokens, as older model directories were trained");
-  assert.equal(favchatPreset("tiny").ca2.clipSummary, false, "absent: no summary token, as older model directories were trained");
 });
 
 test("bad configs are FavchatErrors that name the field", () => {
@@ -44,7 +43,6 @@ test("bad configs are FavchatErrors that name the field", () => {
     [{ ...microConfigJson(), model_type: "qwen2" }, /model_type "qwen2" is not a favchat model/],
     [{ ...microConfigJson(), hidden_size: 3 }, /unknown field "hidden_size"/],
     [{ ...microConfigJson(), ca2_config: { frame_tokens: "yes" } }, /ca2_config.frame_tokens must be true or false/],
-    [{ ...microConfigJson(), ca2_config: { clip_summary: 1 } }, /ca2_config.clip_summary must be true or false/],
     [{ ...microConfigJson(), video_token_id: 32 }, /video_token_id.*below llm_config.vocab_size 32, got 32/],
     [{ ...microConfigJson(), ablation: { no_ca: true } }, /unknown switch "no_ca"/],
     [{ ...microConfigJson(), ablation: { no_ca2: "yes" } }, /ablation.no_ca2 must be true or false/],

@@ -31,14 +31,9 @@ export interface CA2Config {
    * one token per position. Needs the blocks' token counts.
    */
   readonly frameTokens: boolean;
-  /**
-   * Ours: W_i also holds a clip summary token per position (FrameTokenProjector's summary: mean and range over the
-   * frames of the first-layer features), one per block with frame tokens.
-   */
-  readonly clipSummary: boolean;
 }
 
-export const CA2_DEFAULTS: CA2Config = { dim: 128, numHeads: 4, readBlocks: 1, frameTokens: false, clipSummary: false };
+export const CA2_DEFAULTS: CA2Config = { dim: 128, numHeads: 4, readBlocks: 1, frameTokens: false };
 
 /** One CA² module: pre-norm, residual on the state stream after each of its three steps. */
 export class CA2Layer extends Module {
@@ -56,7 +51,7 @@ export class CA2Layer extends Module {
     super();
     const { dim, numHeads } = config;
     const attn = () => new Attention({ dim, numHeads, qkvBias: true, outBias: true, outName: "out_proj" }, rng);
-    this.proj = this.addChild("proj", new FrameTokenProjector(blockDim, dim, maxFrames, rng, config.frameTokens ? blockTokens : 0, config.clipSummary));
+    this.proj = this.addChild("proj", new FrameTokenProjector(blockDim, dim, maxFrames, rng, config.frameTokens ? blockTokens : 0));
     this.normState = this.addChild("norm_state", new LayerNorm(dim));
     this.normVisual = this.addChild("norm_visual", new LayerNorm(dim));
     this.visualAttn = this.addChild("visual_attn", attn());
@@ -70,7 +65,7 @@ export class CA2Layer extends Module {
   /**
    * state [B, Tq, Dc], prompt [B, Tq, Dc] (projected), promptBias [B, 1, 1, Tq] masking padded prompt positions,
    * block [B*F, P, Di] -> the new state [B, Tq, Dc] and this block's tokens W_i [B, F*P, Dc] ([B, F, Dc] with
-   * frame tokens; F+1 in place of F with the clip summary).
+   * frame tokens).
    */
   forward(state: tf.Tensor, prompt: tf.Tensor, promptBias: tf.Tensor, block: tf.Tensor, frames: number): { state: tf.Tensor; tokens: tf.Tensor } {
     const B = state.shape[0] as number;

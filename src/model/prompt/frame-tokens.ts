@@ -38,8 +38,6 @@ export class FrameTokenProjector extends Module {
   readonly fc1: Linear;
   readonly fc2: Linear;
   readonly temporal: tf.Variable; // [maxFrames, Dout]
-  readonly summary: Linear | null;
-  readonly summaryEmbedding: tf.Variable | null; // [Dout]
 
   constructor(
     readonly inDim: number,
@@ -48,21 +46,14 @@ export class FrameTokenProjector extends Module {
     rng: Rng | null,
     /** 0: one token per position; P: the frame's P tokens flattened into one. */
     readonly flatten = 0,
-    /** Ours (ca2_config.clip_summary): after the frames' tokens, one clip summary token per position. */
-    withSummary = false,
   ) {
     super();
     this.fc1 = this.addChild("fc1", new Linear(inDim * Math.max(1, flatten), outDim, rng));
     this.fc2 = this.addChild("fc2", new Linear(outDim, outDim, rng));
     this.temporal = this.addParam("temporal_embedding", normal(rng, [maxFrames, outDim], 0.02));
-    this.summary = withSummary ? this.addChild("summary", new Linear(2 * outDim, outDim, rng)) : null;
-    this.summaryEmbedding = withSummary ? this.addParam("summary_embedding", normal(rng, [outDim], 0.02)) : null;
   }
 
-  /**
-   * block [B*F, P, Din] -> [B, F*P, Dout] (or [B, F, Dout] when flattening); with the clip summary, P (or 1) more
-   * tokens after the frames': [B, (F+1)*P, Dout].
-   */
+  /** block [B*F, P, Din] -> [B, F*P, Dout] (or [B, F, Dout] when flattening). */
   forward(block: tf.Tensor, batch: number, frames: number): tf.Tensor {
     const [N, P, D] = block.shape as number[];
     if (block.rank !== 3 || D !== this.inDim || (this.flatten > 0 && P !== this.flatten)) {
@@ -71,17 +62,8 @@ export class FrameTokenProjector extends Module {
     }
     return tf.tidy(() => {
       const x = this.flatten > 0 ? block.reshape([N, 1, P * D]) : block; // [B*F, P', Din'] with P' = 1 when flattening
-      const z = this.fc1.forward(x); // [B*F, P', Dout]
-      const perFrame = addTemporalEmbedding(this.fc2.forward(geluTanh(z)), this.temporal, batch, frames, "FrameTokenProjector"); // [B, F*P', Dout]
-      if (!this.summary || !this.summaryEmbedding) return perFrame;
-      // The clip summary: how each first-layer feature sits over the clip (its mean) and how far it moves (max - min
-      // over frames), through the same second layer. Attention reads a weighted average of the frames, which cannot
-      // make a range; an expression is its departure from the face at rest.
-      const Pp = z.shape[1] as number;
-      const zf = z.reshape([batch, frames, Pp, this.outDim]); // [B, F, P', Dout]
-      const stats = tf.concat([zf.mean(1), zf.max(1).sub(zf.min(1))], 2); // [B, P', 2*Dout]
-      const s = this.fc2.forward(geluTanh(this.summary.forward(stats))).add(this.summaryEmbedding); // [B, P', Dout]
-      return tf.concat([perFrame, s], 1); // [B, (F+1)*P', Dout]
+      const h = this.fc2.forward(geluTanh(this.fc1.forward(x))); // [B*F, P', Dout]
+      return addTemporalEmbedding(h, this.temporal, batch, frames, "FrameTokenProjector"); // [B, F*P', Dout]
     });
   }
 }

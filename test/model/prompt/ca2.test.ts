@@ -24,7 +24,7 @@ function blocks(rng: Rng): tf.Tensor[] {
 
 test("CA² stack: H_n [B, Tq, Dc] and top tokens [B, F*P_n, Dc]; parameter names per block", () => {
   const rng = new Rng(1);
-  const stack = new CA2Stack({ dim: 8, numHeads: 2, readBlocks: 1, frameTokens: false, clipSummary: false }, blockShapes.map(([, D]) => D), Dllm, 4, rng);
+  const stack = new CA2Stack({ dim: 8, numHeads: 2, readBlocks: 1, frameTokens: false }, blockShapes.map(([, D]) => D), Dllm, 4, rng);
   const prompt = randomPrompt(rng, [[1, 1, 1, 1, 0], [1, 1, 0, 0, 0]], Dllm);
   const xs = blocks(rng);
   const { state, topTokens } = stack.forward(xs, prompt, F);
@@ -43,7 +43,7 @@ test("CA² stack: H_n [B, Tq, Dc] and top tokens [B, F*P_n, Dc]; parameter names
 
 test("CA² stack with readBlocks 2: the top two blocks' tokens, lower block first", () => {
   const rng = new Rng(3);
-  const stack = new CA2Stack({ dim: 8, numHeads: 2, readBlocks: 2, frameTokens: false, clipSummary: false }, blockShapes.map(([, D]) => D), Dllm, 4, rng);
+  const stack = new CA2Stack({ dim: 8, numHeads: 2, readBlocks: 2, frameTokens: false }, blockShapes.map(([, D]) => D), Dllm, 4, rng);
   const prompt = randomPrompt(rng, [[1, 1, 1, 1, 0], [1, 1, 0, 0, 0]], Dllm);
   const xs = blocks(rng);
   const { topTokens } = stack.forward(xs, prompt, F);
@@ -61,7 +61,7 @@ test("CA² stack with readBlocks 2: the top two blocks' tokens, lower block firs
 
 test("CA²: padded prompt positions do not reach real positions; each block changes the state", () => {
   const rng = new Rng(2);
-  const stack = new CA2Stack({ dim: 8, numHeads: 2, readBlocks: 1, frameTokens: false, clipSummary: false }, blockShapes.map(([, D]) => D), Dllm, 4, rng);
+  const stack = new CA2Stack({ dim: 8, numHeads: 2, readBlocks: 1, frameTokens: false }, blockShapes.map(([, D]) => D), Dllm, 4, rng);
   jitter(stack, rng, 0.2);
   const padding = [[1, 1, 1, 0], [1, 1, 0, 0]];
   const a = randomPrompt(rng, padding, Dllm);
@@ -87,7 +87,7 @@ test("CA²: padded prompt positions do not reach real positions; each block chan
 
 test("CA²: more frames than the temporal embedding holds is a clear error", () => {
   const rng = new Rng(3);
-  const stack = new CA2Stack({ dim: 8, numHeads: 2, readBlocks: 1, frameTokens: false, clipSummary: false }, [6], Dllm, 2, rng);
+  const stack = new CA2Stack({ dim: 8, numHeads: 2, readBlocks: 1, frameTokens: false }, [6], Dllm, 2, rng);
   const prompt = randomPrompt(rng, [[1, 1]], Dllm);
   const x = randn(rng, [3, 4, 6]);
   assert.throws(() => stack.forward([x], prompt, 3), (e: Error) => e instanceof FavchatError && /3 frames .* covers 2/.test(e.message));
@@ -99,7 +99,7 @@ test("CA²: more frames than the temporal embedding holds is a clear error", () 
 test("CA² gradients: every parameter, the block features and the prompt embeddings", () => {
   const rng = new Rng(4);
   const shapes = [[4, 6], [2, 10]];
-  const stack = new CA2Stack({ dim: 8, numHeads: 2, readBlocks: 1, frameTokens: false, clipSummary: false }, shapes.map(([, D]) => D), 6, 2, rng);
+  const stack = new CA2Stack({ dim: 8, numHeads: 2, readBlocks: 1, frameTokens: false }, shapes.map(([, D]) => D), 6, 2, rng);
   jitter(stack, rng, 0.2);
   const padding = [[1, 1, 0], [1, 1, 1]];
   const p = randomPrompt(rng, padding, 6);
@@ -124,7 +124,7 @@ test("CA² gradients: every parameter, the block features and the prompt embeddi
 test("CA² with frame tokens: one token per frame and block, each position of the block with its own weights", () => {
   const rng = new Rng(11);
   const tokens = blockShapes.map(([P]) => P);
-  const stack = new CA2Stack({ dim: 8, numHeads: 2, readBlocks: 2, frameTokens: true, clipSummary: false }, blockShapes.map(([, D]) => D), Dllm, 4, rng, tokens);
+  const stack = new CA2Stack({ dim: 8, numHeads: 2, readBlocks: 2, frameTokens: true }, blockShapes.map(([, D]) => D), Dllm, 4, rng, tokens);
   assert.deepEqual(stack.namedParams().get("layers.0.proj.fc1.weight")?.variable.shape, [16 * 6, 8]);
   const prompt = randomPrompt(rng, [[1, 1, 1, 1, 0], [1, 1, 0, 0, 0]], Dllm);
   const xs = blocks(rng);
@@ -139,48 +139,8 @@ test("CA² with frame tokens: one token per frame and block, each position of th
   assert.deepEqual(a.shape, [B, F, 8]);
   assert.ok(maxAbsDiff(a, b) > 1e-4, "frame tokens see where on the face a feature is");
   assert.throws(() => stack.layers[1].proj.forward(xs[0], B, F), /expected block \[N, 4, 10\]/);
-  assert.throws(() => new CA2Stack({ dim: 8, numHeads: 2, readBlocks: 1, frameTokens: true, clipSummary: false }, [6, 10], Dllm, 4, rng), /token count/);
+  assert.throws(() => new CA2Stack({ dim: 8, numHeads: 2, readBlocks: 1, frameTokens: true }, [6, 10], Dllm, 4, rng), /token count/);
   tf.dispose([state, topTokens, swapped, a, b, ...xs]);
-  disposePrompt(prompt);
-  stack.dispose();
-});
-
-test("CA² clip summary: one more token per block after the frames', the mean and range over frames of the first layer", () => {
-  const rng = new Rng(12);
-  const tokens = blockShapes.map(([P]) => P);
-  const stack = new CA2Stack({ dim: 8, numHeads: 2, readBlocks: 2, frameTokens: true, clipSummary: true }, blockShapes.map(([, D]) => D), Dllm, 4, rng, tokens);
-  jitter(stack, rng, 0.2);
-  const prompt = randomPrompt(rng, [[1, 1, 1, 1, 0], [1, 1, 0, 0, 0]], Dllm);
-  const xs = blocks(rng);
-  const { state, topTokens } = stack.forward(xs, prompt, F);
-  assert.deepEqual(state.shape, [B, 5, 8]);
-  assert.deepEqual(topTokens.shape, [B, (F + 1) * 2, 8]);
-  const proj = stack.layers[1].proj;
-  const out = proj.forward(xs[1], B, F); // [B, F+1, 8]
-  // The summary token written out by hand from the projector's weights.
-  const want = tf.tidy(() => {
-    const z = tf.matMul(xs[1].reshape([B * F, 4 * 10]), proj.fc1.weight).add(proj.fc1.bias!).reshape([B, F, 8]);
-    const stats = tf.concat([z.mean(1), z.max(1).sub(z.min(1))], 1); // [B, 16]
-    const s = tf.matMul(stats, proj.summary!.weight).add(proj.summary!.bias!);
-    const g = s.mul(0.5).mul(tf.tanh(s.add(s.pow(3).mul(0.044715)).mul(Math.sqrt(2 / Math.PI))).add(1));
-    return tf.matMul(g, proj.fc2.weight).add(proj.fc2.bias!).add(proj.summaryEmbedding!);
-  });
-  const got = tf.slice(out, [0, F, 0], [B, 1, 8]).reshape([B, 8]);
-  assert.ok(maxAbsDiff(got, want) < 1e-5, `summary token off by ${maxAbsDiff(got, want)}`);
-  // Frame order does not move the summary (it is over the clip), and a still clip's range is zero.
-  const reversed = tf.concat(Array.from({ length: B }, (_, b) => tf.reverse(tf.slice(xs[1], [b * F, 0, 0], [F, -1, -1]), 0)), 0);
-  const rev = tf.slice(proj.forward(reversed, B, F), [0, F, 0], [B, 1, 8]).reshape([B, 8]);
-  assert.ok(maxAbsDiff(rev, got) < 1e-5, "the summary does not depend on frame order");
-  const moving = proj.forward(xs[1], B, F);
-  const still = proj.forward(tf.tile(tf.slice(xs[1], [0, 0, 0], [1, -1, -1]), [B * F, 1, 1]), B, F);
-  assert.ok(maxAbsDiff(tf.slice(still, [0, F, 0], [1, 1, 8]), tf.slice(moving, [0, F, 0], [1, 1, 8])) > 1e-4, "movement changes the summary");
-  // Gradients through the summary (max/min included; random frames have no ties).
-  const loss = () => projected(proj.forward(xs[1], B, F), 9);
-  const params = new Map([...proj.namedParams()].map(([n, q]) => [n, q.variable]));
-  assert.ok(params.has("summary.weight") && params.has("summary_embedding"));
-  const r = gradcheckVariables(loss, params, { directions: 2, maxElementwise: 16 });
-  assert.ok(r.passed, r.message);
-  tf.dispose([state, topTokens, out, want, got, reversed, rev, moving, still, ...xs]);
   disposePrompt(prompt);
   stack.dispose();
 });
