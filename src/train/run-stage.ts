@@ -12,12 +12,11 @@ import { loadFavchat, saveFavchat } from "../model/load.ts";
 import { trainByteLevelBpe, writeTokenizerDir } from "../text/bpe-train.ts";
 import { loadTokenizer, type TextTokenizer } from "../text/tokenizer.ts";
 import { lineChartPng, type Series } from "../eval/plot/line-chart.ts";
-import { clipsFileFor, corpusTexts, indexClips, stageExamples, type Example, type Stage } from "./favchat-data.ts";
+import { clipsFileFor, corpusTexts, indexClips, stageExamples, type ClipRef, type Example, type Stage } from "./favchat-data.ts";
 import { VisualAuxModel, visualLabels } from "./visual-aux.ts";
 import { EncoderPretrainer, encoderTask, labelHeads } from "./encoder-task.ts";
 import { favchatTask, textTask, visualTask } from "./favchat-task.ts";
 import { train, type TrainSummary, type TrainTask } from "./trainer.ts";
-import type { ClipRef } from "./favchat-data.ts";
 import type { RunConfig, StageSettings } from "./run-config.ts";
 
 export interface StageRunOptions {
