@@ -19,6 +19,22 @@ import { drawGrouped, lengthGroups } from "./length-groups.ts";
 /** Token-length width of the groups training batches are drawn from (src/train/length-groups.ts). */
 export const LENGTH_GROUP_WIDTH = 16;
 
+/**
+ * Format instructions FaceWorld's questions end with. People ask without them ("What is the dominant emotion on the
+ * face?"), and a model that only ever saw them answered such questions "yes"; training batches drop the
+ * instruction from a question HINT_DROP of the time (same answer).
+ */
+export const FORMAT_HINTS = [" Answer with one word.", " Answer yes or no.", " Answer with a number."] as const;
+export const HINT_DROP = 0.3;
+
+/** The example without its trailing format instruction, or null when it has none (or lists options). */
+export function withoutHint(e: Example): Example | null {
+  const q = e.question;
+  if (q.options?.length) return null;
+  const hint = FORMAT_HINTS.find((h) => q.question.endsWith(h));
+  return hint ? { ...e, question: { ...q, question: q.question.slice(0, -hint.length) } } : null;
+}
+
 export interface TaskOptions {
   readonly batchSize: number;
   /** Frames per clip fed to the model (at most the model's maxFrames). */
@@ -45,8 +61,17 @@ export function examplePixels(model: FavChat, ex: Example, frames: number, rng: 
   return pixelsFromRaw(raw, ex.clip.record.labels.faceBoxes, { frames, frameSize: model.config.vision.imageSize, faceSize: model.config.face.imageSize }, jitter);
 }
 
-function encodeAll(tok: TextTokenizer, examples: readonly Example[]): EncodedExample[] {
-  return examples.map((e) => encodeExample(tok, e.question, e.target));
+/** Each example encoded as written, and (`plain`) without its format instruction where it has one. */
+export interface Encoded {
+  readonly full: EncodedExample;
+  readonly plain: EncodedExample | null;
+}
+
+export function encodeAll(tok: TextTokenizer, examples: readonly Example[]): Encoded[] {
+  return examples.map((e) => {
+    const p = withoutHint(e);
+    return { full: encodeExample(tok, e.question, e.target), plain: p ? encodeExample(tok, p.question, p.target) : null };
+  });
 }
 
 /** Index lists of the first `valBatches` (default 4) consecutive batches of a validation set of n examples. */
@@ -58,11 +83,16 @@ function validationBatches(n: number, o: Pick<TaskOptions, "batchSize" | "valBat
   return out;
 }
 
+/** Row i's text: with rng (training), without its format instruction HINT_DROP of the time; as written otherwise. */
+export function trainingText(e: Encoded, i: number, rng: Rng | null): EncodedExample {
+  return rng && e.plain && rng.fork("hint", i).bool(HINT_DROP) ? e.plain : e.full;
+}
+
 /** Batches of examples `idx` of `pool`: pixels read (and jittered when rng is given) and text collated. */
 function batcher(model: FavChat, tok: TextTokenizer, frames: number) {
   const padId = tok.padId ?? 0;
-  return (idx: readonly number[], pool: readonly Example[], enc: readonly EncodedExample[], rng: Rng | null): TaskBatch => ({
-    ...collate(idx.map((i) => ({ pixels: examplePixels(model, pool[i], frames, rng?.fork("pixels", i) ?? null), text: enc[i] })), padId),
+  return (idx: readonly number[], pool: readonly Example[], enc: readonly Encoded[], rng: Rng | null): TaskBatch => ({
+    ...collate(idx.map((i) => ({ pixels: examplePixels(model, pool[i], frames, rng?.fork("pixels", i) ?? null), text: trainingText(enc[i], i, rng) })), padId),
     clips: idx.map((i) => pool[i].clip),
     categories: idx.map((i) => pool[i].category),
   });
@@ -70,8 +100,8 @@ function batcher(model: FavChat, tok: TextTokenizer, frames: number) {
 
 /** Stages 1-3: the full model, loss on the answer tokens. */
 export function favchatTask(model: FavChat, tok: TextTokenizer, examples: readonly Example[], o: TaskOptions): TrainTask<TaskBatch> {
-  const encoded = encodeAll(tok, examples); // once: the same text every time an example is drawn
-  const groups = lengthGroups(encoded.map((e) => e.ids.length), LENGTH_GROUP_WIDTH);
+  const encoded = encodeAll(tok, examples); // once: each example's text, with and without its format instruction
+  const groups = lengthGroups(encoded.map((e) => e.full.ids.length), LENGTH_GROUP_WIDTH);
   /** Language loss, and the visual heads' loss when they are on. */
   const lossesOf = (batch: TaskBatch): { lm: tf.Scalar; visual: tf.Scalar | null } => {
     const out = model.forward({ ...batch });
@@ -167,7 +197,7 @@ interface TextBatch {
 export function textTask(model: FavChat, tok: TextTokenizer, examples: readonly Example[], o: Pick<TaskOptions, "batchSize">): TrainTask<TextBatch> {
   const videoId = model.config.videoTokenId;
   const padId = tok.padId ?? 0;
-  const seqs = encodeAll(tok, examples).map((e) => e.ids.filter((id) => id !== videoId));
+  const seqs = examples.map((e) => encodeExample(tok, e.question, e.target).ids.filter((id) => id !== videoId));
   return {
     model,
     makeBatch: (_step, _micro, rng) => {

@@ -1,0 +1,51 @@
+// Question augmentation of the training tasks: a question loses its trailing format instruction ("Answer with one
+// word.") in about HINT_DROP of training draws, never in validation, never when it lists options; the answer is the
+// same either way.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Rng } from "../../src/core/rng.ts";
+import { THINK_TOKENS } from "../../src/data/chat-format.ts";
+import { trainByteLevelBpe, writeTokenizerDir } from "../../src/text/bpe-train.ts";
+import { loadTokenizer } from "../../src/text/tokenizer.ts";
+import { corpusTexts, type Example } from "../../src/train/favchat-data.ts";
+import { encodeAll, HINT_DROP, trainingText, withoutHint } from "../../src/train/favchat-task.ts";
+import { SPECIAL_TOKENS } from "../../src/train/run-stage.ts";
+
+const ex = (question: string, options?: string[]): Example =>
+  ({ clip: null, question: { question, options, reason: false }, target: { answer: "happy" }, category: "emotion" }) as unknown as Example;
+
+test("withoutHint drops a trailing format instruction, keeps questions with options or without one", () => {
+  assert.equal(withoutHint(ex("What is the dominant emotion on the face? Answer with one word."))?.question.question, "What is the dominant emotion on the face?");
+  assert.equal(withoutHint(ex("Does the brow lowerer (AU4) appear in this video? Answer yes or no."))?.question.question, "Does the brow lowerer (AU4) appear in this video?");
+  assert.equal(withoutHint(ex("How many times does the person blink? Answer with a number."))?.question.question, "How many times does the person blink?");
+  assert.equal(withoutHint(ex("What is the dominant emotion on the face? Choose one option.", ["happy", "sad"])), null);
+  assert.equal(withoutHint(ex("Do you see AU12, the lip corner puller?")), null);
+});
+
+test("training draws use the plain question about HINT_DROP of the time, validation never; the answer tokens are the same", () => {
+  const examples = [ex("What is the dominant emotion on the face? Answer with one word."), ex("Classify the facial expression in the clip.")];
+  const dir = mkdtempSync(join(tmpdir(), "favchat-hint-"));
+  try {
+    writeTokenizerDir(dir, trainByteLevelBpe(corpusTexts(examples), { vocabSize: 300, specialTokens: SPECIAL_TOKENS, addedTokens: [...THINK_TOKENS] }));
+    const [withHint, noHint] = encodeAll(loadTokenizer(dir), examples);
+    assert.ok(withHint.plain && noHint.plain === null);
+    assert.ok(withHint.plain.ids.length < withHint.full.ids.length);
+    const answer = (e: { ids: number[]; targetMask: number[] }) => e.ids.filter((_, t) => e.targetMask[t] === 1);
+    assert.deepEqual(answer(withHint.plain), answer(withHint.full));
+    const rng = new Rng(4);
+    let plain = 0;
+    const draws = 2000;
+    for (let s = 0; s < draws; s++) {
+      const r = rng.fork("batch", s);
+      if (trainingText(withHint, 0, r) === withHint.plain) plain++;
+      assert.equal(trainingText(noHint, 1, r), noHint.full);
+      assert.equal(trainingText(withHint, 0, null), withHint.full, "validation keeps the question as written");
+    }
+    assert.ok(Math.abs(plain / draws - HINT_DROP) < 0.04, `plain in ${plain} of ${draws} draws`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
