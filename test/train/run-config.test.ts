@@ -19,6 +19,8 @@ test("stage settings, defaults and the freeze override", () => {
   assert.deepEqual(resolveRunConfig({ stages: { "2": { steps: 3, warmup_steps: 1, categories: ["au_presence"] } } }, "cfg.json").stages[2]?.categories, ["au_presence"]);
   assert.equal(e.stages[1]?.categories, undefined, "every category by default");
   assert.equal(resolveRunConfig({ stages: { connector: { steps: 3, warmup_steps: 1, visual_off_topic: 1 } } }, "cfg.json").stages.connector?.visualOffTopic, 1);
+  assert.equal(e.stages[1]?.threads, 1, "one thread by default");
+  assert.equal(resolveRunConfig({ stages: { "2": { steps: 3, warmup_steps: 1, grad_accum: 2, threads: 2 } } }, "cfg.json").stages[2]?.threads, 2);
 });
 
 test("bad fields are refused with the field named", () => {
@@ -32,6 +34,7 @@ test("bad fields are refused with the field named", () => {
     [{ stages: { "1": { visual_aux: -1 } } }, /stages\.1\.visual_aux must be a weight >= 0/],
     [{ stages: { "2": { categories: [] } } }, /stages\.2\.categories must be a non-empty list/],
     [{ stages: { connector: { visual_off_topic: 2 } } }, /stages\.connector\.visual_off_topic must be a weight from 0 to 1/],
+    [{ stages: { "1": { threads: 1.5 } } }, /stages\.1\.threads must be a whole number >= 1, got 1\.5/],
     [{ stages: { encoders: { visual_aux: 1 } } }, /visual_aux applies to stages 1-3/],
   ];
   for (const [raw, message] of cases) assert.throws(() => resolveRunConfig(raw, "cfg.json"), message);
