@@ -109,14 +109,30 @@ export async function predict(
   items: readonly EvalItem[],
   pixels: PixelSource,
   o: PredictOptions = {},
-): Promise<{ predictions: Prediction[]; weights: ItemWeight[] }> {
+): Promise<{ predictions: Prediction[]; weights: ItemWeight[]; failed: { clip: string; reason: string }[] }> {
   model.llm.freezeForInference();
   const out: Prediction[] = [];
   const weights: ItemWeight[] = [];
-  let cached = null as { id: string; px: ClipPixels } | null;
+  const failed: { clip: string; reason: string }[] = [];
+  let cached = null as { id: string; px: ClipPixels | null } | null;
   const decode = (ids: number[]) => tok.decode(ids, { skipSpecialTokens: true });
   for (const item of items) {
-    if (cached?.id !== item.clip.id) cached = { id: item.clip.id, px: await pixels(item.clip) };
+    if (cached?.id !== item.clip.id) {
+      try {
+        cached = { id: item.clip.id, px: await pixels(item.clip) };
+      } catch (e) {
+        // A clip the model cannot be given (no face found, unreadable video) is answered with nothing, so it counts
+        // as wrong, and is listed; the other clips are still evaluated.
+        if (!(e instanceof FavchatError)) throw e;
+        failed.push({ clip: item.clip.id, reason: e.message });
+        cached = { id: item.clip.id, px: null };
+      }
+    }
+    if (!cached.px) {
+      out.push({ id: item.id, prediction: "", answer: item.answer, question: item.question, ...(item.options ? { options: item.options } : {}), ...(item.label ? { label: item.label } : {}) });
+      o.onItem?.(out.length, items.length);
+      continue;
+    }
     const question = { question: item.question, options: item.options, reason: item.reason };
     const text = encodeQuestion(tok, question);
     const batch = collate([{ pixels: cached.px, text }], tok.padId ?? 0);
@@ -138,7 +154,7 @@ export async function predict(
     }
     o.onItem?.(out.length, items.length);
   }
-  return { predictions: out, weights };
+  return { predictions: out, weights, failed };
 }
 
 /** Mean face-branch weight per question category (the id's "#category" part): the adapters' choice, per kind of question. */

@@ -116,6 +116,16 @@ test("eval: predictions and a scored report on held-out clips", async () => {
   const rows = readFileSync(chosen, "utf8").trim().split("\n").map((l) => JSON.parse(l) as { prediction: string; options?: string[] });
   assert.equal(rows.length, 3);
   for (const row of rows) assert.ok(row.options?.includes(row.prediction), `${row.prediction} is one of ${row.options?.join(", ")}`);
+  // Through the face detector, a clip with no face is answered with nothing (counted wrong) and named; the rest are scored.
+  const first = JSON.parse(readFileSync(join(data, "clips.jsonl"), "utf8").split("\n")[0]) as Record<string, unknown>;
+  await patternClip(join(data, "pattern.mp4"), { seconds: 1 });
+  writeFileSync(join(data, "with-noface.jsonl"), [first, { ...first, id: "noface", video: "pattern.mp4", split: first.split }].map((c) => JSON.stringify(c)).join("\n") + "\n");
+  const d = await favchat(["eval", "--model", model, "--clips", join(data, "with-noface.jsonl"), "--task", "emotion", "--split", "all", "--faces", "detect", "--json"]);
+  assert.equal(d.code, 0, d.stderr);
+  assert.match(d.stderr, /clip noface not answered \(counted wrong\): no face found/);
+  const dr = JSON.parse(d.stdout) as { overall: Record<string, number>; meta: Record<string, number> };
+  assert.equal(dr.overall.items, 2);
+  assert.equal(dr.meta["clips not answered (counted wrong)"], 1);
 });
 
 test("chat --json: answer, adapter weights that sum to 1, frames with face boxes, timings", async () => {

@@ -78,7 +78,7 @@ export function register(program: Command): void {
       // 3. Predict, with progress.
       const progress = createProgress({ label: `eval ${o.task}`, total: items.length, tty: Boolean(process.stderr.isTTY) });
       const t0 = performance.now();
-      const { predictions, weights } = await predict(model, tok, items, pixels, { answers: o.answers, onItem: (done) => progress.update(done) });
+      const { predictions, weights, failed } = await predict(model, tok, items, pixels, { answers: o.answers, onItem: (done) => progress.update(done) });
       progress.stop();
       detector?.dispose();
       model.dispose();
@@ -92,6 +92,10 @@ export function register(program: Command): void {
         "seconds per item": Number(((performance.now() - t0) / 1000 / items.length).toFixed(3)),
       };
       for (const [cat, w] of Object.entries(meanFaceWeight(weights))) meta[`mean w_face, ${cat} questions`] = Number(w.toFixed(3));
+      if (failed.length > 0) {
+        meta["clips not answered (counted wrong)"] = failed.length;
+        for (const f of failed) process.stderr.write(`favchat: clip ${f.clip} not answered (counted wrong): ${f.reason}\n`);
+      }
       const report = scorePredictions(predictions, o.task, o.classes, meta);
       const written = o.out ? writeReport(o.out, report) : undefined;
       process.stdout.write(o.json ? JSON.stringify(report) + "\n" : reportMarkdown(report) + "\n");
