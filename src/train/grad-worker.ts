@@ -3,8 +3,7 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { initBackend, tf, type BackendName } from "../core/backend.ts";
 import { FavchatError } from "../core/errors.ts";
-import { namedGrads } from "./gradients.ts";
-import { batchRng, type TrainTask } from "./trainer.ts";
+import { microGrads, type TrainTask } from "./trainer.ts";
 import { wireOf, type FromWorker, type MicroResult, type TaskFactory, type ToWorker, type WireTensor } from "./workers.ts";
 
 const port = parentPort;
@@ -33,17 +32,9 @@ try {
     assign(m.tensors);
     const results: MicroResult[] = [];
     for (const micro of m.micros) {
-      const batch = await task.makeBatch(m.step, micro, batchRng(m.seed, m.step, micro));
-      try {
-        const { value, grads } = tf.variableGrads(() => task.loss(batch), [...trainable.values()]);
-        const loss = value.dataSync()[0];
-        value.dispose();
-        const named = namedGrads(grads, trainable);
-        results.push({ micro, loss, grads: wireOf(named) });
-        for (const g of named.values()) g.dispose();
-      } finally {
-        task.disposeBatch(batch);
-      }
+      const { loss, grads } = await microGrads(task, trainable, m.seed, m.step, micro);
+      results.push({ micro, loss, grads: wireOf(grads) });
+      for (const g of grads.values()) g.dispose();
     }
     send({ type: "grads", results }, results.flatMap((r) => r.grads.map(([, d]) => d.buffer as ArrayBuffer)));
   };

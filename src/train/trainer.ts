@@ -97,8 +97,21 @@ export interface TrainOptions {
 }
 
 /** The rng micro-batch `micro` of step `step` is made from (a worker makes its own batches with it). */
-export function batchRng(seed: number, step: number, micro: number): Rng {
+function batchRng(seed: number, step: number, micro: number): Rng {
   return new Rng(seed).fork("batch", step, micro);
+}
+
+/** Loss and gradients of micro-batch `micro` of step `step` (the main thread and the workers both use this). */
+export async function microGrads<B>(task: TrainTask<B>, trainable: ReadonlyMap<string, tf.Variable>, seed: number, step: number, micro: number): Promise<{ loss: number; grads: GradMap }> {
+  const batch = await task.makeBatch(step, micro, batchRng(seed, step, micro));
+  try {
+    const { value, grads } = tf.variableGrads(() => task.loss(batch), [...trainable.values()]);
+    const loss = value.dataSync()[0];
+    value.dispose();
+    return { loss, grads: namedGrads(grads, trainable) };
+  } finally {
+    task.disposeBatch(batch);
+  }
 }
 
 /** Threads a run can use: at most one per micro-batch, and 1 where the backend has its own threads. */
@@ -188,17 +201,7 @@ export async function train<B>(task: TrainTask<B>, config: TrainerConfig, opts: 
           acc.add(q.grads);
         }
       };
-      for (const micro of microsOf(0, threads, config.gradAccum)) {
-        const batch = await task.makeBatch(step, micro, batchRng(config.seed, step, micro));
-        try {
-          const { value, grads } = tf.variableGrads(() => task.loss(batch), [...trainable.values()]);
-          const loss = value.dataSync()[0];
-          value.dispose();
-          take(micro, { loss, grads: namedGrads(grads, trainable) });
-        } finally {
-          task.disposeBatch(batch);
-        }
-      }
+      for (const micro of microsOf(0, threads, config.gradAccum)) take(micro, await microGrads(task, trainable, config.seed, step, micro));
       if (remote) for (const [micro, r] of resultGrads(await remote)) take(micro, r);
       const grads = acc.finish();
       const gradNorm = clipByGlobalNorm(grads, config.maxGradNorm);

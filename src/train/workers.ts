@@ -17,14 +17,6 @@ export interface TaskFactory {
   readonly args: unknown;
 }
 
-/** What `createTask` returns in a worker: the task pieces the gradient computation needs. */
-export interface WorkerTask {
-  readonly model: Module;
-  makeBatch(step: number, micro: number, seed: number): unknown;
-  loss(batch: unknown): tf.Scalar;
-  disposeBatch(batch: unknown): void;
-}
-
 /** One tensor across threads, in the variable's own layout. */
 export type WireTensor = [name: string, data: Float32Array, shape: number[]];
 
