@@ -6,9 +6,10 @@ import { readCachedClip, clipCacheKey, writeCachedClip } from "./cache.ts";
 import { decodeSamples } from "./decode.ts";
 import type { FfmpegBinary } from "./ffmpeg.ts";
 import type { RgbFrame } from "./frame.ts";
-import { cropWindow, faceWindow, wholeFrameWindow } from "./faces/align.ts";
+import { cropWindow, wholeFrameWindow } from "./faces/align.ts";
 import type { FaceDetector } from "./faces/detect.ts";
 import type { Box, FaceCandidate, Landmarks } from "./faces/geometry.ts";
+import { CROP_POLICIES, cropWindows, type CropPolicy } from "./faces/stabilize.ts";
 import { DEFAULT_TRACK, trackMainFace, type TrackKind, type TrackOptions } from "./faces/track.ts";
 import { probeVideo, type VideoProbe } from "./probe.ts";
 import { checkSampleSpec, DEFAULT_SAMPLE, type SampleSpec } from "./sample.ts";
@@ -23,6 +24,8 @@ export interface ClipOptions {
   readonly maxSide: number;
   /** false: no detection, `faces` are whole frames letterboxed to size x size (--no-face-crop). */
   readonly faceCrop: boolean;
+  /** How crop windows follow the face over the clip (src/video/faces/stabilize.ts; default "steady"). */
+  readonly crop: CropPolicy;
   readonly track: TrackOptions;
   /** Frame rate given to a folder of images (default 25). */
   readonly imageFps: number;
@@ -36,6 +39,7 @@ export const DEFAULT_CLIP: ClipOptions = {
   margin: 0.4,
   maxSide: 1280,
   faceCrop: true,
+  crop: "steady",
   track: DEFAULT_TRACK,
   imageFps: 25,
   timeoutMs: 120_000,
@@ -49,6 +53,7 @@ export function resolveClipOptions(partial: Partial<ClipOptions> = {}): ClipOpti
   if (!(o.margin >= 0 && o.margin <= 2)) throw new FavchatError(`crop margin must be between 0 and 2, got ${o.margin}`);
   if (!Number.isInteger(o.maxSide) || o.maxSide < 64) throw new FavchatError(`maxSide must be a whole number of at least 64, got ${o.maxSide}`);
   if (!Number.isInteger(o.track.maxGap) || o.track.maxGap < 0) throw new FavchatError(`maxGap must be a whole number >= 0, got ${o.track.maxGap}`);
+  if (!CROP_POLICIES.includes(o.crop)) throw new FavchatError(`crop policy must be one of ${CROP_POLICIES.join(", ")}, got ${o.crop}`);
   if (!(o.imageFps > 0)) throw new FavchatError(`image fps must be positive, got ${o.imageFps}`);
   if (!(o.timeoutMs > 0)) throw new FavchatError(`timeout must be positive, got ${o.timeoutMs}`);
   return o;
@@ -143,11 +148,8 @@ export async function loadClip(file: string, deps: LoadClipDeps, partial: Partia
         `no face found in ${frames.length} of ${frames.length} frames of ${file}; pass --no-face-crop to use whole frames instead`,
       );
     }
-    faces = frames.map((frame, i) => {
-      const tf = tracked[i];
-      const window = tf.box !== null ? faceWindow(tf.box, tf.landmarks, options.margin) : wholeFrameWindow(frame);
-      return cropWindow(frame, window, options.size);
-    });
+    const windows = cropWindows(tracked, frames[0].width, frames[0].height, options.margin, options.crop);
+    faces = frames.map((frame, i) => cropWindow(frame, windows[i], options.size));
     track = tracked.map((tf) => ({
       kind: tf.kind,
       box: tf.box === null ? null : roundBox(scaleBox(tf.box, scale)),

@@ -4,7 +4,8 @@ import { describe, it } from "node:test";
 import { makeFrame } from "../../src/video/frame.ts";
 import { cropWindow, faceWindow } from "../../src/video/faces/align.ts";
 import type { FaceCandidate, Landmarks } from "../../src/video/faces/geometry.ts";
-import { DEFAULT_TRACK, fillGaps, trackMainFace } from "../../src/video/faces/track.ts";
+import { cropWindows } from "../../src/video/faces/stabilize.ts";
+import { DEFAULT_TRACK, fillGaps, trackMainFace, type TrackedFace } from "../../src/video/faces/track.ts";
 import { imageIndices, planSamples, sampleTimes, selectExpression } from "../../src/video/sample.ts";
 
 describe("sampling plans", () => {
@@ -94,5 +95,50 @@ describe("main-face tracking", () => {
     assert.equal(t[1].box!.x, 10);
     assert.equal(t[2].box!.x, 20);
     assert.deepEqual(fillGaps([null, a], 2).map((f) => [f.kind, f.box?.x]), [["interpolated", 0], ["detected", 0]]);
+  });
+});
+
+describe("crop windows over a clip", () => {
+  // A face whose rigid points (eyes, nose tip) move right 2 px a frame while its mesh box grows downwards from frame
+  // 4 (the jaw drops): the box alone would zoom the crop out and move it down.
+  const eyesAt = (x: number): Landmarks => [[x - 10, 50], [x + 10, 50], [x, 60], [x - 8, 72], [x + 8, 72]];
+  const faces: TrackedFace[] = Array.from({ length: 8 }, (_, i) => {
+    const x = 100 + 2 * i;
+    const jaw = i >= 4 ? 12 : 0;
+    return { kind: "detected", box: { x: x - 20, y: 35, width: 40, height: 50 + jaw }, landmarks: eyesAt(x), score: 0.9 };
+  });
+  it("frame: each frame's own box, so the window zooms with the jaw", () => {
+    const w = cropWindows(faces, 320, 240, 0.4, "frame");
+    assert.equal(w[0].side, 50 * 1.4);
+    assert.ok(Math.abs(w[7].side - 62 * 1.4) < 1e-9);
+  });
+  it("steady: scale held, centre follows the eyes and nose, not the jaw", () => {
+    const w = cropWindows(faces, 320, 240, 0.4, "steady");
+    const sides = w.map((x) => x.side);
+    assert.ok(Math.max(...sides) - Math.min(...sides) < 1e-9, `sides ${sides}`);
+    for (let i = 1; i < 8; i++) assert.ok(Math.abs(w[i].cx - w[i - 1].cx - 2) < 1e-9, `cx step at ${i}: ${w[i].cx - w[i - 1].cx}`);
+    assert.ok(w.every((x) => Math.abs(x.cy - w[0].cy) < 1e-9), "centre moves with the jaw");
+    assert.equal(new Set(w.map((x) => x.angle)).size, 1);
+  });
+  it("steady: the window scales with the face when the head comes closer", () => {
+    const closer = faces.map((f, i) => {
+      const k = 1 + 0.1 * i;
+      const box = f.box!;
+      return { ...f, box: { x: 100 - 20 * k, y: 50 - 15 * k, width: 40 * k, height: 50 * k }, landmarks: f.landmarks!.map(([x, y]) => [100 + (x - 100 - 2 * i) * k, 50 + (y - 50) * k]) as Landmarks, score: box.width };
+    });
+    const w = cropWindows(closer, 320, 240, 0.4, "steady");
+    // Sizes are medians over 2 frames each side: exact inside the clip, a frame behind at its ends.
+    for (let i = 2; i < 6; i++) assert.ok(Math.abs(w[i].side - 50 * 1.4 * (1 + 0.1 * i)) < 1e-6, `side ${i}: ${w[i].side}`);
+    for (const i of [0, 7]) assert.ok(Math.abs(w[i].side / (50 * 1.4 * (1 + 0.1 * i)) - 1) < 0.12, `side ${i}: ${w[i].side}`);
+  });
+  it("static: one window for the clip", () => {
+    const w = cropWindows(faces, 320, 240, 0.4, "static");
+    assert.equal(new Set(w.map((x) => JSON.stringify(x))).size, 1);
+  });
+  it("frames without a face get the whole frame; no face at all gives whole frames", () => {
+    const gap: TrackedFace[] = [faces[0], { kind: "missing", box: null, landmarks: null, score: 0 }, faces[2]];
+    const w = cropWindows(gap, 320, 240, 0.4, "steady");
+    assert.deepEqual(w[1], { cx: 160, cy: 120, side: 320, angle: 0 });
+    assert.deepEqual(cropWindows([gap[1]], 320, 240, 0.4), [{ cx: 160, cy: 120, side: 320, angle: 0 }]);
   });
 });

@@ -8,6 +8,7 @@ import type { BackendName } from "../../core/backend.ts";
 import { loadClip, type Clip } from "../../video/clip.ts";
 import { contactSheetPng } from "../../video/contact-sheet.ts";
 import { FaceDetector } from "../../video/faces/detect.ts";
+import type { CropPolicy } from "../../video/faces/stabilize.ts";
 import type { SampleSpec } from "../../video/sample.ts";
 import { backendFromGlobals, parseFloatOption, parseIntOption } from "../options.ts";
 import { ffmpegFromEnv } from "./probe.ts";
@@ -18,6 +19,7 @@ interface FacesOptions {
   fps?: number;
   size: number;
   margin: number;
+  crop: string;
   maxSide: number;
   faceCrop: boolean;
   cacheDir?: string;
@@ -58,6 +60,7 @@ export function register(program: Command): void {
     .option("--fps <rate>", "sample one frame every 1/rate seconds instead (at most --frames frames)", parseFloatOption("--fps", 0.001, 1000))
     .option("--size <px>", "side of the square face crops", parseIntOption("--size", 16), 112)
     .option("--margin <fraction>", "context around the face box, as a fraction of its size", parseFloatOption("--margin", 0, 2), 0.4)
+    .option("--crop <policy>", "how crops follow the face: steady (median scale and roll, centre on eyes and nose), frame (each frame's own box), static (one window)", "steady")
     .option("--max-side <px>", "decode frames with the longer side at most this (bounds memory for 4K/8K)", parseIntOption("--max-side", 64), 1280)
     .option("--no-face-crop", "skip face detection: crops are whole frames, letterboxed")
     .option("--cache-dir <dir>", "reuse clips cached here (keyed by content and options); default $FAVCHAT_CACHE_DIR, else none")
@@ -73,7 +76,7 @@ export function register(program: Command): void {
       }
       // 2. Run the pipeline.
       const cacheDir = o.cacheDir ?? (process.env.FAVCHAT_CACHE_DIR || undefined);
-      const clip = await loadClip(video, { ffmpeg, detector, cacheDir }, { sample, size: o.size, margin: o.margin, maxSide: o.maxSide, faceCrop: o.faceCrop });
+      const clip = await loadClip(video, { ffmpeg, detector, cacheDir }, { sample, size: o.size, margin: o.margin, crop: o.crop as CropPolicy, maxSide: o.maxSide, faceCrop: o.faceCrop });
       detector?.dispose();
       // 3. Write crops, faces.json and the contact sheet.
       await mkdir(o.out, { recursive: true });

@@ -1,0 +1,114 @@
+// Why does the model answer worse through the face detector than with FaceWorld's labelled boxes? Emotion accuracy
+// of one model on the same clips with the face crops cut in several ways, all from the clips' raw frames (so video
+// compression is not a factor), the same 8 sampled frames each time:
+//   label       the labelled boxes mapped to the detector's framing (what training sees)
+//   detect      per-frame detector boxes + eye-line roll (what `favchat chat` did)
+//   <policy>    every crop-window policy of src/video/faces/stabilize.ts, over the same detections
+// Usage: node --import tsx scripts/detector-gap.ts MODEL_DIR CLIPS_JSONL [LIMIT=60]
+import { dirname, resolve } from "node:path";
+import { initBackend } from "../src/core/backend.ts";
+import { FavchatError } from "../src/core/errors.ts";
+import { pixelsFromRaw, uniformIndices, type ClipPixels } from "../src/data/clip-pixels.ts";
+import { readRawClip } from "../src/data/frames.ts";
+import { readClipRecords, type ClipRecord } from "../src/data/records.ts";
+import { evalItems, predict } from "../src/eval/run-model.ts";
+import { scorePredictions } from "../src/eval/score.ts";
+import { loadFavchat } from "../src/model/load.ts";
+import { loadTokenizer } from "../src/text/tokenizer.ts";
+import { cropWindow, faceWindow, type CropWindow } from "../src/video/faces/align.ts";
+import { FaceDetector } from "../src/video/faces/detect.ts";
+import { cropWindows, CROP_POLICIES } from "../src/video/faces/stabilize.ts";
+import { DEFAULT_TRACK, trackMainFace, type TrackedFace } from "../src/video/faces/track.ts";
+import type { RgbFrame } from "../src/video/frame.ts";
+
+const [modelDir, clipsFile, limitArg = "60"] = process.argv.slice(2);
+if (!modelDir || !clipsFile) {
+  console.error("usage: node --import tsx scripts/detector-gap.ts MODEL_DIR CLIPS_JSONL [LIMIT=60]");
+  process.exit(2);
+}
+await initBackend("wasm");
+const model = await loadFavchat(modelDir);
+const tok = loadTokenizer(modelDir);
+const detector = await FaceDetector.create({ backend: "wasm" });
+const base = dirname(resolve(clipsFile));
+const clips = readClipRecords(clipsFile).records.filter((c) => c.labels.emotion).slice(0, Number(limitArg));
+const F = model.config.maxFrames;
+const S = model.config.face.imageSize;
+const frameSize = model.config.vision.imageSize;
+
+interface Detected {
+  frames: RgbFrame[];
+  idx: number[];
+  tracked: TrackedFace[];
+}
+const detected = new Map<string, Detected>();
+async function detect(clip: ClipRecord): Promise<Detected> {
+  const hit = detected.get(clip.id);
+  if (hit) return hit;
+  const raw = readRawClip(resolve(base, clip.frames!));
+  const bytes = raw.width * raw.height * 3;
+  const idx = uniformIndices(raw.frames, F);
+  const frames = idx.map((i) => ({ width: raw.width, height: raw.height, data: raw.data.slice(i * bytes, (i + 1) * bytes) }));
+  const candidates: Awaited<ReturnType<FaceDetector["detect"]>>[] = [];
+  for (const f of frames) candidates.push(await detector.detect(f));
+  const tracked = await trackMainFace(candidates, raw.width, raw.height, (f, c) => detector.embed(frames[f], candidates[f][c]), DEFAULT_TRACK);
+  if (!tracked.some((t) => t.kind === "detected")) throw new FavchatError(`no face in ${clip.id}`);
+  const d = { frames, idx, tracked };
+  detected.set(clip.id, d);
+  return d;
+}
+
+function pixels(frames: RgbFrame[], windows: CropWindow[]): ClipPixels {
+  const fr = new Uint8Array(F * frameSize * frameSize * 3);
+  const faces = new Uint8Array(F * S * S * 3);
+  frames.forEach((f, k) => {
+    fr.set(cropWindow(f, { cx: f.width / 2, cy: f.height / 2, side: Math.max(f.width, f.height), angle: 0 }, frameSize).data, k * frameSize * frameSize * 3);
+    faces.set(cropWindow(f, windows[k], S).data, k * S * S * 3);
+  });
+  return { F, frames: fr, frameSize, faces, faceSize: S };
+}
+
+const sources: Record<string, (clip: ClipRecord) => Promise<ClipPixels>> = {
+  label: async (clip) => pixelsFromRaw(readRawClip(resolve(base, clip.frames!)), clip.labels.faceBoxes, { frames: F, frameSize, faceSize: S }),
+  detect: async (clip) => {
+    const d = await detect(clip);
+    return pixels(d.frames, d.tracked.map((t, k) => (t.box ? faceWindow(t.box, t.landmarks, 0.4) : { cx: d.frames[k].width / 2, cy: d.frames[k].height / 2, side: d.frames[k].width, angle: 0 })));
+  },
+};
+for (const policy of CROP_POLICIES) {
+  sources[policy] = async (clip) => {
+    const d = await detect(clip);
+    return pixels(d.frames, cropWindows(d.tracked, d.frames[0].width, d.frames[0].height, 0.4, policy));
+  };
+}
+
+// Variants of the steady window, to see which part of the difference is left: no roll, the nose alone as anchor.
+const steady = (d: Detected) => cropWindows(d.tracked, d.frames[0].width, d.frames[0].height, 0.4, "steady");
+sources["steady-noroll"] = async (clip) => {
+  const d = await detect(clip);
+  return pixels(d.frames, steady(d).map((w) => ({ ...w, angle: 0 })));
+};
+sources["steady-nose"] = async (clip) => {
+  const d = await detect(clip);
+  const noseOnly = d.tracked.map((t) => (t.landmarks ? { ...t, landmarks: t.landmarks.map(() => t.landmarks![2]) as typeof t.landmarks } : t));
+  return pixels(d.frames, cropWindows(noseOnly, d.frames[0].width, d.frames[0].height, 0.4, "steady"));
+};
+sources["steady-big"] = async (clip) => {
+  const d = await detect(clip);
+  return pixels(d.frames, steady(d).map((w) => ({ ...w, side: w.side * 1.08 })));
+};
+sources["steady-small"] = async (clip) => {
+  const d = await detect(clip);
+  return pixels(d.frames, steady(d).map((w) => ({ ...w, side: w.side * 0.93 })));
+};
+const only = process.env.ONLY?.split(",");
+const items = evalItems(clips, "emotion", 0);
+for (const [name, source] of Object.entries(sources)) {
+  if (only && !only.includes(name)) continue;
+  const { predictions } = await predict(model, tok, items, source);
+  const r = scorePredictions(predictions, "emotion", "7", {});
+  const wrong = new Map<string, number>();
+  for (const p of predictions) if (p.prediction.trim() !== p.answer) wrong.set(p.prediction.trim(), (wrong.get(p.prediction.trim()) ?? 0) + 1);
+  console.log(`${name.padEnd(12)} WAR ${Number(r.overall.WAR).toFixed(3)} UAR ${Number(r.overall.UAR).toFixed(3)}  wrong answers: ${[...wrong].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(", ")}`);
+}
+detector.dispose();
