@@ -16,10 +16,42 @@ import { scorePredictions } from "../src/eval/score.ts";
 import { loadFavchat } from "../src/model/load.ts";
 import { loadTokenizer } from "../src/text/tokenizer.ts";
 import { cropWindow, faceWindow, type CropWindow } from "../src/video/faces/align.ts";
+import { ffmpegFromEnv } from "../src/cli/commands/probe.ts";
+import { decodeSamples } from "../src/video/decode.ts";
 import { FaceDetector } from "../src/video/faces/detect.ts";
+import { probeVideo } from "../src/video/probe.ts";
 import { cropWindows, CROP_POLICIES } from "../src/video/faces/stabilize.ts";
 import { DEFAULT_TRACK, trackMainFace, type TrackedFace } from "../src/video/faces/track.ts";
 import type { RgbFrame } from "../src/video/frame.ts";
+
+/** RGB -> BT.601 Y'CbCr, chroma averaged over 2 x 2 pixels, back to RGB (what yuv420p keeps of colour). */
+function chroma420(rgb: Uint8Array, W: number, H: number, frames: number): Uint8Array {
+  const out = new Uint8Array(rgb.length);
+  for (let f = 0; f < frames; f++) {
+    const o = f * W * H * 3;
+    for (let y = 0; y < H; y += 2) {
+      for (let x = 0; x < W; x += 2) {
+        const px: number[] = [];
+        for (const [dy, dx] of [[0, 0], [0, 1], [1, 0], [1, 1]]) if (y + dy < H && x + dx < W) px.push(o + ((y + dy) * W + x + dx) * 3);
+        let cb = 0;
+        let cr = 0;
+        for (const p of px) {
+          cb += -0.168736 * rgb[p] - 0.331264 * rgb[p + 1] + 0.5 * rgb[p + 2];
+          cr += 0.5 * rgb[p] - 0.418688 * rgb[p + 1] - 0.081312 * rgb[p + 2];
+        }
+        cb /= px.length;
+        cr /= px.length;
+        for (const p of px) {
+          const Y = 0.299 * rgb[p] + 0.587 * rgb[p + 1] + 0.114 * rgb[p + 2];
+          out[p] = Math.max(0, Math.min(255, Math.round(Y + 1.402 * cr)));
+          out[p + 1] = Math.max(0, Math.min(255, Math.round(Y - 0.344136 * cb - 0.714136 * cr)));
+          out[p + 2] = Math.max(0, Math.min(255, Math.round(Y + 1.772 * cb)));
+        }
+      }
+    }
+  }
+  return out;
+}
 
 const [modelDir, clipsFile, limitArg = "60"] = process.argv.slice(2);
 if (!modelDir || !clipsFile) {
@@ -30,6 +62,7 @@ await initBackend("wasm");
 const model = await loadFavchat(modelDir);
 const tok = loadTokenizer(modelDir);
 const detector = await FaceDetector.create({ backend: "wasm" });
+const ffmpeg = ffmpegFromEnv();
 const base = dirname(resolve(clipsFile));
 const clips = readClipRecords(clipsFile).records.filter((c) => c.labels.emotion).slice(0, Number(limitArg));
 const F = model.config.maxFrames;
@@ -42,19 +75,21 @@ interface Detected {
   tracked: TrackedFace[];
 }
 const detected = new Map<string, Detected>();
-async function detect(clip: ClipRecord): Promise<Detected> {
-  const hit = detected.get(clip.id);
+async function detect(clip: ClipRecord, from: "raw" | "mp4" | "raw-ends" = "raw"): Promise<Detected> {
+  const hit = detected.get(clip.id + from);
   if (hit) return hit;
   const raw = readRawClip(resolve(base, clip.frames!));
+  if (from === "mp4") raw.data.set(await decodedFrames(clip, raw.frames));
   const bytes = raw.width * raw.height * 3;
-  const idx = uniformIndices(raw.frames, F);
+  // raw-ends: the frames `favchat chat` samples (first and last included) instead of uniformIndices'.
+  const idx = from === "raw-ends" ? Array.from({ length: F }, (_, k) => Math.round((k * (raw.frames - 1)) / (F - 1))) : uniformIndices(raw.frames, F);
   const frames = idx.map((i) => ({ width: raw.width, height: raw.height, data: raw.data.slice(i * bytes, (i + 1) * bytes) }));
   const candidates: Awaited<ReturnType<FaceDetector["detect"]>>[] = [];
   for (const f of frames) candidates.push(await detector.detect(f));
   const tracked = await trackMainFace(candidates, raw.width, raw.height, (f, c) => detector.embed(frames[f], candidates[f][c]), DEFAULT_TRACK);
   if (!tracked.some((t) => t.kind === "detected")) throw new FavchatError(`no face in ${clip.id}`);
   const d = { frames, idx, tracked };
-  detected.set(clip.id, d);
+  detected.set(clip.id + from, d);
   return d;
 }
 
@@ -100,6 +135,29 @@ sources["steady-big"] = async (clip) => {
 sources["steady-small"] = async (clip) => {
   const d = await detect(clip);
   return pixels(d.frames, steady(d).map((w) => ({ ...w, side: w.side * 0.93 })));
+};
+// The video's frames instead of the raw ones (the codec's loss), with the labelled boxes; and the raw frames with
+// only the codec's 4:2:0 chroma subsampling simulated.
+async function decodedFrames(clip: ClipRecord, frames: number): Promise<Uint8Array> {
+  const probe = await probeVideo(ffmpeg, resolve(base, clip.video!), { timeoutMs: 60_000, imageFps: 25 });
+  const d = await decodeSamples(ffmpeg, probe, { sample: { mode: "uniform", frames }, maxSide: 1280, timeoutMs: 60_000 });
+  const data = new Uint8Array(d.frames.length * d.frames[0].data.length);
+  d.frames.forEach((f, i) => data.set(f.data, i * f.data.length));
+  return data;
+}
+sources["mp4-label"] = async (clip) => {
+  const raw = readRawClip(resolve(base, clip.frames!));
+  return pixelsFromRaw({ ...raw, data: await decodedFrames(clip, raw.frames) }, clip.labels.faceBoxes, { frames: F, frameSize, faceSize: S });
+};
+for (const from of ["mp4", "raw-ends"] as const) {
+  sources[`${from}-steady`] = async (clip) => {
+    const d = await detect(clip, from);
+    return pixels(d.frames, cropWindows(d.tracked, d.frames[0].width, d.frames[0].height, 0.4, "steady"));
+  };
+}
+sources["yuv420-label"] = async (clip) => {
+  const raw = readRawClip(resolve(base, clip.frames!));
+  return pixelsFromRaw({ ...raw, data: chroma420(raw.data, raw.width, raw.height, raw.frames) }, clip.labels.faceBoxes, { frames: F, frameSize, faceSize: S });
 };
 const only = process.env.ONLY?.split(",");
 const items = evalItems(clips, "emotion", 0);

@@ -68,6 +68,9 @@ for (const stage of STAGES) {
   copyFileSync(join(stageDir(stage), "metrics.jsonl"), join(a.out!, "training", `${name}-metrics.jsonl`));
 }
 
+const modelMinutes = (performance.now() - t0) / 60000;
+console.log(`\n[train:tiny] model ready in ${a.out} after ${modelMinutes.toFixed(1)} min (this invocation); evaluating it`);
+
 // 4. Evaluation on the test split: identities never seen in training.
 for (const task of ["emotion", "au", "attribute"]) {
   favchat(`eval ${task}`, ["eval", "--model", a.out!, "--clips", join(data, "clips.jsonl"), "--task", task, "--split", "test", "--limit", a["eval-clips"]!, "--out", join(a.out!, "eval", task), "--predictions", join(work, "eval", `${task}.jsonl`)]);
@@ -83,6 +86,6 @@ const stageMinutes = Object.fromEntries(
     return [named(stage), Math.round((sec / 60) * 10) / 10];
   }),
 );
-const summary = { minutes: (performance.now() - t0) / 60000, stageMinutes, clips: Number(a.clips), seed: Number(a.seed), config: readFileSync(a.config!, "utf8") };
+const summary = { minutes: (performance.now() - t0) / 60000, modelMinutes, stageMinutes, clips: Number(a.clips), seed: Number(a.seed), config: readFileSync(a.config!, "utf8") };
 writeFileSync(join(a.out!, "training", "recipe.json"), JSON.stringify(summary, null, 2) + "\n");
-console.log(`\n[train:tiny] done in ${summary.minutes.toFixed(1)} min (this invocation); training minutes per stage ${JSON.stringify(stageMinutes)}; model in ${a.out}`);
+console.log(`\n[train:tiny] done in ${summary.minutes.toFixed(1)} min (this invocation; the model was ready after ${modelMinutes.toFixed(1)}); training minutes per stage ${JSON.stringify(stageMinutes)}; model in ${a.out}`);

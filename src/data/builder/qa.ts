@@ -35,7 +35,9 @@ function auQa(rec: ClipRecord, rng: Rng): Qa[] {
   const facts = auFacts(rec);
   const present = new Set(facts.map((f) => f.au));
   const out: Qa[] = [];
-  const au = rng.bool(0.5) && facts.length ? rng.pick(facts).au : rng.pick(AU_NAMES);
+  // Half the questions ask about an active AU, half about an inactive one: "yes" to everything scores 50%.
+  const absent = AU_NAMES.filter((a) => !present.has(a));
+  const au = (rng.bool(0.5) && facts.length) || !absent.length ? rng.pick(facts).au : rng.pick(absent);
   out.push({
     question: fill(rng, ["Is {au} ({w}) active at any point in the clip?", "Does the {w} ({au}) appear in this video? Answer yes or no.", "Do you see {au}, the {w}?"], { au, w: AU_WORDS[au] }),
     answer: present.has(au) ? "yes" : "no", category: "au_presence",
