@@ -4,6 +4,7 @@
 // from plain named Float32Arrays, so a checkpoint can hold it and a resumed run continues exactly.
 import * as tf from "@tensorflow/tfjs";
 import { check, FavchatError } from "../core/errors.ts";
+import { fusedAdamW } from "../core/wasm-adamw.ts";
 
 /** AdamW hyperparameters. Defaults are torch.optim.AdamW's, except `noDecay` (see defaultNoDecay). */
 export interface AdamWConfig {
@@ -72,6 +73,11 @@ export function adamwStateKeys(name: string): { expAvg: string; expAvgSq: string
 
 export class AdamW {
   readonly config: AdamWConfig;
+  /**
+   * Use the fused wasm kernel (src/core/wasm-adamw.ts) where it can run: one pass per parameter instead of 11
+   * kernels, with bit-identical results. false: always the op form below.
+   */
+  fused = true;
   private readonly slots = new Map<string, Slot>();
   private disposed = false;
 
@@ -138,6 +144,13 @@ export class AdamW {
       const stepSize = lr / bc1;
       const shrink = s.decay ? 1 - lr * weightDecay : 1;
       tf.tidy(() => {
+        const fused = this.fused ? fusedAdamW(s.param, g, s.expAvg, s.expAvgSq, { beta1, beta2, bc2Sqrt, eps, stepSize, shrink }) : null;
+        if (fused !== null) {
+          s.param.assign(fused[0]);
+          s.expAvg.assign(fused[1]);
+          s.expAvgSq.assign(fused[2]);
+          return;
+        }
         const p = shrink === 1 ? s.param : tf.mul(s.param, shrink);
         const m = tf.add(tf.mul(s.expAvg, beta1), tf.mul(g, 1 - beta1));
         const v = tf.add(tf.mul(s.expAvgSq, beta2), tf.mul(tf.square(g), 1 - beta2));

@@ -6,6 +6,9 @@ import { readFileSync } from "node:fs";
 import { initBackend, tf } from "../../src/core/backend.ts";
 import { AdamW, adamwStateKeys, defaultNoDecay, resolveAdamWConfig } from "../../src/train/optimizer.ts";
 import { FavchatError } from "../../src/core/errors.ts";
+import { Rng } from "../../src/core/rng.ts";
+import { fusedAdamWAvailable } from "../../src/core/wasm-adamw.ts";
+import { ADAMW_WASM_BASE64 } from "../../src/core/wasm-adamw-bytes.ts";
 
 interface Golden {
   hyper: { beta1: number; beta2: number; eps: number; weightDecay: number };
@@ -171,4 +174,34 @@ test("bad config, gradients and state give errors that say what to do", () => {
   opt.dispose();
   assert.throws(() => opt.step(new Map()), /disposed/);
   tf.dispose([w, bad]);
+});
+
+test("the fused wasm AdamW kernel gives the op form's numbers bit for bit (SIMD body and scalar tail)", () => {
+  assert.ok(fusedAdamWAvailable(), "the fused kernel runs on the wasm backend");
+  const rng = new Rng(5);
+  // 4 x 4 + 3 elements: the SIMD loop and the tail; a decayed weight and an undecayed bias.
+  const init = new Map([["w", [4, 4]], ["b", [7]], ["x.bias", [3]]] as [string, number[]][]);
+  const make = () => new Map([...init].map(([n, shape]) => [n, tf.variable(tf.tensor(Array.from({ length: shape.reduce((a, d) => a * d) }, () => rng.fork(n, "p").normal(0, 1)), shape))]));
+  const pa = make();
+  const pb = make();
+  const a = new AdamW(pa, { lr: 0.01, weightDecay: 0.1 });
+  const b = new AdamW(pb, { lr: 0.01, weightDecay: 0.1 });
+  b.fused = false;
+  for (let step = 0; step < 5; step++) {
+    const grads = new Map([...init].map(([n, shape]) => [n, tf.tensor(Array.from({ length: shape.reduce((x, d) => x * d) }, () => rng.normal(0, step === 2 ? 100 : 1)), shape)]));
+    a.step(grads, 0.01 * (step + 1));
+    b.step(grads, 0.01 * (step + 1));
+    tf.dispose([...grads.values()]);
+    for (const n of init.keys()) assert.deepEqual(pa.get(n)!.dataSync(), pb.get(n)!.dataSync(), `${n} after step ${step + 1}`);
+    assert.deepEqual(a.saveState(), b.saveState());
+  }
+  a.dispose();
+  b.dispose();
+  tf.dispose([...pa.values(), ...pb.values()]);
+});
+
+test("the committed AdamW kernel bytes are what src/core/adamw.wat compiles to", async () => {
+  const { compileWat, WAT_FILE } = await import("../../scripts/build-wasm.ts");
+  const bytes = await compileWat(WAT_FILE);
+  assert.equal(Buffer.from(bytes).toString("base64"), ADAMW_WASM_BASE64, "run node --import tsx scripts/build-wasm.ts after editing the .wat");
 });

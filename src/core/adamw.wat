@@ -1,0 +1,76 @@
+;; One fused AdamW update over float32 arrays in tfjs-backend-wasm's heap (imported memory): reads param, grad and
+;; both moments once, writes the new param and moments to fresh outputs. The arithmetic is the op form's in
+;; src/train/optimizer.ts, operation for operation in float32, so results are bit-identical:
+;;   m' = m*beta1 + g*(1-beta1);  v' = v*beta2 + (g*g)*(1-beta2)
+;;   p' = p*shrink - (m' / (sqrt(v')/bc2Sqrt + eps)) * stepSize
+;; Four lanes at a time (SIMD), then the remaining elements one by one.
+;; Build: node --import tsx scripts/build-wasm.ts (writes the bytes into src/core/wasm-adamw.ts).
+(module
+  (import "env" "memory" (memory 0))
+  (func (export "adamw")
+    (param $p i32) (param $g i32) (param $m i32) (param $v i32)
+    (param $po i32) (param $mo i32) (param $vo i32) (param $n i32)
+    (param $b1 f32) (param $c1 f32) (param $b2 f32) (param $c2 f32)
+    (param $bc f32) (param $eps f32) (param $ss f32) (param $sh f32)
+    (local $i i32) (local $end i32) (local $o i32)
+    (local $gv v128) (local $mv v128) (local $vv v128)
+    (local $B1 v128) (local $C1 v128) (local $B2 v128) (local $C2 v128)
+    (local $BC v128) (local $EPS v128) (local $SS v128) (local $SH v128)
+    (local $gs f32) (local $ms f32) (local $vs f32)
+    (local.set $B1 (f32x4.splat (local.get $b1)))
+    (local.set $C1 (f32x4.splat (local.get $c1)))
+    (local.set $B2 (f32x4.splat (local.get $b2)))
+    (local.set $C2 (f32x4.splat (local.get $c2)))
+    (local.set $BC (f32x4.splat (local.get $bc)))
+    (local.set $EPS (f32x4.splat (local.get $eps)))
+    (local.set $SS (f32x4.splat (local.get $ss)))
+    (local.set $SH (f32x4.splat (local.get $sh)))
+    (local.set $end (i32.and (local.get $n) (i32.const -4)))
+    (block $simd_done
+      (loop $simd
+        (br_if $simd_done (i32.ge_u (local.get $i) (local.get $end)))
+        (local.set $o (i32.shl (local.get $i) (i32.const 2)))
+        (local.set $gv (v128.load align=4 (i32.add (local.get $g) (local.get $o))))
+        (local.set $mv
+          (f32x4.add
+            (f32x4.mul (v128.load align=4 (i32.add (local.get $m) (local.get $o))) (local.get $B1))
+            (f32x4.mul (local.get $gv) (local.get $C1))))
+        (local.set $vv
+          (f32x4.add
+            (f32x4.mul (v128.load align=4 (i32.add (local.get $v) (local.get $o))) (local.get $B2))
+            (f32x4.mul (f32x4.mul (local.get $gv) (local.get $gv)) (local.get $C2))))
+        (v128.store align=4 (i32.add (local.get $po) (local.get $o))
+          (f32x4.sub
+            (f32x4.mul (v128.load align=4 (i32.add (local.get $p) (local.get $o))) (local.get $SH))
+            (f32x4.mul
+              (f32x4.div (local.get $mv)
+                (f32x4.add (f32x4.div (f32x4.sqrt (local.get $vv)) (local.get $BC)) (local.get $EPS)))
+              (local.get $SS))))
+        (v128.store align=4 (i32.add (local.get $mo) (local.get $o)) (local.get $mv))
+        (v128.store align=4 (i32.add (local.get $vo) (local.get $o)) (local.get $vv))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $simd)))
+    (block $tail_done
+      (loop $tail
+        (br_if $tail_done (i32.ge_u (local.get $i) (local.get $n)))
+        (local.set $o (i32.shl (local.get $i) (i32.const 2)))
+        (local.set $gs (f32.load (i32.add (local.get $g) (local.get $o))))
+        (local.set $ms
+          (f32.add
+            (f32.mul (f32.load (i32.add (local.get $m) (local.get $o))) (local.get $b1))
+            (f32.mul (local.get $gs) (local.get $c1))))
+        (local.set $vs
+          (f32.add
+            (f32.mul (f32.load (i32.add (local.get $v) (local.get $o))) (local.get $b2))
+            (f32.mul (f32.mul (local.get $gs) (local.get $gs)) (local.get $c2))))
+        (f32.store (i32.add (local.get $po) (local.get $o))
+          (f32.sub
+            (f32.mul (f32.load (i32.add (local.get $p) (local.get $o))) (local.get $sh))
+            (f32.mul
+              (f32.div (local.get $ms)
+                (f32.add (f32.div (f32.sqrt (local.get $vs)) (local.get $bc)) (local.get $eps)))
+              (local.get $ss))))
+        (f32.store (i32.add (local.get $mo) (local.get $o)) (local.get $ms))
+        (f32.store (i32.add (local.get $vo) (local.get $o)) (local.get $vs))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $tail)))))

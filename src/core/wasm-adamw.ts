@@ -1,0 +1,66 @@
+// A fused AdamW kernel for tfjs-backend-wasm (issue 2): the op form in src/train/optimizer.ts runs 11 kernels per
+// parameter, each a pass over memory with a fresh output; this one reads parameter, gradient and both moments once
+// and writes the three results (src/core/adamw.wat, SIMD; bit-identical to the op form). The module is
+// instantiated over tfjs-wasm's own heap, so no data is copied. On other backends, or a threaded (shared-memory)
+// wasm build, `fusedAdamW` returns null and the caller uses the op form.
+import * as tf from "@tensorflow/tfjs";
+import { ADAMW_WASM_BASE64 } from "./wasm-adamw-bytes.ts";
+
+export const FUSED_ADAMW = "FavchatAdamW";
+
+/** Scalars of one update, as the op form computes them (float64, applied as float32). */
+export interface AdamWScalars {
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly bc2Sqrt: number;
+  readonly eps: number;
+  readonly stepSize: number;
+  readonly shrink: number;
+}
+
+interface WasmBackendLike {
+  wasm: { asm?: { memory?: WebAssembly.Memory } };
+  dataIdMap: { get(id: tf.DataId): { memoryOffset: number } };
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+}
+
+type AdamWFn = (...args: number[]) => void;
+let kernel: AdamWFn | null | undefined;
+
+/** The compiled kernel over the backend's heap; null where it cannot run (no exported memory, shared memory). */
+function kernelFor(backend: WasmBackendLike): AdamWFn | null {
+  if (kernel !== undefined) return kernel;
+  const memory = backend.wasm.asm?.memory;
+  if (!(memory instanceof WebAssembly.Memory) || !(memory.buffer instanceof ArrayBuffer)) return (kernel = null);
+  const module = new WebAssembly.Module(Buffer.from(ADAMW_WASM_BASE64, "base64"));
+  const instance = new WebAssembly.Instance(module, { env: { memory } });
+  return (kernel = instance.exports.adamw as AdamWFn);
+}
+
+tf.registerKernel({
+  kernelName: FUSED_ADAMW,
+  backendName: "wasm",
+  kernelFunc: ({ inputs, backend, attrs }) => {
+    const b = backend as unknown as WasmBackendLike;
+    const run = kernelFor(b)!;
+    const { p, g, m, v } = inputs as Record<string, tf.TensorInfo>;
+    const s = attrs as unknown as AdamWScalars;
+    const outs = [b.makeOutput(p.shape, "float32"), b.makeOutput(p.shape, "float32"), b.makeOutput(p.shape, "float32")];
+    const at = (t: tf.TensorInfo) => b.dataIdMap.get(t.dataId).memoryOffset;
+    const n = p.shape.reduce((a, d) => a * d, 1);
+    run(at(p), at(g), at(m), at(v), at(outs[0]), at(outs[1]), at(outs[2]), n, s.beta1, 1 - s.beta1, s.beta2, 1 - s.beta2, s.bc2Sqrt, s.eps, s.stepSize, s.shrink);
+    return outs;
+  },
+});
+
+/** Whether `fusedAdamW` can run on the current backend. */
+export function fusedAdamWAvailable(): boolean {
+  if (tf.getBackend() !== "wasm") return false;
+  return kernelFor(tf.backend() as unknown as WasmBackendLike) !== null;
+}
+
+/** [param', m', v'] for one parameter, or null where the fused kernel cannot run (use the op form). */
+export function fusedAdamW(p: tf.Tensor, g: tf.Tensor, m: tf.Tensor, v: tf.Tensor, s: AdamWScalars): [tf.Tensor, tf.Tensor, tf.Tensor] | null {
+  if (!fusedAdamWAvailable()) return null;
+  return tf.engine().runKernel(FUSED_ADAMW, { p, g, m, v }, s as unknown as tf.NamedAttrMap) as unknown as [tf.Tensor, tf.Tensor, tf.Tensor];
+}
