@@ -13,7 +13,7 @@ import type { Rng } from "../core/rng.ts";
 import { Module } from "../nn/module.ts";
 import { Linear } from "../nn/linear.ts";
 import { readRawClip } from "../data/frames.ts";
-import { pixelAugment, pixelsFromRaw, uniformIndices } from "../data/clip-pixels.ts";
+import { cropJitter, pixelsFromRaw, uniformIndices } from "../data/clip-pixels.ts";
 import { pixelTensors } from "../data/collate.ts";
 import { AU_NAMES } from "../data/records.ts";
 import { AU_PRESENT, expressionAus } from "../data/builder/clip-facts.ts";
@@ -219,9 +219,9 @@ export function makeEncoderBatch(p: EncoderPretrainer, clips: readonly ClipRef[]
     if (!clip.raw) throw new FavchatError(`clip ${clip.id} has no raw frames file; encoder pretraining reads raw frames (favchat synth writes them)`);
     const raw = readRawClip(clip.raw);
     const r = rng?.fork("pixels", b) ?? null;
-    const augment = r ? pixelAugment(r, F) : undefined;
+    const jitter = r ? cropJitter(r, F) : undefined;
     const idx = encoderFrameIndices(raw.frames, frames, clip.record.labels.apex, r);
-    const pixels = pixelsFromRaw(raw, clip.record.labels.faceBoxes, { frames: F, frameSize: cfg.vision.imageSize, faceSize: cfg.face.imageSize }, augment, idx);
+    const pixels = pixelsFromRaw(raw, clip.record.labels.faceBoxes, { frames: F, frameSize: cfg.vision.imageSize, faceSize: cfg.face.imageSize }, jitter, idx);
     tensors.push(pixelTensors(pixels));
     const labelAus = clip.record.labels.aus;
     for (const t of idx) {

@@ -4,7 +4,7 @@ import { tf } from "../core/backend.ts";
 import { FavchatError } from "../core/errors.ts";
 import type { Rng } from "../core/rng.ts";
 import { readRawClip } from "../data/frames.ts";
-import { pixelAugment, pixelsFromRaw, type ClipPixels } from "../data/clip-pixels.ts";
+import { cropJitter, pixelsFromRaw, type ClipPixels } from "../data/clip-pixels.ts";
 import { encodeExample, type EncodedExample } from "../data/chat-format.ts";
 import { collate, disposeBatch, type FavchatBatch } from "../data/collate.ts";
 import type { FavChat } from "../model/favchat.ts";
@@ -57,8 +57,8 @@ export function examplePixels(model: FavChat, ex: Example, frames: number, rng: 
     throw new FavchatError(`clip ${ex.clip.id} has no raw frames file; training reads raw frames (favchat synth writes them; for real videos, extract them first)`);
   }
   const raw = readRawClip(ex.clip.raw);
-  const augment = rng ? pixelAugment(rng, frames) : undefined;
-  return pixelsFromRaw(raw, ex.clip.record.labels.faceBoxes, { frames, frameSize: model.config.vision.imageSize, faceSize: model.config.face.imageSize }, augment);
+  const jitter = rng ? cropJitter(rng, frames) : undefined;
+  return pixelsFromRaw(raw, ex.clip.record.labels.faceBoxes, { frames, frameSize: model.config.vision.imageSize, faceSize: model.config.face.imageSize }, jitter);
 }
 
 /** Each example encoded as written, and (`plain`) without its format instruction where it has one. */

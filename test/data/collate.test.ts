@@ -10,7 +10,7 @@ import { trainByteLevelBpe, writeTokenizerDir } from "../../src/text/bpe-train.t
 import { loadTokenizer, type TextTokenizer } from "../../src/text/tokenizer.ts";
 import { encodeExample, encodeQuestion, parseReply, THINK_TOKENS, VIDEO_TOKEN } from "../../src/data/chat-format.ts";
 import { Rng } from "../../src/core/rng.ts";
-import { chroma420, pixelAugment, pixelsFromRaw, uniformIndices } from "../../src/data/clip-pixels.ts";
+import { cropJitter, pixelsFromRaw, uniformIndices } from "../../src/data/clip-pixels.ts";
 import { collate } from "../../src/data/collate.ts";
 
 let tok: TextTokenizer;
@@ -68,7 +68,7 @@ test("face crops come from the face box; frames keep the whole picture", () => {
   assert.ok(Math.abs(mean(px.frames) - (255 * 400) / (64 * 64)) < 10, "frames show the whole picture");
 });
 
-test("augmentation: each frame's crop moves on its own; 4:2:0 colour keeps luma and flat colour", () => {
+test("crop jitter: one shift for the clip's frames; a shift or a turn moves the crop, not the frames", () => {
   const W = 64;
   const data = new Uint8Array(2 * W * W * 3);
   for (let i = 0; i < data.length; i++) data[i] = (i * 37) % 251; // texture, so any shift changes the crop
@@ -76,21 +76,15 @@ test("augmentation: each frame's crop moves on its own; 4:2:0 colour keeps luma 
   const box: [number, number, number, number] = [16, 16, 32, 32];
   const o = { frames: 2, frameSize: 16, faceSize: 16 };
   const plain = pixelsFromRaw(raw, [box, box], o);
-  const aug = pixelAugment(new Rng(3), 2);
-  assert.equal(aug.crops.length, 2);
-  assert.notDeepEqual(aug.crops[0], aug.crops[1], "per-frame noise");
-  const moved = pixelsFromRaw(raw, [box, box], o, { ...aug, chroma420: false });
+  const jitter = cropJitter(new Rng(3), 2);
+  assert.equal(jitter.length, 2);
+  assert.deepEqual(jitter[0], jitter[1], "all frames alike");
+  const moved = pixelsFromRaw(raw, [box, box], o, jitter);
   assert.notDeepEqual(moved.faces, plain.faces);
   assert.deepEqual(moved.frames, plain.frames, "whole frames are not moved");
-  assert.throws(() => pixelsFromRaw(raw, [box, box], o, { crops: aug.crops.slice(1), chroma420: false }), /for 1 frames given for 2/);
-  // A flat colour survives 4:2:0 (to rounding); a 2x2 block of reddish and bluish pixels keeps each pixel's luma.
-  const flat = chroma420({ width: 2, height: 2, data: new Uint8Array(12).fill(0).map((_, i) => [200, 100, 50][i % 3]) });
-  flat.data.forEach((v, i) => assert.ok(Math.abs(v - [200, 100, 50][i % 3]) <= 1, `flat ${i}: ${v}`));
-  const rb = new Uint8Array([180, 90, 90, 90, 90, 180, 180, 90, 90, 90, 90, 180]);
-  const thin = chroma420({ width: 2, height: 2, data: rb });
-  const luma = (a: Uint8Array, p: number) => 0.299 * a[p] + 0.587 * a[p + 1] + 0.114 * a[p + 2];
-  for (let p = 0; p < 12; p += 3) assert.ok(Math.abs(luma(thin.data, p) - luma(rb, p)) < 2.5, `luma at ${p}`);
-  assert.ok(Math.abs(thin.data[0] - thin.data[3]) < 30, `reddish and bluish pixels share their colour: ${thin.data}`);
+  const turned = pixelsFromRaw(raw, [box, box], o, [0, 1].map(() => ({ dx: 0, dy: 0, scale: 1, angle: 0.1 })));
+  assert.notDeepEqual(turned.faces, plain.faces);
+  assert.throws(() => pixelsFromRaw(raw, [box, box], o, jitter.slice(1)), /for 1 frames given for 2/);
 });
 
 test("collate pads text, scales pixels and keeps the masks", () => {
