@@ -1,9 +1,14 @@
-;; One fused AdamW update over float32 arrays in tfjs-backend-wasm's heap (imported memory): reads param, grad and
+;; Two kernels over float32 arrays in tfjs-backend-wasm's heap (imported memory).
+;;
+;; adamw: one fused AdamW update in tfjs-backend-wasm's heap (imported memory): reads param, grad and
 ;; both moments once, writes the new param and moments to fresh outputs. The arithmetic is the op form's in
 ;; src/train/optimizer.ts, operation for operation in float32, so results are bit-identical:
 ;;   m' = m*beta1 + g*(1-beta1);  v' = v*beta2 + (g*g)*(1-beta2)
 ;;   p' = p*shrink - (m' / (sqrt(v')/bc2Sqrt + eps)) * stepSize
 ;; Four lanes at a time (SIMD), then the remaining elements one by one.
+;;
+;; sumsq: the sum of squares of n floats, accumulated in float64 (each square is exact in float64), for the
+;; gradients' global norm in one pass.
 ;; Build: node --import tsx scripts/build-wasm.ts (writes the bytes into src/core/wasm-adamw.ts).
 (module
   (import "env" "memory" (memory 0))
@@ -11,11 +16,11 @@
     (param $p i32) (param $g i32) (param $m i32) (param $v i32)
     (param $po i32) (param $mo i32) (param $vo i32) (param $n i32)
     (param $b1 f32) (param $c1 f32) (param $b2 f32) (param $c2 f32)
-    (param $bc f32) (param $eps f32) (param $ss f32) (param $sh f32)
+    (param $bc f32) (param $eps f32) (param $ss f32) (param $sh f32) (param $k f32)
     (local $i i32) (local $end i32) (local $o i32)
     (local $gv v128) (local $mv v128) (local $vv v128)
     (local $B1 v128) (local $C1 v128) (local $B2 v128) (local $C2 v128)
-    (local $BC v128) (local $EPS v128) (local $SS v128) (local $SH v128)
+    (local $BC v128) (local $EPS v128) (local $SS v128) (local $SH v128) (local $K v128)
     (local $gs f32) (local $ms f32) (local $vs f32)
     (local.set $B1 (f32x4.splat (local.get $b1)))
     (local.set $C1 (f32x4.splat (local.get $c1)))
@@ -25,12 +30,13 @@
     (local.set $EPS (f32x4.splat (local.get $eps)))
     (local.set $SS (f32x4.splat (local.get $ss)))
     (local.set $SH (f32x4.splat (local.get $sh)))
+    (local.set $K (f32x4.splat (local.get $k)))
     (local.set $end (i32.and (local.get $n) (i32.const -4)))
     (block $simd_done
       (loop $simd
         (br_if $simd_done (i32.ge_u (local.get $i) (local.get $end)))
         (local.set $o (i32.shl (local.get $i) (i32.const 2)))
-        (local.set $gv (v128.load align=4 (i32.add (local.get $g) (local.get $o))))
+        (local.set $gv (f32x4.mul (v128.load align=4 (i32.add (local.get $g) (local.get $o))) (local.get $K)))
         (local.set $mv
           (f32x4.add
             (f32x4.mul (v128.load align=4 (i32.add (local.get $m) (local.get $o))) (local.get $B1))
@@ -54,7 +60,7 @@
       (loop $tail
         (br_if $tail_done (i32.ge_u (local.get $i) (local.get $n)))
         (local.set $o (i32.shl (local.get $i) (i32.const 2)))
-        (local.set $gs (f32.load (i32.add (local.get $g) (local.get $o))))
+        (local.set $gs (f32.mul (f32.load (i32.add (local.get $g) (local.get $o))) (local.get $k)))
         (local.set $ms
           (f32.add
             (f32.mul (f32.load (i32.add (local.get $m) (local.get $o))) (local.get $b1))
@@ -73,4 +79,30 @@
         (f32.store (i32.add (local.get $mo) (local.get $o)) (local.get $ms))
         (f32.store (i32.add (local.get $vo) (local.get $o)) (local.get $vs))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
-        (br $tail)))))
+        (br $tail))))
+  (func (export "sumsq") (param $p i32) (param $n i32) (result f64)
+    (local $i i32) (local $end i32) (local $x v128) (local $a v128) (local $b v128) (local $s f64) (local $f f64)
+    (local.set $end (i32.and (local.get $n) (i32.const -4)))
+    (block $simd_done
+      (loop $simd
+        (br_if $simd_done (i32.ge_u (local.get $i) (local.get $end)))
+        (local.set $x (v128.load align=4 (i32.add (local.get $p) (i32.shl (local.get $i) (i32.const 2)))))
+        (local.set $a (f64x2.add (local.get $a)
+          (f64x2.mul (f64x2.promote_low_f32x4 (local.get $x)) (f64x2.promote_low_f32x4 (local.get $x)))))
+        (local.set $x (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $x) (local.get $x)))
+        (local.set $b (f64x2.add (local.get $b)
+          (f64x2.mul (f64x2.promote_low_f32x4 (local.get $x)) (f64x2.promote_low_f32x4 (local.get $x)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $simd)))
+    (local.set $s
+      (f64.add
+        (f64.add (f64x2.extract_lane 0 (local.get $a)) (f64x2.extract_lane 1 (local.get $a)))
+        (f64.add (f64x2.extract_lane 0 (local.get $b)) (f64x2.extract_lane 1 (local.get $b)))))
+    (block $tail_done
+      (loop $tail
+        (br_if $tail_done (i32.ge_u (local.get $i) (local.get $n)))
+        (local.set $f (f64.promote_f32 (f32.load (i32.add (local.get $p) (i32.shl (local.get $i) (i32.const 2))))))
+        (local.set $s (f64.add (local.get $s) (f64.mul (local.get $f) (local.get $f))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $tail)))
+    (local.get $s)))

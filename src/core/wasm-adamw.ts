@@ -16,6 +16,8 @@ export interface AdamWScalars {
   readonly eps: number;
   readonly stepSize: number;
   readonly shrink: number;
+  /** Factor the gradient is multiplied by first (gradient clipping's; 1 for none). */
+  readonly gradScale: number;
 }
 
 interface WasmBackendLike {
@@ -48,7 +50,7 @@ tf.registerKernel({
     const outs = [b.makeOutput(p.shape, "float32"), b.makeOutput(p.shape, "float32"), b.makeOutput(p.shape, "float32")];
     const at = (t: tf.TensorInfo) => b.dataIdMap.get(t.dataId).memoryOffset;
     const n = p.shape.reduce((a, d) => a * d, 1);
-    run(at(p), at(g), at(m), at(v), at(outs[0]), at(outs[1]), at(outs[2]), n, s.beta1, 1 - s.beta1, s.beta2, 1 - s.beta2, s.bc2Sqrt, s.eps, s.stepSize, s.shrink);
+    run(at(p), at(g), at(m), at(v), at(outs[0]), at(outs[1]), at(outs[2]), n, s.beta1, 1 - s.beta1, s.beta2, 1 - s.beta2, s.bc2Sqrt, s.eps, s.stepSize, s.shrink, s.gradScale);
     return outs;
   },
 });

@@ -144,7 +144,7 @@ export class AdamW {
       const stepSize = lr / bc1;
       const shrink = s.decay ? 1 - lr * weightDecay : 1;
       tf.tidy(() => {
-        const fused = this.fused ? fusedAdamW(s.param, g, s.expAvg, s.expAvgSq, { beta1, beta2, bc2Sqrt, eps, stepSize, shrink }) : null;
+        const fused = this.fused ? fusedAdamW(s.param, g, s.expAvg, s.expAvgSq, { beta1, beta2, bc2Sqrt, eps, stepSize, shrink, gradScale: 1 }) : null;
         if (fused !== null) {
           s.param.assign(fused[0]);
           s.expAvg.assign(fused[1]);
