@@ -1,4 +1,4 @@
-// A fused AdamW kernel for tfjs-backend-wasm (issue 2): the op form in src/train/optimizer.ts runs 11 kernels per
+// A fused AdamW kernel for tfjs-backend-wasm (issue 2), and a one-pass sum of squares for the gradients' norm: the op form in src/train/optimizer.ts runs 11 kernels per
 // parameter, each a pass over memory with a fresh output; this one reads parameter, gradient and both moments once
 // and writes the three results (src/core/adamw.wat, SIMD; bit-identical to the op form). The module is
 // instantiated over tfjs-wasm's own heap, so no data is copied. On other backends, or a threaded (shared-memory)
@@ -26,17 +26,20 @@ interface WasmBackendLike {
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
 }
 
-type AdamWFn = (...args: number[]) => void;
-let kernel: AdamWFn | null | undefined;
+interface Kernels {
+  adamw(...args: number[]): void;
+  sumsq(ptr: number, n: number): number;
+}
+let kernels: Kernels | null | undefined;
 
-/** The compiled kernel over the backend's heap; null where it cannot run (no exported memory, shared memory). */
-function kernelFor(backend: WasmBackendLike): AdamWFn | null {
-  if (kernel !== undefined) return kernel;
+/** The compiled kernels over the backend's heap; null where they cannot run (no exported memory, shared memory). */
+function kernelsFor(backend: WasmBackendLike): Kernels | null {
+  if (kernels !== undefined) return kernels;
   const memory = backend.wasm.asm?.memory;
-  if (!(memory instanceof WebAssembly.Memory) || !(memory.buffer instanceof ArrayBuffer)) return (kernel = null);
+  if (!(memory instanceof WebAssembly.Memory) || !(memory.buffer instanceof ArrayBuffer)) return (kernels = null);
   const module = new WebAssembly.Module(Buffer.from(ADAMW_WASM_BASE64, "base64"));
   const instance = new WebAssembly.Instance(module, { env: { memory } });
-  return (kernel = instance.exports.adamw as AdamWFn);
+  return (kernels = instance.exports as unknown as Kernels);
 }
 
 tf.registerKernel({
@@ -44,7 +47,7 @@ tf.registerKernel({
   backendName: "wasm",
   kernelFunc: ({ inputs, backend, attrs }) => {
     const b = backend as unknown as WasmBackendLike;
-    const run = kernelFor(b)!;
+    const run = kernelsFor(b)!.adamw;
     const { p, g, m, v } = inputs as Record<string, tf.TensorInfo>;
     const s = attrs as unknown as AdamWScalars;
     const outs = [b.makeOutput(p.shape, "float32"), b.makeOutput(p.shape, "float32"), b.makeOutput(p.shape, "float32")];
@@ -58,7 +61,23 @@ tf.registerKernel({
 /** Whether `fusedAdamW` can run on the current backend. */
 export function fusedAdamWAvailable(): boolean {
   if (tf.getBackend() !== "wasm") return false;
-  return kernelFor(tf.backend() as unknown as WasmBackendLike) !== null;
+  return kernelsFor(tf.backend() as unknown as WasmBackendLike) !== null;
+}
+
+/**
+ * The sum of squares of every element of `tensors` (float32), accumulated in float64 in one pass over each, read
+ * without copying; null where the kernel cannot run.
+ */
+export function fusedSumOfSquares(tensors: Iterable<tf.Tensor>): number | null {
+  if (!fusedAdamWAvailable()) return null;
+  const b = tf.backend() as unknown as WasmBackendLike;
+  const { sumsq } = kernelsFor(b)!;
+  let total = 0;
+  for (const t of tensors) {
+    if (t.dtype !== "float32") return null;
+    total += sumsq(b.dataIdMap.get(t.dataId).memoryOffset, t.size);
+  }
+  return total;
 }
 
 /** [param', m', v'] for one parameter, or null where the fused kernel cannot run (use the op form). */

@@ -3,6 +3,7 @@
 // tensors, and every function here disposes each tensor it replaces.
 import * as tf from "@tensorflow/tfjs";
 import { check } from "../core/errors.ts";
+import { fusedSumOfSquares } from "../core/wasm-adamw.ts";
 
 export type GradMap = Map<string, tf.Tensor>;
 
@@ -20,11 +21,26 @@ export function namedGrads(grads: tf.NamedTensorMap, trainable: ReadonlyMap<stri
 /** sqrt of the sum of squares of every element of every gradient, read back as a number. */
 export function globalNorm(grads: ReadonlyMap<string, tf.Tensor>): number {
   if (grads.size === 0) return 0;
+  // On wasm: one pass per tensor over its memory, accumulated in float64 (src/core/adamw.wat's sumsq).
+  const fused = fusedSumOfSquares(grads.values());
+  if (fused !== null) return Math.sqrt(fused);
   // Sum of per-tensor squared norms: one small reduction per tensor, one read-back in all.
   const total = tf.tidy(() => tf.sqrt(tf.addN([...grads.values()].map((g) => tf.sum(tf.square(g))))));
   const norm = total.dataSync()[0];
   total.dispose();
   return norm;
+}
+
+/**
+ * The global norm of `grads` and the factor clipping would scale them by (torch's clip_grad_norm_: maxNorm /
+ * (norm + 1e-6) when that is below 1, else 1), without scaling them: pass the factor to AdamW.step, which applies
+ * it in the same pass as the update. A non-finite norm gives factor 1 (the caller should skip that step).
+ */
+export function clipFactor(grads: ReadonlyMap<string, tf.Tensor>, maxNorm: number): { norm: number; factor: number } {
+  check(maxNorm > 0 && Number.isFinite(maxNorm), `gradient clipping maxNorm must be a positive number, got ${maxNorm}`);
+  const norm = globalNorm(grads);
+  if (!Number.isFinite(norm)) return { norm, factor: 1 };
+  return { norm, factor: Math.min(1, maxNorm / (norm + 1e-6)) };
 }
 
 /**

@@ -115,12 +115,14 @@ export class AdamW {
 
   /**
    * One AdamW update of every parameter that has a gradient in `grads` (the others are left alone
-   * and their step count does not advance). `lr` overrides config.lr for this step. The caller keeps
-   * ownership of `grads`: nothing in it is disposed here.
+   * and their step count does not advance). `lr` overrides config.lr for this step; every gradient is first
+   * multiplied by `gradScale` (clipping's factor, from clipFactor in gradients.ts). The caller keeps ownership of
+   * `grads`: nothing in it is disposed here.
    */
-  step(grads: ReadonlyMap<string, tf.Tensor>, lr: number = this.config.lr): void {
+  step(grads: ReadonlyMap<string, tf.Tensor>, lr: number = this.config.lr, gradScale = 1): void {
     check(!this.disposed, "AdamW.step: this optimizer was disposed");
     checkLr(lr, "AdamW.step lr");
+    check(Number.isFinite(gradScale) && gradScale > 0, `AdamW.step gradScale must be a finite number > 0, got ${gradScale}`);
     for (const [name, g] of grads) {
       const s = this.slots.get(name);
       if (s === undefined) {
@@ -135,7 +137,7 @@ export class AdamW {
       );
     }
     const { beta1, beta2, eps, weightDecay } = this.config;
-    for (const [name, g] of grads) {
+    for (const [name, grad] of grads) {
       const s = this.slots.get(name)!;
       s.step += 1;
       // Scalars computed in float64 as torch does in Python, then applied in float32.
@@ -144,7 +146,7 @@ export class AdamW {
       const stepSize = lr / bc1;
       const shrink = s.decay ? 1 - lr * weightDecay : 1;
       tf.tidy(() => {
-        const fused = this.fused ? fusedAdamW(s.param, g, s.expAvg, s.expAvgSq, { beta1, beta2, bc2Sqrt, eps, stepSize, shrink, gradScale: 1 }) : null;
+        const fused = this.fused ? fusedAdamW(s.param, grad, s.expAvg, s.expAvgSq, { beta1, beta2, bc2Sqrt, eps, stepSize, shrink, gradScale }) : null;
         if (fused !== null) {
           s.param.assign(fused[0]);
           s.expAvg.assign(fused[1]);
@@ -152,6 +154,7 @@ export class AdamW {
           return;
         }
         const p = shrink === 1 ? s.param : tf.mul(s.param, shrink);
+        const g = gradScale === 1 ? grad : tf.mul(grad, gradScale);
         const m = tf.add(tf.mul(s.expAvg, beta1), tf.mul(g, 1 - beta1));
         const v = tf.add(tf.mul(s.expAvgSq, beta2), tf.mul(tf.square(g), 1 - beta2));
         const denom = tf.add(tf.div(tf.sqrt(v), bc2Sqrt), eps);

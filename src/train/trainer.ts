@@ -9,7 +9,7 @@ import { check, FavchatError } from "../core/errors.ts";
 import { Rng } from "../core/rng.ts";
 import type { Module } from "../nn/module.ts";
 import { AdamW } from "./optimizer.ts";
-import { GradAccumulator, clipByGlobalNorm, namedGrads, type GradMap } from "./gradients.ts";
+import { GradAccumulator, clipFactor, namedGrads, type GradMap } from "./gradients.ts";
 import { lrAt, resolveCosineSchedule } from "./schedule.ts";
 import { loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
 import { createProgress, type Progress } from "./progress.ts";
@@ -204,11 +204,12 @@ export async function train<B>(task: TrainTask<B>, config: TrainerConfig, opts: 
       for (const micro of microsOf(0, threads, config.gradAccum)) take(micro, await microGrads(task, trainable, config.seed, step, micro));
       if (remote) for (const [micro, r] of resultGrads(await remote)) take(micro, r);
       const grads = acc.finish();
-      const gradNorm = clipByGlobalNorm(grads, config.maxGradNorm);
+      // Clipping's factor is applied inside the optimizer's pass (src/core/adamw.wat), not as a pass of its own.
+      const { norm: gradNorm, factor } = clipFactor(grads, config.maxGradNorm);
       const loss = lossSum / config.gradAccum;
       const lr = lrAt(step, schedule);
       const skipped = !Number.isFinite(gradNorm) || !Number.isFinite(loss);
-      if (!skipped) opt.step(grads, lr);
+      if (!skipped) opt.step(grads, lr, factor);
       for (const g of grads.values()) g.dispose();
       lastLoss = loss;
       const m: StepMetrics = { step: step + 1, loss, lr, grad_norm: gradNorm, sec: (performance.now() - t0) / 1000 };

@@ -7,7 +7,8 @@ import { initBackend, tf } from "../../src/core/backend.ts";
 import { AdamW, adamwStateKeys, defaultNoDecay, resolveAdamWConfig } from "../../src/train/optimizer.ts";
 import { FavchatError } from "../../src/core/errors.ts";
 import { Rng } from "../../src/core/rng.ts";
-import { fusedAdamWAvailable } from "../../src/core/wasm-adamw.ts";
+import { fusedAdamWAvailable, fusedSumOfSquares } from "../../src/core/wasm-adamw.ts";
+import { clipFactor, globalNorm } from "../../src/train/gradients.ts";
 import { ADAMW_WASM_BASE64 } from "../../src/core/wasm-adamw-bytes.ts";
 
 interface Golden {
@@ -176,7 +177,7 @@ test("bad config, gradients and state give errors that say what to do", () => {
   tf.dispose([w, bad]);
 });
 
-test("the fused wasm AdamW kernel gives the op form's numbers bit for bit (SIMD body and scalar tail)", () => {
+test("the fused wasm AdamW kernel gives the op form's numbers bit for bit (SIMD body and scalar tail, gradient scale)", () => {
   assert.ok(fusedAdamWAvailable(), "the fused kernel runs on the wasm backend");
   const rng = new Rng(5);
   // 4 x 4 + 3 elements: the SIMD loop and the tail; a decayed weight and an undecayed bias.
@@ -189,8 +190,10 @@ test("the fused wasm AdamW kernel gives the op form's numbers bit for bit (SIMD 
   b.fused = false;
   for (let step = 0; step < 5; step++) {
     const grads = new Map([...init].map(([n, shape]) => [n, tf.tensor(Array.from({ length: shape.reduce((x, d) => x * d) }, () => rng.normal(0, step === 2 ? 100 : 1)), shape)]));
-    a.step(grads, 0.01 * (step + 1));
-    b.step(grads, 0.01 * (step + 1));
+    // Steps 3 and 4 with clipping's factor applied inside the step.
+    const scale = step >= 3 ? 0.37 : 1;
+    a.step(grads, 0.01 * (step + 1), scale);
+    b.step(grads, 0.01 * (step + 1), scale);
     tf.dispose([...grads.values()]);
     for (const n of init.keys()) assert.deepEqual(pa.get(n)!.dataSync(), pb.get(n)!.dataSync(), `${n} after step ${step + 1}`);
     assert.deepEqual(a.saveState(), b.saveState());
@@ -204,4 +207,27 @@ test("the committed AdamW kernel bytes are what src/core/adamw.wat compiles to",
   const { compileWat, WAT_FILE } = await import("../../scripts/build-wasm.ts");
   const bytes = await compileWat(WAT_FILE);
   assert.equal(Buffer.from(bytes).toString("base64"), ADAMW_WASM_BASE64, "run node --import tsx scripts/build-wasm.ts after editing the .wat");
+});
+
+test("the fused sum of squares is the float64 sum; the global norm uses it on wasm", () => {
+  const rng = new Rng(9);
+  const data = [Array.from({ length: 4099 }, () => rng.normal(0, 3)), Array.from({ length: 6 }, () => rng.normal(0, 1e-3))];
+  const ts = data.map((d) => tf.tensor1d(d));
+  const exact = data.flat().map(Math.fround).reduce((s, x) => s + x * x, 0);
+  const got = fusedSumOfSquares(ts)!;
+  assert.ok(Math.abs(got - exact) / exact < 1e-12, `${got} vs ${exact}`);
+  assert.ok(Math.abs(globalNorm(new Map(ts.map((t, i) => [String(i), t]))) - Math.sqrt(exact)) < 1e-9);
+  assert.equal(fusedSumOfSquares([]), 0);
+  tf.dispose(ts);
+});
+
+test("clipFactor gives torch's clip factor without touching the gradients", () => {
+  const g = new Map([["a", tf.tensor1d([3, 4])]]);
+  assert.deepEqual(clipFactor(g, 10), { norm: 5, factor: 1 });
+  const { norm, factor } = clipFactor(g, 1);
+  assert.equal(norm, 5);
+  assert.equal(factor, 1 / (5 + 1e-6));
+  assert.deepEqual([...g.get("a")!.dataSync()], [3, 4]);
+  assert.throws(() => clipFactor(g, 0), /maxNorm must be a positive number/);
+  tf.dispose([...g.values()]);
 });
