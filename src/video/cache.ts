@@ -12,7 +12,7 @@ import type { VideoProbe } from "./probe.ts";
 
 const MAGIC = Buffer.from("FAVCLIP1", "latin1");
 /** Bump when decoding, detection or cropping changes what a clip holds. */
-const CACHE_VERSION = 1;
+const CACHE_VERSION = 2; // 2: ClipFace.window (the crop window)
 
 async function hashFile(hash: ReturnType<typeof createHash>, file: string): Promise<void> {
   for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);

@@ -6,7 +6,7 @@ import { readCachedClip, clipCacheKey, writeCachedClip } from "./cache.ts";
 import { decodeSamples } from "./decode.ts";
 import type { FfmpegBinary } from "./ffmpeg.ts";
 import type { RgbFrame } from "./frame.ts";
-import { cropWindow, wholeFrameWindow } from "./faces/align.ts";
+import { cropWindow, wholeFrameWindow, type CropWindow } from "./faces/align.ts";
 import type { FaceDetector } from "./faces/detect.ts";
 import type { Box, FaceCandidate, Landmarks } from "./faces/geometry.ts";
 import { CROP_POLICIES, cropWindows, type CropPolicy } from "./faces/stabilize.ts";
@@ -65,6 +65,11 @@ export interface ClipFace {
   readonly box: Box | null;
   readonly landmarks: Landmarks | null;
   readonly score: number;
+  /**
+   * The window the face crop was cut from (centre, side, roll in radians; crop policy `options.crop`), in displayed
+   * pixels: the whole frame where no face was found.
+   */
+  readonly window: CropWindow;
 }
 
 export interface ClipMeta {
@@ -150,11 +155,12 @@ export async function loadClip(file: string, deps: LoadClipDeps, partial: Partia
     }
     const windows = cropWindows(tracked, frames[0].width, frames[0].height, options.margin, options.crop);
     faces = frames.map((frame, i) => cropWindow(frame, windows[i], options.size));
-    track = tracked.map((tf) => ({
+    track = tracked.map((tf, i) => ({
       kind: tf.kind,
       box: tf.box === null ? null : roundBox(scaleBox(tf.box, scale)),
       landmarks: tf.landmarks === null ? null : (scaleLandmarks(tf.landmarks, scale).map(([x, y]) => [round2(x), round2(y)]) as Landmarks),
       score: tf.score,
+      window: { cx: round2(windows[i].cx * scale), cy: round2(windows[i].cy * scale), side: round2(windows[i].side * scale), angle: Math.round(windows[i].angle * 1e4) / 1e4 },
     }));
     lap("crop");
   } else {

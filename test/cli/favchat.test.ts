@@ -131,12 +131,13 @@ test("eval: predictions and a scored report on held-out clips", async () => {
 test("chat --json: answer, adapter weights that sum to 1, frames with face boxes, timings", async () => {
   const r = await favchat(["chat", "--model", model, "--video", join(data, "clips", "fw-000001.mp4"), "--max-tokens", "4", "--json", "What", "is", "the", "emotion?"]);
   assert.equal(r.code, 0, r.stderr);
-  const out = JSON.parse(r.stdout) as { question: string; answer: string; w_general: number; w_face: number; frames: { timeSec: number; box: unknown }[]; timings: Record<string, number> };
+  const out = JSON.parse(r.stdout) as { question: string; answer: string; w_general: number; w_face: number; frames: { timeSec: number; box: unknown; window: { side: number } | null }[]; timings: Record<string, number> };
   assert.equal(out.question, "What is the emotion?");
   assert.equal(typeof out.answer, "string");
   assert.ok(Math.abs(out.w_general + out.w_face - 1) < 1e-5);
   assert.equal(out.frames.length, 2);
   assert.ok(out.frames.every((f) => f.box !== null), "the FaceWorld face is detected");
+  assert.ok(out.frames.every((f) => f.window !== null && f.window.side > 0), "each frame says where its crop was cut");
   for (const k of ["decode_sec", "faces_sec", "encoders_sec", "generate_sec", "total_sec"]) assert.ok(out.timings[k] >= 0, k);
 });
 

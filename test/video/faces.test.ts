@@ -40,6 +40,10 @@ describe("faces in real photos", () => {
       assert.ok(eyeL[0] < eyeR[0] && mouthL[0] < mouthR[0], `frame ${i} sides`);
       assert.ok(eyeL[1] < nose[1] && nose[1] < mouthL[1], `frame ${i} eyes above nose above mouth`);
       assert.ok(f.score > 0.5);
+      // The steady crop window sits on the face: centre inside the box, side about (1 + margin) box sides.
+      const w = f.window;
+      assert.ok(w.cx > b.x && w.cx < b.x + b.width && w.cy > b.y && w.cy < b.y + b.height, `frame ${i} window ${JSON.stringify(w)} box ${JSON.stringify(b)}`);
+      assert.ok(w.side > 1.1 * Math.max(b.width, b.height) && w.side < 1.7 * Math.max(b.width, b.height), `frame ${i} window side ${w.side}`);
     }
     assert.equal(upright.faces[0].width, 112);
     assert.ok(upright.times.every((t, i) => i === 0 || t > upright.times[i - 1]));

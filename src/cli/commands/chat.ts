@@ -89,7 +89,7 @@ export function register(program: Command): void {
             const out = {
               question, answer: reply.answer, think: reply.think, text: r.text,
               w_general: r.wGeneral, w_face: r.wFace,
-              frames: clip.times.map((t, i) => ({ timeSec: t, box: clip.boxes[i] })),
+              frames: clip.times.map((t, i) => ({ timeSec: t, box: clip.boxes[i], window: clip.meta.track[i]?.window ?? null })),
               faces_detected: clip.meta.detectedFrames,
               timings: {
                 load_model_sec: (tLoad - t0) / 1000,

@@ -44,6 +44,7 @@ export function facesJson(video: string, clip: Clip) {
         landmarks: f?.landmarks ?? null,
         score: f?.score ?? 0,
         kind: f?.kind ?? "whole-frame",
+        window: f?.window ?? null,
         crop: `face_${String(index).padStart(3, "0")}.png`,
       };
     }),
