@@ -50,10 +50,7 @@ export function clipFactor(grads: ReadonlyMap<string, tf.Tensor>, maxNorm: numbe
  * (scaling by NaN would poison every parameter) and report it.
  */
 export function clipByGlobalNorm(grads: GradMap, maxNorm: number): number {
-  check(maxNorm > 0 && Number.isFinite(maxNorm), `gradient clipping maxNorm must be a positive number, got ${maxNorm}`);
-  const norm = globalNorm(grads);
-  if (!Number.isFinite(norm)) return norm;
-  const factor = maxNorm / (norm + 1e-6);
+  const { norm, factor } = clipFactor(grads, maxNorm);
   if (factor >= 1) return norm;
   for (const [name, g] of grads) {
     grads.set(name, tf.mul(g, factor));
