@@ -1,9 +1,14 @@
 // Why does the model answer worse through the face detector than with FaceWorld's labelled boxes? Emotion accuracy
-// of one model on the same clips with the face crops cut in several ways, all from the clips' raw frames (so video
-// compression is not a factor), the same 8 sampled frames each time:
-//   label       the labelled boxes mapped to the detector's framing (what training sees)
-//   detect      per-frame detector boxes + eye-line roll (what `favchat chat` did)
-//   <policy>    every crop-window policy of src/video/faces/stabilize.ts, over the same detections
+// of one model on the same clips with the face crops cut in several ways, the same 8 sampled frames each time:
+//   label          the labelled boxes mapped to the detector's framing (what training sees), raw frames
+//   <policy>       every crop-window policy of src/video/faces/stabilize.ts over the same detections, raw frames
+//                  ("frame" is what `favchat chat` did before "steady")
+//   steady-*       variants of the steady window (no roll, nose-only anchor, 8% larger or 7% smaller)
+//   mp4-label      the labelled boxes on the MP4's decoded frames (the codec's loss)
+//   mp4-steady     detection and steady crops on the decoded frames (what `chat` does now)
+//   raw-ends-steady  steady crops on the frames `chat` samples (first and last included)
+//   yuv420-label   the labelled boxes on raw frames with only 4:2:0 chroma simulated
+// ONLY=name,name runs some of them.
 // Usage: node --import tsx scripts/detector-gap.ts MODEL_DIR CLIPS_JSONL [LIMIT=60]
 import { dirname, resolve } from "node:path";
 import { initBackend } from "../src/core/backend.ts";
@@ -15,7 +20,7 @@ import { evalItems, predict } from "../src/eval/run-model.ts";
 import { scorePredictions } from "../src/eval/score.ts";
 import { loadFavchat } from "../src/model/load.ts";
 import { loadTokenizer } from "../src/text/tokenizer.ts";
-import { cropWindow, faceWindow, type CropWindow } from "../src/video/faces/align.ts";
+import { cropWindow, wholeFrameWindow, type CropWindow } from "../src/video/faces/align.ts";
 import { ffmpegFromEnv } from "../src/cli/commands/probe.ts";
 import { decodeSamples } from "../src/video/decode.ts";
 import { FaceDetector } from "../src/video/faces/detect.ts";
@@ -97,7 +102,7 @@ function pixels(frames: RgbFrame[], windows: CropWindow[]): ClipPixels {
   const fr = new Uint8Array(F * frameSize * frameSize * 3);
   const faces = new Uint8Array(F * S * S * 3);
   frames.forEach((f, k) => {
-    fr.set(cropWindow(f, { cx: f.width / 2, cy: f.height / 2, side: Math.max(f.width, f.height), angle: 0 }, frameSize).data, k * frameSize * frameSize * 3);
+    fr.set(cropWindow(f, wholeFrameWindow(f), frameSize).data, k * frameSize * frameSize * 3);
     faces.set(cropWindow(f, windows[k], S).data, k * S * S * 3);
   });
   return { F, frames: fr, frameSize, faces, faceSize: S };
@@ -105,10 +110,6 @@ function pixels(frames: RgbFrame[], windows: CropWindow[]): ClipPixels {
 
 const sources: Record<string, (clip: ClipRecord) => Promise<ClipPixels>> = {
   label: async (clip) => pixelsFromRaw(readRawClip(resolve(base, clip.frames!)), clip.labels.faceBoxes, { frames: F, frameSize, faceSize: S }),
-  detect: async (clip) => {
-    const d = await detect(clip);
-    return pixels(d.frames, d.tracked.map((t, k) => (t.box ? faceWindow(t.box, t.landmarks, 0.4) : { cx: d.frames[k].width / 2, cy: d.frames[k].height / 2, side: d.frames[k].width, angle: 0 })));
-  },
 };
 for (const policy of CROP_POLICIES) {
   sources[policy] = async (clip) => {

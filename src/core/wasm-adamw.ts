@@ -1,6 +1,7 @@
-// A fused AdamW kernel for tfjs-backend-wasm (issue 2), and a one-pass sum of squares for the gradients' norm: the op form in src/train/optimizer.ts runs 11 kernels per
-// parameter, each a pass over memory with a fresh output; this one reads parameter, gradient and both moments once
-// and writes the three results (src/core/adamw.wat, SIMD; bit-identical to the op form). The module is
+// A fused AdamW kernel for tfjs-backend-wasm (issue 2), and a one-pass sum of squares for the gradients' norm. The
+// op form in src/train/optimizer.ts runs 11 kernels per parameter, each a pass over memory with a fresh output; the
+// fused one reads parameter, gradient and both moments once and writes the three results (src/core/adamw.wat, SIMD;
+// bit-identical to the op form). The module is
 // instantiated over tfjs-wasm's own heap, so no data is copied. On other backends, or a threaded (shared-memory)
 // wasm build, `fusedAdamW` returns null and the caller uses the op form.
 import * as tf from "@tensorflow/tfjs";

@@ -3,7 +3,7 @@
 // a decoded video with detected faces (src/video, inference): both must give the same kind of crop.
 import { FavchatError } from "../core/errors.ts";
 import type { Rng } from "../core/rng.ts";
-import { cropWindow, faceWindow } from "../video/faces/align.ts";
+import { cropWindow, faceWindow, wholeFrameWindow } from "../video/faces/align.ts";
 import type { RgbFrame } from "../video/frame.ts";
 import type { RawClip } from "./frames.ts";
 
@@ -85,8 +85,7 @@ export function pixelsFromRaw(
   idx.forEach((src, k) => {
     const frame = whole(src);
     const shift = jitter?.[k];
-    const side = Math.max(raw.width, raw.height);
-    frames.set(cropWindow(frame, { cx: raw.width / 2, cy: raw.height / 2, side, angle: 0 }, o.frameSize).data, k * o.frameSize * o.frameSize * 3);
+    frames.set(cropWindow(frame, wholeFrameWindow(frame), o.frameSize).data, k * o.frameSize * o.frameSize * 3);
     const b = faceBoxes?.[src];
     let crop: RgbFrame;
     if (b) {
@@ -97,7 +96,7 @@ export function pixelsFromRaw(
       const window = faceWindow({ x: cx - s / 2, y: cy - s / 2, width: s, height: s }, null, margin);
       crop = cropWindow(frame, { ...window, angle: shift?.angle ?? 0 }, o.faceSize);
     } else {
-      crop = cropWindow(frame, { cx: raw.width / 2, cy: raw.height / 2, side, angle: 0 }, o.faceSize);
+      crop = cropWindow(frame, wholeFrameWindow(frame), o.faceSize);
     }
     faces.set(crop.data, k * o.faceSize * o.faceSize * 3);
   });
@@ -113,9 +112,9 @@ export function pixelsFromVideo(clip: { frames: readonly RgbFrame[]; faces: read
   const faces = new Uint8Array(o.frames * o.faceSize * o.faceSize * 3);
   idx.forEach((src, k) => {
     const f = clip.frames[src];
-    frames.set(cropWindow(f, { cx: f.width / 2, cy: f.height / 2, side: Math.max(f.width, f.height), angle: 0 }, o.frameSize).data, k * o.frameSize * o.frameSize * 3);
+    frames.set(cropWindow(f, wholeFrameWindow(f), o.frameSize).data, k * o.frameSize * o.frameSize * 3);
     const c = clip.faces[src];
-    faces.set(cropWindow(c, { cx: c.width / 2, cy: c.height / 2, side: Math.max(c.width, c.height), angle: 0 }, o.faceSize).data, k * o.faceSize * o.faceSize * 3);
+    faces.set(cropWindow(c, wholeFrameWindow(c), o.faceSize).data, k * o.faceSize * o.faceSize * 3);
   });
   return { F: o.frames, frames, frameSize: o.frameSize, faces, faceSize: o.faceSize };
 }

@@ -24,7 +24,7 @@ export function faceWindow(box: Box, landmarks: Landmarks | null, margin: number
 }
 
 /** The window that shows the whole frame, letterboxed (for --no-face-crop and frames with no face). */
-export function wholeFrameWindow(frame: RgbFrame): CropWindow {
+export function wholeFrameWindow(frame: { readonly width: number; readonly height: number }): CropWindow {
   return { cx: frame.width / 2, cy: frame.height / 2, side: Math.max(frame.width, frame.height), angle: 0 };
 }
 

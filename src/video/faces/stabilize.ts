@@ -3,7 +3,7 @@
 // facial encoder's motion input (each crop minus the first) shows zoom where there was none. A steady window is placed
 // by the face's rigid points (eyes and nose tip), which move with the head but hardly with the expression.
 import type { Point } from "./geometry.ts";
-import { faceWindow, type CropWindow } from "./align.ts";
+import { faceWindow, wholeFrameWindow, type CropWindow } from "./align.ts";
 import type { TrackedFace } from "./track.ts";
 
 /**
@@ -40,7 +40,7 @@ function rigidOf(face: TrackedFace): { anchor: Point; size: number } | null {
  * points (size and roll as medians over STEADY_RADIUS frames each side). Frames without landmarks keep their box.
  */
 export function cropWindows(tracked: readonly TrackedFace[], width: number, height: number, margin: number, policy: CropPolicy = "steady"): CropWindow[] {
-  const whole: CropWindow = { cx: width / 2, cy: height / 2, side: Math.max(width, height), angle: 0 };
+  const whole = wholeFrameWindow({ width, height });
   const own = tracked.map((t) => (t.box === null ? null : faceWindow(t.box, t.landmarks, margin)));
   if (policy === "frame") return own.map((w) => w ?? whole);
   if (policy === "static") {
