@@ -10,7 +10,7 @@ import { encodeExample, encodeQuestion } from "../data/chat-format.ts";
 import { pixelsFromRaw, pixelsFromVideo, type ClipPixels } from "../data/clip-pixels.ts";
 import { collate } from "../data/collate.ts";
 import { readRawClip } from "../data/frames.ts";
-import { clipQa } from "../data/builder/qa.ts";
+import { clipQa, qaContext } from "../data/builder/qa.ts";
 import type { ClipRecord } from "../data/records.ts";
 import { answerVideo, scoreCandidates } from "../model/answer.ts";
 import type { FavChat } from "../model/favchat.ts";
@@ -39,19 +39,18 @@ export interface EvalItem {
 
 /** The questions of `task` for each clip, from its labels (seeded: the same clips give the same questions). */
 export function evalItems(clips: readonly ClipRecord[], task: EvalTask, seed: number): EvalItem[] {
-  const pools = new Map<string, Set<string>>();
-  for (const r of clips) for (const [k, v] of Object.entries(r.labels.attributes)) if (typeof v === "string") pools.set(k, (pools.get(k) ?? new Set()).add(v));
+  const context = qaContext(clips);
   const root = new Rng(seed);
   const keep = CATEGORIES[task];
   const out: EvalItem[] = [];
   for (const clip of clips) {
-    clipQa(clip, root.fork("qa", clip.id), pools).forEach((q, i) => {
+    clipQa(clip, root.fork("qa", clip.id), context).forEach((q, i) => {
       if (keep && !keep.includes(q.category)) return;
       const label =
         q.category === "au_presence"
           ? /\bAU\d+\b/.exec(q.question)?.[0]
           : q.category === "attribute"
-            ? attributeOf(clip, q.answer, q.options, pools)
+            ? attributeOf(clip, q.answer, q.options, context.pools)
             : undefined;
       out.push({ id: `${clip.id}#${q.category}${i}`, clip, question: q.question, options: q.options, answer: q.answer, reason: q.category === "reasoning", label });
     });

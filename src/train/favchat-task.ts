@@ -48,8 +48,8 @@ export interface TaskOptions {
   readonly aux?: { readonly heads: VisualAuxModel; readonly weight: number };
 }
 
-/** A training batch, the clips it came from (the visual heads' labels) and each row's question category. */
-export type TaskBatch = FavchatBatch & { readonly clips: readonly ClipRef[]; readonly categories: readonly string[] };
+/** A training batch, the clips it came from (the visual heads' labels), each row's question category and answer. */
+export type TaskBatch = FavchatBatch & { readonly clips: readonly ClipRef[]; readonly categories: readonly string[]; readonly answers: readonly string[] };
 
 /** Frames and face crops of an example's clip at the model's input sizes. */
 export function examplePixels(model: FavChat, ex: Example, frames: number, rng: Rng | null): ClipPixels {
@@ -95,6 +95,7 @@ function batcher(model: FavChat, tok: TextTokenizer, frames: number) {
     ...collate(idx.map((i) => ({ pixels: examplePixels(model, pool[i], frames, rng?.fork("pixels", i) ?? null), text: trainingText(enc[i], i, rng) })), padId),
     clips: idx.map((i) => pool[i].clip),
     categories: idx.map((i) => pool[i].category),
+    answers: idx.map((i) => pool[i].target.answer),
   });
 }
 
@@ -106,7 +107,7 @@ export function favchatTask(model: FavChat, tok: TextTokenizer, examples: readon
   const lossesOf = (batch: TaskBatch): { lm: tf.Scalar; visual: tf.Scalar | null } => {
     const out = model.forward({ ...batch });
     const lm = favchatLoss(out.logits, batch.ids.arraySync() as number[][], batch.targetMask, out.videoPositions, model.numVisualTokens);
-    const visual = o.aux ? o.aux.heads.loss(out.tokens, batch.clips, batch.categories) : null;
+    const visual = o.aux ? o.aux.heads.loss(out.tokens, batch.clips, batch.categories, batch.answers) : null;
     tf.dispose([out.logits, out.tokens, out.weights]);
     return { lm, visual };
   };
@@ -163,7 +164,7 @@ export function visualTask(heads: VisualAuxModel, tok: TextTokenizer, examples: 
     makeBatch: (_step, _micro, rng) => batchOf(Array.from({ length: o.batchSize }, () => rng.int(examples.length)), examples, encoded, o.augment ? rng : null),
     loss: (b) => {
       const { tokens, weights } = tokensOf(b);
-      const loss = heads.loss(tokens, b.clips, b.categories);
+      const loss = heads.loss(tokens, b.clips, b.categories, b.answers);
       tf.dispose([tokens, weights]);
       return loss;
     },
@@ -175,9 +176,9 @@ export function visualTask(heads: VisualAuxModel, tok: TextTokenizer, examples: 
       for (const idx of validationBatches(val.length, o)) {
         const batch = batchOf(idx, val, valEncoded, null);
         const { tokens, weights } = tokensOf(batch);
-        const loss = heads.loss(tokens, batch.clips, batch.categories);
+        const loss = heads.loss(tokens, batch.clips, batch.categories, batch.answers);
         sum += (await loss.data())[0];
-        await heads.score(tokens, batch.clips, tally);
+        await heads.score(tokens, batch.clips, tally, batch.answers);
         tf.dispose([tokens, weights, loss]);
         disposeBatch(batch);
         n++;

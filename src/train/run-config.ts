@@ -29,11 +29,19 @@ export interface StageSettings {
    */
   readonly visualOffTopic?: number;
   /**
+   * Heads on V beyond the clips' labels (src/train/visual-aux.ts), for stage connector and visual_aux: "answer" (each
+   * row's answer from pooled V) and "au_tokens" (visual token k reads AU k's occurrence). None when absent.
+   */
+  readonly visualHeads?: readonly VisualHeadKind[];
+  /**
    * Threads sharing each step's grad_accum micro-batches (src/train/workers.ts; the numbers do not depend on it).
    * At most grad_accum are used.
    */
   readonly threads: number;
 }
+
+export const VISUAL_HEAD_KINDS = ["answer", "au_tokens"] as const;
+export type VisualHeadKind = (typeof VISUAL_HEAD_KINDS)[number];
 
 export interface RunConfig {
   /** favchat config.json fields for a new model (e.g. {"preset": "tiny", "ablation": {...}}). */
@@ -45,7 +53,7 @@ export interface RunConfig {
   readonly stages: Partial<Record<Stage, StageSettings>>;
 }
 
-const STAGE_KEYS: Record<string, keyof TrainerConfig | "batch_size" | "val_batches" | "frozen" | "categories" | "visual_aux" | "visual_off_topic" | "threads"> = {
+const STAGE_KEYS: Record<string, keyof TrainerConfig | "batch_size" | "val_batches" | "frozen" | "categories" | "visual_aux" | "visual_off_topic" | "visual_heads" | "threads"> = {
   steps: "totalSteps",
   grad_accum: "gradAccum",
   lr: "lr",
@@ -61,6 +69,7 @@ const STAGE_KEYS: Record<string, keyof TrainerConfig | "batch_size" | "val_batch
   frozen: "frozen",
   visual_aux: "visual_aux",
   visual_off_topic: "visual_off_topic",
+  visual_heads: "visual_heads",
   categories: "categories",
   threads: "threads",
 };
@@ -91,6 +100,7 @@ export function resolveRunConfig(raw: unknown, source: string): RunConfig {
     let threads = 1;
     let frozen: string[] | undefined;
     let categories: string[] | undefined;
+    let visualHeads: VisualHeadKind[] | undefined;
     for (const [k, v] of Object.entries(s)) {
       const field = STAGE_KEYS[k];
       if (!field) fail(`stages.${key}: unknown field "${k}" (fields: ${Object.keys(STAGE_KEYS).join(", ")})`);
@@ -106,6 +116,13 @@ export function resolveRunConfig(raw: unknown, source: string): RunConfig {
           fail(`stages.${key}.categories must be a non-empty list of question categories (e.g. ["au_presence"]), got ${JSON.stringify(v)}`);
         }
         categories = v as string[];
+        continue;
+      }
+      if (field === "visual_heads") {
+        if (!Array.isArray(v) || !v.every((x) => (VISUAL_HEAD_KINDS as readonly unknown[]).includes(x))) {
+          fail(`stages.${key}.visual_heads must be a list of ${VISUAL_HEAD_KINDS.map((x) => `"${x}"`).join(", ")}, got ${JSON.stringify(v)}`);
+        }
+        visualHeads = v as VisualHeadKind[];
         continue;
       }
       if (typeof v !== "number" || !Number.isFinite(v)) fail(`stages.${key}.${k} must be a number, got ${JSON.stringify(v)}`);
@@ -129,7 +146,7 @@ export function resolveRunConfig(raw: unknown, source: string): RunConfig {
     } catch (e) {
       throw new FavchatError(`${source}: stages.${key}: ${(e as Error).message}`);
     }
-    stages[stage as Stage] = { trainer, batchSize, valBatches, visualAux, threads, ...(visualOffTopic !== undefined ? { visualOffTopic } : {}), ...(frozen ? { frozen } : {}), ...(categories ? { categories } : {}) };
+    stages[stage as Stage] = { trainer, batchSize, valBatches, visualAux, threads, ...(visualOffTopic !== undefined ? { visualOffTopic } : {}), ...(frozen ? { frozen } : {}), ...(categories ? { categories } : {}), ...(visualHeads ? { visualHeads } : {}) };
   }
   return { model, vocabSize: vocabSize as number, frames: frames as number, stages };
 }

@@ -13,7 +13,7 @@ import { trainByteLevelBpe, writeTokenizerDir } from "../text/bpe-train.ts";
 import { loadTokenizer, type TextTokenizer } from "../text/tokenizer.ts";
 import { lineChartPng, type Series } from "../eval/plot/line-chart.ts";
 import { clipsFileFor, corpusTexts, indexClips, stageExamples, type ClipRef, type Example, type Stage } from "./favchat-data.ts";
-import { VisualAuxModel, visualLabels } from "./visual-aux.ts";
+import { VisualAuxModel, answerClasses, visualLabels } from "./visual-aux.ts";
 import { EncoderPretrainer, encoderTask, labelHeads } from "./encoder-task.ts";
 import { favchatTask, textTask, visualTask } from "./favchat-task.ts";
 import { train, type TrainSummary, type TrainTask } from "./trainer.ts";
@@ -166,7 +166,7 @@ function stageTask(
 /** Label heads on the visual tokens, their classes from the stage's training clips (src/train/visual-aux.ts). */
 function visualHeads(model: FavChat, examples: readonly Example[], settings: StageSettings): VisualAuxModel {
   const clips = [...new Map(examples.map((e) => [e.clip.id, e.clip])).values()];
-  return new VisualAuxModel(model, visualLabels(clips), new Rng(settings.trainer.seed).fork("visual heads"), settings.visualOffTopic);
+  return new VisualAuxModel(model, visualLabels(clips, { answers: settings.visualHeads?.includes("answer") ? answerClasses(examples) : [], auTokens: settings.visualHeads?.includes("au_tokens") }), new Rng(settings.trainer.seed).fork("visual heads"), settings.visualOffTopic);
 }
 
 /** Clips of a split with raw frames (encoder pretraining reads raw frames). */

@@ -5,6 +5,7 @@
 // output 0.08 -> 0.0007), so the LLM learns to ignore the video. The heads keep V informative while the LLM learns to
 // read it, as BLIP-2 first trains its Q-Former on vision-language objectives before the LLM sees it.
 import { tf } from "../core/backend.ts";
+import { FavchatError } from "../core/errors.ts";
 import type { Rng } from "../core/rng.ts";
 import { Module } from "../nn/module.ts";
 import { Linear } from "../nn/linear.ts";
@@ -18,23 +19,47 @@ export interface VisualLabels {
   /** Categorical labels: attributes, scene (with the object's motion: V sees every frame), emotion. */
   readonly heads: LabelHead[];
   readonly withAus: boolean;
+  /** The answers the answer head chooses among (sorted); none: no answer head. */
+  readonly answers: readonly string[];
+  /** The AU token head: visual token k says whether AU k (AU_NAMES order) occurs, along one shared direction. */
+  readonly auTokens: boolean;
 }
 
-/** The labels the training clips support. */
-export function visualLabels(clips: readonly ClipRef[]): VisualLabels {
+/** Extra heads beyond the clips' labels on pooled V (stage setting visual_heads). */
+export interface ExtraHeads {
+  readonly answers?: readonly string[];
+  readonly auTokens?: boolean;
+}
+
+/**
+ * The distinct answers of the question-answer examples (summaries excluded: they are paragraphs, not classes), sorted.
+ * The answer head reads the row's own answer from V: V is made with the question as the prompt, so the prompt-guided
+ * path must put what was asked (which AU, which attribute) where a fixed linear map finds it. Trained on the clips'
+ * labels alone, V carried every AU's occurrence (heads' F1 0.81) but the LLM's answer to "Is AU12 active?" was right
+ * 52% of the time (balanced yes/no): it had to pick the asked AU out of V itself.
+ */
+export function answerClasses(examples: readonly { readonly category: string; readonly target: { readonly answer: string } }[]): string[] {
+  return [...new Set(examples.filter((e) => e.category !== "summary").map((e) => e.target.answer))].sort();
+}
+
+/** The labels the training clips support; `extra.answers` (answerClasses) adds the answer head, `auTokens` the AU token head. */
+export function visualLabels(clips: readonly ClipRef[], extra: ExtraHeads = {}): VisualLabels {
   const sceneKeys = [...new Set(clips.flatMap((c) => Object.keys(c.record.labels.scene ?? {})))].sort();
   const heads = [
     ...categoricalHeads(clips, "attributes", attributeKeys(clips)),
     ...categoricalHeads(clips, "scene", sceneKeys),
     ...categoricalHeads(clips, "emotion", ["emotion"]),
   ];
-  return { heads, withAus: clips.some((c) => c.record.labels.aus !== undefined) };
+  const withAus = clips.some((c) => c.record.labels.aus !== undefined);
+  return { heads, withAus, answers: extra.answers ?? [], auTokens: withAus && (extra.auTokens ?? false) };
 }
 
 /** The heads, and the model beside them so one checkpoint holds both (the model directory keeps the model only). */
 export class VisualAuxModel extends Module {
   readonly heads: Linear[] = [];
   readonly auHead: Linear | null;
+  readonly answerHead: Linear | null;
+  readonly auTokenHead: Linear | null;
 
   constructor(
     readonly favchat: FavChat,
@@ -48,6 +73,20 @@ export class VisualAuxModel extends Module {
     const D = favchat.config.llm.hiddenSize;
     labels.heads.forEach((h, i) => this.heads.push(this.addChild(`visual_heads.${i}`, new Linear(D, h.classes.length, rng.fork("head", i)))));
     this.auHead = labels.withAus ? this.addChild("visual_au_head", new Linear(D, AU_NAMES.length, rng.fork("au"))) : null;
+    this.answerHead = labels.answers.length > 0 ? this.addChild("visual_answer_head", new Linear(D, labels.answers.length, rng.fork("answer"))) : null;
+    if (labels.auTokens && favchat.numVisualTokens < AU_NAMES.length) {
+      throw new FavchatError(`the AU token head needs a visual token per AU (${AU_NAMES.length}); the model makes ${favchat.numVisualTokens} (qformer_config.num_queries)`);
+    }
+    this.auTokenHead = labels.auTokens ? this.addChild("visual_au_token_head", new Linear(D, 1, rng.fork("au tokens"))) : null;
+  }
+
+  /** The AU token head's logits [B, 16]: token k of V read along one direction for AU k. */
+  private auTokenLogits(tokens: tf.Tensor): tf.Tensor {
+    return tf.tidy(() => {
+      const B = tokens.shape[0] as number;
+      const first = tokens.slice([0, 0, 0], [B, AU_NAMES.length, -1]); // [B, 16, D]
+      return (this.auTokenHead as Linear).forward(first).reshape([B, AU_NAMES.length]);
+    });
   }
 
   /**
@@ -57,9 +96,11 @@ export class VisualAuxModel extends Module {
    * twelve attribute heads. Clips without a label add nothing to its term. With `categories` (each row's question
    * category), a row's terms for the groups its question is not about are scaled by offTopicWeight (OFF_TOPIC_WEIGHT
    * unless set), so V, made with the question as prompt, is asked most for what the question asks (and the adapters
-   * can learn which branch serves which question).
+   * can learn which branch serves which question). With `answers` (each row's answer) and an answer head, the
+   * answer group is the cross-entropy of each row's answer among labels.answers (rows whose answer is not one add
+   * nothing), at full weight for every row: it is always about the row's own question.
    */
-  loss(tokens: tf.Tensor, clips: readonly ClipRef[], categories?: readonly string[]): tf.Scalar {
+  loss(tokens: tf.Tensor, clips: readonly ClipRef[], categories?: readonly string[], answers?: readonly string[]): tf.Scalar {
     const pooled = tf.mean(tokens, 1); // [B, D]
     const weights = (group: HeadGroup) => clips.map((_, b) => headWeight(categories?.[b], group, this.offTopicWeight));
     const groups = new Map<HeadGroup, tf.Scalar[]>();
@@ -72,18 +113,44 @@ export class VisualAuxModel extends Module {
       const occurs = clips.flatMap(auOccurrence);
       const known = clips.map((c): number => (c.record.labels.aus ? 1 : 0));
       const rows: [number, number] = [clips.length, 1];
-      groups.set("au", [auLoss(this.auHead.forward(pooled), tf.tensor2d(occurs, [clips.length, AU_NAMES.length]), tf.tensor2d(known, rows), tf.tensor2d(weights("au"), rows))]);
+      const target = tf.tensor2d(occurs, [clips.length, AU_NAMES.length]);
+      const auTerms = [auLoss(this.auHead.forward(pooled), target, tf.tensor2d(known, rows), tf.tensor2d(weights("au"), rows))];
+      if (this.auTokenHead) auTerms.push(auLoss(this.auTokenLogits(tokens), target, tf.tensor2d(known, rows), tf.tensor2d(weights("au"), rows)));
+      groups.set("au", auTerms);
+    }
+    if (this.answerHead && answers) {
+      const term = headLoss(this.answerHead.forward(pooled), answers.map((a) => this.labels.answers.indexOf(a)));
+      if (term) groups.set("answer", [term]);
     }
     const terms = [...groups.values()].map((ts) => tf.div(tf.addN(ts), ts.length) as tf.Scalar);
     return (terms.length === 0 ? tf.scalar(0) : tf.div(tf.addN(terms), terms.length)) as tf.Scalar;
   }
 
-  /** What the heads read from V [B, Q, D] right, added into `tally`. */
-  async score(tokens: tf.Tensor, clips: readonly ClipRef[], tally: HeadTally): Promise<void> {
+  /** What the heads read from V [B, Q, D] right, added into `tally`; the answer head's needs each row's `answers`. */
+  async score(tokens: tf.Tensor, clips: readonly ClipRef[], tally: HeadTally, answers?: readonly string[]): Promise<void> {
     const pooled = tf.mean(tokens, 1); // [B, D]
     const picks = this.heads.map((head) => tf.tidy(() => tf.argMax(head.forward(pooled), -1))); // each [B]
     const au = this.auHead ? tf.tidy(() => tf.sigmoid((this.auHead as Linear).forward(pooled))) : null; // [B, 16]
+    const answered = this.answerHead && answers ? tf.tidy(() => tf.argMax((this.answerHead as Linear).forward(pooled), -1)) : null; // [B]
+    const perToken = this.auTokenHead ? tf.tidy(() => tf.sigmoid(this.auTokenLogits(tokens))) : null; // [B, 16]
     pooled.dispose();
+    if (perToken) {
+      const p = await perToken.data();
+      perToken.dispose();
+      clips.forEach((c, b) => {
+        if (!c.record.labels.aus) return;
+        auOccurrence(c).forEach((occurs, k) => countF1(tally.auTokens, p[b * AU_NAMES.length + k] >= 0.5, occurs === 1));
+      });
+    }
+    if (answered && answers) {
+      const pred = await answered.data();
+      answers.forEach((a, b) => {
+        if (!this.labels.answers.includes(a)) return;
+        tally.answer.n++;
+        if (this.labels.answers[pred[b]] === a) tally.answer.hit++;
+      });
+      answered.dispose();
+    }
     for (const [i, h] of this.labels.heads.entries()) {
       const pred = await picks[i].data();
       const group = headGroup(h);
@@ -98,13 +165,7 @@ export class VisualAuxModel extends Module {
       const p = await au.data();
       clips.forEach((c, b) => {
         if (!c.record.labels.aus) return;
-        auOccurrence(c).forEach((occurs, k) => {
-          const truth = occurs === 1;
-          const guess = p[b * AU_NAMES.length + k] >= 0.5;
-          if (guess && truth) tally.au.tp++;
-          else if (guess) tally.au.fp++;
-          else if (truth) tally.au.fn++;
-        });
+        auOccurrence(c).forEach((occurs, k) => countF1(tally.au, p[b * AU_NAMES.length + k] >= 0.5, occurs === 1));
       });
     }
     tf.dispose([...picks, ...(au ? [au] : [])]);
@@ -112,9 +173,9 @@ export class VisualAuxModel extends Module {
 }
 
 /** What a head reads: a clip's appearance, its scene, its emotion, or its AUs. */
-export type HeadGroup = "attribute" | "scene" | "emotion" | "au";
+export type HeadGroup = "attribute" | "scene" | "emotion" | "au" | "answer";
 
-export const headGroup = (h: LabelHead): Exclude<HeadGroup, "au"> => (h.source === "attributes" ? "attribute" : h.source);
+export const headGroup = (h: LabelHead): Exclude<HeadGroup, "au" | "answer"> => (h.source === "attributes" ? "attribute" : h.source);
 
 /** Weight of the labels a question is not about (1 for those it is about). */
 export const OFF_TOPIC_WEIGHT = 0.25;
@@ -154,19 +215,34 @@ export interface HeadTally {
   scene: { hit: number; n: number };
   emotion: { hit: number; n: number };
   au: { tp: number; fp: number; fn: number };
+  /** The answer head: rows whose answer it picked. */
+  answer: { hit: number; n: number };
+  /** The AU token head. */
+  auTokens: { tp: number; fp: number; fn: number };
 }
+
+function countF1(t: { tp: number; fp: number; fn: number }, guess: boolean, truth: boolean): void {
+  if (guess && truth) t.tp++;
+  else if (guess) t.fp++;
+  else if (truth) t.fn++;
+}
+
+const f1 = ({ tp, fp, fn }: { tp: number; fp: number; fn: number }): number => (tp === 0 ? 0 : (2 * tp) / (2 * tp + fp + fn));
 
 export function emptyTally(): HeadTally {
-  return { attribute: { hit: 0, n: 0 }, scene: { hit: 0, n: 0 }, emotion: { hit: 0, n: 0 }, au: { tp: 0, fp: 0, fn: 0 } };
+  return { attribute: { hit: 0, n: 0 }, scene: { hit: 0, n: 0 }, emotion: { hit: 0, n: 0 }, au: { tp: 0, fp: 0, fn: 0 }, answer: { hit: 0, n: 0 }, auTokens: { tp: 0, fp: 0, fn: 0 } };
 }
 
-/** visual_emotion_acc, visual_attr_acc, visual_scene_acc and visual_au_f1 (micro), for the labels seen. */
+/** visual_emotion_acc, visual_attr_acc, visual_scene_acc, visual_au_f1 (micro), visual_answer_acc and visual_au_token_f1, for the labels seen. */
 export function tallyMetrics(t: HeadTally): Record<string, number> {
   const out: Record<string, number> = {};
   if (t.emotion.n > 0) out.visual_emotion_acc = t.emotion.hit / t.emotion.n;
   if (t.attribute.n > 0) out.visual_attr_acc = t.attribute.hit / t.attribute.n;
   if (t.scene.n > 0) out.visual_scene_acc = t.scene.hit / t.scene.n;
   const { tp, fp, fn } = t.au;
-  if (tp + fp + fn > 0) out.visual_au_f1 = tp === 0 ? 0 : (2 * tp) / (2 * tp + fp + fn);
+  if (tp + fp + fn > 0) out.visual_au_f1 = f1(t.au);
+  if (t.answer.n > 0) out.visual_answer_acc = t.answer.hit / t.answer.n;
+  const at = t.auTokens;
+  if (at.tp + at.fp + at.fn > 0) out.visual_au_token_f1 = f1(at);
   return out;
 }

@@ -10,8 +10,11 @@ import { Rng } from "../../src/core/rng.ts";
 import { synthesize } from "../../src/data/faceworld/synth.ts";
 import { FavChat } from "../../src/model/favchat.ts";
 import { indexClips, type ClipRef } from "../../src/train/favchat-data.ts";
-import { OFF_TOPIC_WEIGHT, VisualAuxModel, headWeight, visualLabels } from "../../src/train/visual-aux.ts";
-import { microConfig } from "../model/favchat-helpers.ts";
+import { OFF_TOPIC_WEIGHT, VisualAuxModel, answerClasses, emptyTally, headWeight, tallyMetrics, visualLabels } from "../../src/train/visual-aux.ts";
+import { microConfig, microConfigJson } from "../model/favchat-helpers.ts";
+import { resolveFavchatConfig } from "../../src/model/config.ts";
+import { AU_NAMES } from "../../src/data/records.ts";
+import { AU_PRESENT } from "../../src/data/builder/clip-facts.ts";
 
 let clips: ClipRef[] = [];
 
@@ -88,6 +91,72 @@ test("question focus: each group counts once; a row's off-topic groups are scale
   assert.ok(Math.abs(F - U) < 1e-5, `${F} vs unfocused ${U}`);
   assert.equal(headWeight("scene", "emotion", 1), 1);
   [...flat.heads, ...(flat.auHead ? [flat.auHead] : [])].forEach((h) => h.dispose()); // the model is aux's to dispose
+  V.dispose();
+  aux.dispose();
+});
+
+test("answer head: classes are the QA answers; it learns a row's answer from V; rows with an unknown answer add nothing", async () => {
+  const qa = (category: string, answer: string) => ({ category, target: { answer } });
+  assert.deepEqual(answerClasses([qa("au_presence", "yes"), qa("summary", "A long paragraph."), qa("emotion", "happy"), qa("au_presence", "no"), qa("au_presence", "yes")]), ["happy", "no", "yes"]);
+  const model = new FavChat(microConfig(), new Rng(0));
+  const labels = visualLabels(clips, { answers: ["no", "yes"] });
+  const aux = new VisualAuxModel(model, labels, new Rng(1));
+  assert.ok(aux.answerHead, "an answer head when there are answers");
+  const plain = new VisualAuxModel(model, visualLabels(clips), new Rng(1));
+  assert.equal(plain.answerHead, null);
+  [...plain.heads, ...(plain.auHead ? [plain.auHead] : [])].forEach((h) => h.dispose()); // the model is aux's to dispose
+  const D = model.config.llm.hiddenSize;
+  // Two rows of the same clip whose V differ (as V made with two questions does), with opposite answers.
+  const r = new Rng(7);
+  const rows = [0, 0, 1, 1].map(() => Array.from({ length: D }, () => r.uniform(-1, 1)));
+  const V = tf.tensor3d(rows.map((t) => [t]));
+  const both = [clips[0], clips[0], clips[1], clips[1]];
+  const answers = ["yes", "no", "no", "yes"];
+  const withAnswers = () => aux.loss(V, both, undefined, answers);
+  const before = tf.tidy(() => withAnswers().dataSync()[0]);
+  const alone = tf.tidy(() => aux.loss(V, both).dataSync()[0]);
+  // Unknown answers: the answer group has no term, so the loss is that of the label groups alone.
+  const unknown = tf.tidy(() => aux.loss(V, both, undefined, ["maybe", "maybe", "maybe", "maybe"]).dataSync()[0]);
+  assert.ok(Math.abs(unknown - alone) < 1e-6, `${unknown} vs ${alone}`);
+  // With answers the loss is the mean over five groups, the answer's cross-entropy (about ln 2 at start) one of them.
+  assert.ok(Math.abs(before - (4 * alone + Math.LN2) / 5) < 0.2, `${before} vs ${(4 * alone + Math.LN2) / 5}`);
+  const head = [...aux.trainableVariables()].filter(([n]) => n.startsWith("visual_answer_head")).map(([, v]) => v);
+  assert.equal(head.length, 2);
+  const opt = tf.train.adam(0.05);
+  for (let s = 0; s < 150; s++) opt.minimize(() => aux.loss(V, both, undefined, answers), false, head);
+  const tally = emptyTally();
+  await aux.score(V, both, tally, answers);
+  assert.deepEqual(tally.answer, { hit: 4, n: 4 });
+  assert.equal(tallyMetrics(tally).visual_answer_acc, 1);
+  opt.dispose();
+  V.dispose();
+  aux.dispose();
+});
+
+test("AU token head: token k of V learns AU k's occurrence; a model with fewer than 16 visual tokens is a clear error", async () => {
+  const micro = new FavChat(microConfig(), new Rng(0)); // 3 visual tokens
+  assert.throws(() => new VisualAuxModel(micro, visualLabels(clips, { auTokens: true }), new Rng(1)), /a visual token per AU \(16\); the model makes 3/);
+  micro.dispose();
+  const json = microConfigJson();
+  const model = new FavChat(resolveFavchatConfig({ ...json, qformer_config: { ...(json.qformer_config as object), num_queries: 16 } }, "test"), new Rng(0));
+  const aux = new VisualAuxModel(model, visualLabels(clips, { auTokens: true }), new Rng(1));
+  assert.ok(aux.auTokenHead);
+  const D = model.config.llm.hiddenSize;
+  // V whose token k is +u or -u by whether AU k occurs in the clip (plus noise): learnable by one shared direction.
+  const r = new Rng(8);
+  const u = Array.from({ length: D }, () => r.uniform(-1, 1));
+  const V = tf.tensor3d(clips.map((c) => AU_NAMES.map((au) => {
+    const on = Math.max(0, ...(c.record.labels.aus?.[au] ?? [0])) >= AU_PRESENT ? 1 : -1;
+    return u.map((x) => on * x + r.uniform(-0.3, 0.3));
+  })));
+  const head = [...aux.trainableVariables()].filter(([n]) => n.startsWith("visual_au_token_head")).map(([, v]) => v);
+  assert.equal(head.length, 2);
+  const opt = tf.train.adam(0.05);
+  for (let s = 0; s < 100; s++) opt.minimize(() => aux.loss(V, clips), false, head);
+  const tally = emptyTally();
+  await aux.score(V, clips, tally);
+  assert.equal(tallyMetrics(tally).visual_au_token_f1, 1);
+  opt.dispose();
   V.dispose();
   aux.dispose();
 });

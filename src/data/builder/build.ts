@@ -6,7 +6,7 @@ import { check } from "../../core/errors.ts";
 import { Rng } from "../../core/rng.ts";
 import { qaRecordSchema, readClipRecords, rlRecordSchema, summaryRecordSchema, writeJsonl, type BadLine, type ClipRecord, type OnBadLine, type QaRecord, type RlRecord, type SummaryRecord } from "../records.ts";
 import { rewrite, type LlmOptions } from "./llm.ts";
-import { clipQa, identityQa } from "./qa.ts";
+import { clipQa, identityQa, qaContext } from "./qa.ts";
 import { rlSamples } from "./rl.ts";
 import { summarize } from "./summaries.ts";
 
@@ -28,16 +28,13 @@ export interface BuiltRecords {
 /** The pure part: records in, records out. */
 export function buildRecords(clips: readonly ClipRecord[], seed: number): BuiltRecords {
   const root = new Rng(seed);
-  const pools = new Map<string, Set<string>>();
-  for (const r of clips) {
-    for (const [k, v] of Object.entries(r.labels.attributes)) if (typeof v === "string") pools.set(k, (pools.get(k) ?? new Set()).add(v));
-  }
+  const context = qaContext(clips);
   const summaries: SummaryRecord[] = [];
   const qa: QaRecord[] = [];
   const rl: RlRecord[] = [];
   for (const rec of clips) {
     summaries.push(summarize(rec, root.fork("summary", rec.id)));
-    clipQa(rec, root.fork("qa", rec.id), pools).forEach((q, i) => qa.push({ id: `${rec.id}#qa${i}`, video: rec.video, ...q }));
+    clipQa(rec, root.fork("qa", rec.id), context).forEach((q, i) => qa.push({ id: `${rec.id}#qa${i}`, video: rec.video, ...q }));
     rl.push(...rlSamples(rec, root.fork("rl", rec.id)));
   }
   qa.push(...identityQa(clips, root.fork("identity")));

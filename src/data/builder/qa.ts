@@ -30,18 +30,51 @@ function emotionQa(rec: ClipRecord, rng: Rng): Qa[] {
   }];
 }
 
-function auQa(rec: ClipRecord, rng: Rng): Qa[] {
+/** What the questions of one clip may depend on beyond the clip: the other clips' values and rates (qaContext). */
+export interface QaContext {
+  /** Every value seen per attribute (distractor options). */
+  readonly pools: ReadonlyMap<string, ReadonlySet<string>>;
+  /** Per AU, the fraction of the clips with AU labels in which it occurs. */
+  readonly auRates: ReadonlyMap<string, number>;
+}
+
+/** The context of a set of clips (all the clips a build or an evaluation asks about). */
+export function qaContext(clips: readonly ClipRecord[]): QaContext {
+  const pools = new Map<string, Set<string>>();
+  for (const r of clips) {
+    for (const [k, v] of Object.entries(r.labels.attributes)) if (typeof v === "string") pools.set(k, (pools.get(k) ?? new Set()).add(v));
+  }
+  const labelled = clips.filter((r) => r.labels.aus);
+  const counts = new Map<string, number>();
+  for (const r of labelled) for (const f of auFacts(r)) counts.set(f.au, (counts.get(f.au) ?? 0) + 1);
+  return { pools, auRates: new Map(AU_NAMES.map((au) => [au, labelled.length ? (counts.get(au) ?? 0) / labelled.length : 0])) };
+}
+
+/** AU presence questions per clip (different AUs). */
+export const AU_QUESTIONS = 2;
+
+function auQa(rec: ClipRecord, rng: Rng, rates: ReadonlyMap<string, number>): Qa[] {
   if (!rec.labels.aus) return [];
   const facts = auFacts(rec);
   const present = new Set(facts.map((f) => f.au));
   const out: Qa[] = [];
-  // Half the questions ask about an active AU, half about an inactive one: "yes" to everything scores 50%.
-  const absent = AU_NAMES.filter((a) => !present.has(a));
-  const au = (rng.bool(0.5) && facts.length) || !absent.length ? rng.pick(facts).au : rng.pick(absent);
-  out.push({
-    question: fill(rng, ["Is {au} ({w}) active at any point in the clip?", "Does the {w} ({au}) appear in this video? Answer yes or no.", "Do you see {au}, the {w}?"], { au, w: AU_WORDS[au] }),
-    answer: present.has(au) ? "yes" : "no", category: "au_presence",
-  });
+  // For every AU, "yes" and "no" equally often over the clips, so the AU's name says nothing about the answer: AU k
+  // (occurring in a fraction p of the clips) is kept with probability min(p, 1-p)/p when the clip shows it and
+  // min(p, 1-p)/(1-p) when not. Balanced overall only (half the questions about an active AU), AU43 was "yes" 94%
+  // of the time and AU10 "no" 77%: answering each AU's usual answer scored 0.68 without looking at the video.
+  const asked = new Set<string>();
+  for (let tries = 0; tries < 64 && asked.size < AU_QUESTIONS; tries++) {
+    const au = rng.pick(AU_NAMES);
+    const p = rates.get(au) ?? 0;
+    const has = present.has(au);
+    const keep = p <= 0 || p >= 1 ? 0 : Math.min(p, 1 - p) / (has ? p : 1 - p);
+    if (asked.has(au) || !rng.bool(keep)) continue;
+    asked.add(au);
+    out.push({
+      question: fill(rng, ["Is {au} ({w}) active at any point in the clip?", "Does the {w} ({au}) appear in this video? Answer yes or no.", "Do you see {au}, the {w}?"], { au, w: AU_WORDS[au] }),
+      answer: has ? "yes" : "no", category: "au_presence",
+    });
+  }
   if (facts.length) {
     const f = rng.pick(facts);
     out.push({
@@ -67,7 +100,7 @@ const ATTR_Q: Record<string, string[]> = {
   mouth: ["How would you describe the person's lips or mouth?"],
 };
 
-function attributeQa(rec: ClipRecord, rng: Rng, pools: Map<string, Set<string>>): Qa[] {
+function attributeQa(rec: ClipRecord, rng: Rng, pools: ReadonlyMap<string, ReadonlySet<string>>): Qa[] {
   const entries = Object.entries(rec.labels.attributes);
   if (!entries.length) return [];
   const [k, v] = rng.pick(entries);
@@ -177,10 +210,10 @@ function reasoningQa(rec: ClipRecord, rng: Rng): Qa[] {
   }];
 }
 
-/** All single-clip QA for one record. `pools` holds every value seen per attribute (distractor options). */
-export function clipQa(rec: ClipRecord, rng: Rng, pools: Map<string, Set<string>>): Qa[] {
+/** All single-clip QA for one record, in the context of the clips it is asked among (qaContext). */
+export function clipQa(rec: ClipRecord, rng: Rng, context: QaContext): Qa[] {
   return [
-    ...emotionQa(rec, rng), ...auQa(rec, rng), ...attributeQa(rec, rng, pools), ...sceneQa(rec, rng),
+    ...emotionQa(rec, rng), ...auQa(rec, rng, context.auRates), ...attributeQa(rec, rng, context.pools), ...sceneQa(rec, rng),
     ...temporalQa(rec, rng), ...countingQa(rec, rng), ...actionQa(rec, rng), ...reasoningQa(rec, rng),
   ];
 }

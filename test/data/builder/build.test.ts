@@ -62,3 +62,28 @@ test("wording varies and output is deterministic per seed", () => {
   const openings = new Set(a.summaries.map((s) => s.summary.split(" ").slice(0, 3).join(" ")));
   assert.ok(openings.size >= 2);
 });
+
+test("AU presence: the AU asked says nothing about the answer (yes and no equally often per AU), two AUs per clip", () => {
+  const perAu = new Map<string, { yes: number; n: number }>();
+  for (let seed = 0; seed < 20; seed++) {
+    const { qa } = buildRecords(clips, seed);
+    const byVideo = new Map<string, string[]>();
+    for (const q of qa.filter((x) => x.category === "au_presence")) {
+      const au = /\bAU\d+\b/.exec(q.question)![0];
+      byVideo.set(q.video, [...(byVideo.get(q.video) ?? []), au]);
+      const t = perAu.get(au) ?? { yes: 0, n: 0 };
+      perAu.set(au, { yes: t.yes + (q.answer === "yes" ? 1 : 0), n: t.n + 1 });
+    }
+    for (const aus of byVideo.values()) assert.equal(new Set(aus).size, aus.length, `the same AU asked twice of one clip: ${aus}`);
+    if (seed === 0) assert.ok([...byVideo.values()].filter((a) => a.length === 2).length > 50, "two questions for most clips");
+  }
+  // Answering each AU's more frequent answer must not beat chance by much (it scored 0.68 with overall balance only).
+  let majority = 0;
+  let total = 0;
+  for (const [au, { yes, n }] of perAu) {
+    if (n >= 60) assert.ok(yes / n > 0.35 && yes / n < 0.65, `${au}: ${yes} yes of ${n}`);
+    majority += Math.max(yes, n - yes);
+    total += n;
+  }
+  assert.ok(majority / total < 0.58, `per-AU majority answer scores ${(majority / total).toFixed(3)}`);
+});
