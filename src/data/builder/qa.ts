@@ -51,7 +51,7 @@ export function qaContext(clips: readonly ClipRecord[]): QaContext {
 }
 
 /** AU presence questions per clip (different AUs). */
-export const AU_QUESTIONS = 2;
+export const AU_QUESTIONS = 4;
 
 function auQa(rec: ClipRecord, rng: Rng, rates: ReadonlyMap<string, number>): Qa[] {
   if (!rec.labels.aus) return [];
