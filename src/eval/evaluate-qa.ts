@@ -21,6 +21,11 @@ export interface AuEvaluation {
   readonly metrics: MultiLabelMetrics;
   /** Share of questions answered correctly (an unmapped answer is wrong). */
   readonly accuracy: number;
+  /**
+   * Baselines that do not look at the video: the accuracy of answering each AU's more frequent true answer among these
+   * questions (what the AU's name alone can score, at best) and the micro F1 of "yes" to everything.
+   */
+  readonly baselines: { readonly perAuMajority: number; readonly allYesF1: number };
   readonly multiple: number;
   readonly none: number;
   readonly items: readonly ScoredAnswer[];
@@ -40,8 +45,16 @@ export function evaluateAuPresence(predictions: readonly Prediction[]): AuEvalua
   const labels = [...new Set(items.map((i) => i.au))].sort((a, b) => Number(a.slice(2)) - Number(b.slice(2)) || a.localeCompare(b));
   const decisions = items.map((i) => ({ label: i.au, truth: i.yes, predicted: i.mapped.kind === "label" ? i.mapped.label === "yes" : null }));
   const right = decisions.filter((d) => d.predicted === d.truth).length;
+  const yesByAu = new Map<string, { yes: number; n: number }>();
+  for (const d of decisions) {
+    const t = yesByAu.get(d.label) ?? { yes: 0, n: 0 };
+    yesByAu.set(d.label, { yes: t.yes + (d.truth ? 1 : 0), n: t.n + 1 });
+  }
+  const majority = [...yesByAu.values()].reduce((sum, t) => sum + Math.max(t.yes, t.n - t.yes), 0);
+  const yes = decisions.filter((d) => d.truth).length;
   return {
     metrics: multiLabelF1(decisions, labels), accuracy: right / decisions.length,
+    baselines: { perAuMajority: majority / decisions.length, allYesF1: yes === 0 ? 0 : (2 * yes) / (2 * yes + (decisions.length - yes)) },
     multiple: count(items, "multiple"), none: count(items, "none"), items,
   };
 }
@@ -53,6 +66,8 @@ export function auReport(ev: AuEvaluation, o: { title?: string; meta?: Record<st
     task: "au",
     overall: {
       questions: m.decisions, "micro F1": m.micro.f1, "macro F1": m.macroF1, accuracy: ev.accuracy,
+      "without the video: each AU's usual answer, accuracy": ev.baselines.perAuMajority,
+      "without the video: \"yes\" to all, micro F1": ev.baselines.allYesF1,
       "unmapped (no answer)": ev.none, "unmapped (yes and no)": ev.multiple,
     },
     multiLabel: m,

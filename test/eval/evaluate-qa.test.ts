@@ -23,7 +23,12 @@ test("AU presence: per-AU F1, micro/macro, accuracy; the AU comes from label or 
   assert.equal(ev.metrics.micro.f1, 4 / 7);
   assert.equal(ev.accuracy, 3 / 6);
   assert.equal(ev.none, 1);
+  // Without the video: AU12 is yes 2 of 3 and AU4 yes 2 of 3, so each AU's usual answer gets 4 of 6; "yes" to all:
+  // 4 true "yes" of 6, F1 2*4 / (2*4 + 2).
+  assert.equal(ev.baselines.perAuMajority, 4 / 6);
+  assert.equal(ev.baselines.allYesF1, 8 / 10);
   const r = auReport(ev);
+  assert.equal(r.overall["without the video: each AU's usual answer, accuracy"], 4 / 6);
   assert.equal(r.overall["micro F1"], 4 / 7);
   assert.deepEqual(r.examples!.map((e) => e.id), ["6"]);
 });
