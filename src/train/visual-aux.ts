@@ -113,9 +113,9 @@ export class VisualAuxModel extends Module {
       const occurs = clips.flatMap(auOccurrence);
       const known = clips.map((c): number => (c.record.labels.aus ? 1 : 0));
       const rows: [number, number] = [clips.length, 1];
-      const target = tf.tensor2d(occurs, [clips.length, AU_NAMES.length]);
-      const auTerms = [auLoss(this.auHead.forward(pooled), target, tf.tensor2d(known, rows), tf.tensor2d(weights("au"), rows))];
-      if (this.auTokenHead) auTerms.push(auLoss(this.auTokenLogits(tokens), target, tf.tensor2d(known, rows), tf.tensor2d(weights("au"), rows)));
+      const [target, knownRows, weightRows] = [tf.tensor2d(occurs, [clips.length, AU_NAMES.length]), tf.tensor2d(known, rows), tf.tensor2d(weights("au"), rows)];
+      const auTerms = [auLoss(this.auHead.forward(pooled), target, knownRows, weightRows)];
+      if (this.auTokenHead) auTerms.push(auLoss(this.auTokenLogits(tokens), target, knownRows, weightRows));
       groups.set("au", auTerms);
     }
     if (this.answerHead && answers) {
@@ -135,12 +135,8 @@ export class VisualAuxModel extends Module {
     const perToken = this.auTokenHead ? tf.tidy(() => tf.sigmoid(this.auTokenLogits(tokens))) : null; // [B, 16]
     pooled.dispose();
     if (perToken) {
-      const p = await perToken.data();
+      tallyAus(tally.auTokens, await perToken.data(), clips);
       perToken.dispose();
-      clips.forEach((c, b) => {
-        if (!c.record.labels.aus) return;
-        auOccurrence(c).forEach((occurs, k) => countF1(tally.auTokens, p[b * AU_NAMES.length + k] >= 0.5, occurs === 1));
-      });
     }
     if (answered && answers) {
       const pred = await answered.data();
@@ -161,13 +157,7 @@ export class VisualAuxModel extends Module {
         if (pred[b] === y) tally[group].hit++;
       });
     }
-    if (au) {
-      const p = await au.data();
-      clips.forEach((c, b) => {
-        if (!c.record.labels.aus) return;
-        auOccurrence(c).forEach((occurs, k) => countF1(tally.au, p[b * AU_NAMES.length + k] >= 0.5, occurs === 1));
-      });
-    }
+    if (au) tallyAus(tally.au, await au.data(), clips);
     tf.dispose([...picks, ...(au ? [au] : [])]);
   }
 }
@@ -221,10 +211,17 @@ export interface HeadTally {
   auTokens: { tp: number; fp: number; fn: number };
 }
 
-function countF1(t: { tp: number; fp: number; fn: number }, guess: boolean, truth: boolean): void {
-  if (guess && truth) t.tp++;
-  else if (guess) t.fp++;
-  else if (truth) t.fn++;
+/** Adds AU occurrence decisions (probabilities p [B, 16], AU_NAMES order) of the clips with AU labels into t. */
+function tallyAus(t: { tp: number; fp: number; fn: number }, p: ArrayLike<number>, clips: readonly ClipRef[]): void {
+  clips.forEach((c, b) => {
+    if (!c.record.labels.aus) return;
+    auOccurrence(c).forEach((occurs, k) => {
+      const guess = p[b * AU_NAMES.length + k] >= 0.5;
+      if (guess && occurs === 1) t.tp++;
+      else if (guess) t.fp++;
+      else if (occurs === 1) t.fn++;
+    });
+  });
 }
 
 const f1 = ({ tp, fp, fn }: { tp: number; fp: number; fn: number }): number => (tp === 0 ? 0 : (2 * tp) / (2 * tp + fp + fn));
