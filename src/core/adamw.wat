@@ -9,6 +9,10 @@
 ;;
 ;; sumsq: the sum of squares of n floats, accumulated in float64 (each square is exact in float64), for the
 ;; gradients' global norm in one pass.
+;;
+;; transpose: one [rows, cols] matrix of 32-bit elements to [cols, rows], 4 x 4 blocks by SIMD shuffles, taken in
+;; bands of 16 rows so each output row gets 64 contiguous bytes per visit; the last rows % 4 rows and cols % 4
+;; columns one element at a time.
 ;; Build: node --import tsx scripts/build-wasm.ts (writes the bytes into src/core/wasm-adamw.ts).
 (module
   (import "env" "memory" (memory 0))
@@ -105,4 +109,76 @@
         (local.set $s (f64.add (local.get $s) (f64.mul (local.get $f) (local.get $f))))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $tail)))
-    (local.get $s)))
+    (local.get $s))
+  (func (export "transpose") (param $src i32) (param $dst i32) (param $rows i32) (param $cols i32)
+    (local $r4 i32) (local $c4 i32) (local $i0 i32) (local $iend i32) (local $i i32) (local $j i32)
+    (local $a i32) (local $b i32) (local $rb i32)
+    (local $x0 v128) (local $x1 v128) (local $x2 v128) (local $x3 v128)
+    (local $t0 v128) (local $t1 v128) (local $t2 v128) (local $t3 v128)
+    (local.set $r4 (i32.and (local.get $rows) (i32.const -4)))
+    (local.set $c4 (i32.and (local.get $cols) (i32.const -4)))
+    (local.set $rb (i32.shl (local.get $rows) (i32.const 2)))
+    ;; 4 x 4 blocks of rows [0, r4) x cols [0, c4).
+    (block $bands_done
+      (loop $bands
+        (br_if $bands_done (i32.ge_u (local.get $i0) (local.get $r4)))
+        (local.set $iend (i32.add (local.get $i0) (i32.const 16)))
+        (if (i32.gt_u (local.get $iend) (local.get $r4)) (then (local.set $iend (local.get $r4))))
+        (local.set $j (i32.const 0))
+        (block $cols_done
+          (loop $cols_loop
+            (br_if $cols_done (i32.ge_u (local.get $j) (local.get $c4)))
+            (local.set $i (local.get $i0))
+            (block $rows_done
+              (loop $rows_loop
+                (br_if $rows_done (i32.ge_u (local.get $i) (local.get $iend)))
+                ;; $a: byte offset of src[i][j]; rows i..i+3 are cols*4 bytes apart.
+                (local.set $a (i32.add (local.get $src)
+                  (i32.shl (i32.add (i32.mul (local.get $i) (local.get $cols)) (local.get $j)) (i32.const 2))))
+                (local.set $x0 (v128.load align=4 (local.get $a)))
+                (local.set $a (i32.add (local.get $a) (i32.shl (local.get $cols) (i32.const 2))))
+                (local.set $x1 (v128.load align=4 (local.get $a)))
+                (local.set $a (i32.add (local.get $a) (i32.shl (local.get $cols) (i32.const 2))))
+                (local.set $x2 (v128.load align=4 (local.get $a)))
+                (local.set $a (i32.add (local.get $a) (i32.shl (local.get $cols) (i32.const 2))))
+                (local.set $x3 (v128.load align=4 (local.get $a)))
+                (local.set $t0 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $x0) (local.get $x1)))
+                (local.set $t1 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $x0) (local.get $x1)))
+                (local.set $t2 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $x2) (local.get $x3)))
+                (local.set $t3 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $x2) (local.get $x3)))
+                ;; $b: byte offset of dst[j][i]; output rows j..j+3 are rows*4 bytes apart.
+                (local.set $b (i32.add (local.get $dst)
+                  (i32.shl (i32.add (i32.mul (local.get $j) (local.get $rows)) (local.get $i)) (i32.const 2))))
+                (v128.store align=4 (local.get $b)
+                  (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t0) (local.get $t2)))
+                (local.set $b (i32.add (local.get $b) (local.get $rb)))
+                (v128.store align=4 (local.get $b)
+                  (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t0) (local.get $t2)))
+                (local.set $b (i32.add (local.get $b) (local.get $rb)))
+                (v128.store align=4 (local.get $b)
+                  (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t1) (local.get $t3)))
+                (local.set $b (i32.add (local.get $b) (local.get $rb)))
+                (v128.store align=4 (local.get $b)
+                  (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t1) (local.get $t3)))
+                (local.set $i (i32.add (local.get $i) (i32.const 4)))
+                (br $rows_loop)))
+            (local.set $j (i32.add (local.get $j) (i32.const 4)))
+            (br $cols_loop)))
+        (local.set $i0 (local.get $iend))
+        (br $bands)))
+    ;; Columns [c4, cols) of rows [0, r4), then every column of rows [r4, rows).
+    (local.set $i (i32.const 0))
+    (block $right_done
+      (loop $right
+        (br_if $right_done (i32.ge_u (local.get $i) (local.get $rows)))
+        (local.set $j (if (result i32) (i32.lt_u (local.get $i) (local.get $r4)) (then (local.get $c4)) (else (i32.const 0))))
+        (block $row_done
+          (loop $row
+            (br_if $row_done (i32.ge_u (local.get $j) (local.get $cols)))
+            (i32.store (i32.add (local.get $dst) (i32.shl (i32.add (i32.mul (local.get $j) (local.get $rows)) (local.get $i)) (i32.const 2)))
+              (i32.load (i32.add (local.get $src) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $cols)) (local.get $j)) (i32.const 2)))))
+            (local.set $j (i32.add (local.get $j) (i32.const 1)))
+            (br $row)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $right))))
+)

@@ -21,7 +21,7 @@ export interface AdamWScalars {
   readonly gradScale: number;
 }
 
-interface WasmBackendLike {
+export interface WasmBackendLike {
   wasm: { asm?: { memory?: WebAssembly.Memory } };
   dataIdMap: { get(id: tf.DataId): { memoryOffset: number } };
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
@@ -30,11 +30,12 @@ interface WasmBackendLike {
 interface Kernels {
   adamw(...args: number[]): void;
   sumsq(ptr: number, n: number): number;
+  transpose(src: number, dst: number, rows: number, cols: number): void;
 }
 let kernels: Kernels | null | undefined;
 
 /** The compiled kernels over the backend's heap; null where they cannot run (no exported memory, shared memory). */
-function kernelsFor(backend: WasmBackendLike): Kernels | null {
+export function kernelsFor(backend: WasmBackendLike): Kernels | null {
   if (kernels !== undefined) return kernels;
   const memory = backend.wasm.asm?.memory;
   if (!(memory instanceof WebAssembly.Memory) || !(memory.buffer instanceof ArrayBuffer)) return (kernels = null);

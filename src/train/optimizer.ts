@@ -116,8 +116,8 @@ export class AdamW {
   /**
    * One AdamW update of every parameter that has a gradient in `grads` (the others are left alone
    * and their step count does not advance). `lr` overrides config.lr for this step; every gradient is first
-   * multiplied by `gradScale` (clipping's factor, from clipFactor in gradients.ts). The caller keeps ownership of
-   * `grads`: nothing in it is disposed here.
+   * multiplied by `gradScale` (clipping's factor from clipFactor in gradients.ts, times e.g. 1 / micro-batches).
+   * The caller keeps ownership of `grads`: nothing in it is disposed here.
    */
   step(grads: ReadonlyMap<string, tf.Tensor>, lr: number = this.config.lr, gradScale = 1): void {
     check(!this.disposed, "AdamW.step: this optimizer was disposed");

@@ -203,13 +203,15 @@ export async function train<B>(task: TrainTask<B>, config: TrainerConfig, opts: 
       };
       for (const micro of microsOf(0, threads, config.gradAccum)) take(micro, await microGrads(task, trainable, config.seed, step, micro));
       if (remote) for (const [micro, r] of resultGrads(await remote)) take(micro, r);
-      const grads = acc.finish();
-      // Clipping's factor is applied inside the optimizer's pass (src/core/adamw.wat), not as a pass of its own.
-      const { norm: gradNorm, factor } = clipFactor(grads, config.maxGradNorm);
+      // The mean over micro-batches (1 / gradAccum) and clipping's factor are applied inside the optimizer's pass
+      // (src/core/adamw.wat), not as passes of their own.
+      const grads = acc.finish(1);
+      const mean = 1 / config.gradAccum;
+      const { norm: gradNorm, factor } = clipFactor(grads, config.maxGradNorm, mean);
       const loss = lossSum / config.gradAccum;
       const lr = lrAt(step, schedule);
       const skipped = !Number.isFinite(gradNorm) || !Number.isFinite(loss);
-      if (!skipped) opt.step(grads, lr, factor);
+      if (!skipped) opt.step(grads, lr, factor * mean);
       for (const g of grads.values()) g.dispose();
       lastLoss = loss;
       const m: StepMetrics = { step: step + 1, loss, lr, grad_norm: gradNorm, sec: (performance.now() - t0) / 1000 };

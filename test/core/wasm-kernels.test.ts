@@ -1,4 +1,4 @@
-// The wasm kernels favchat registers over tfjs-backend-wasm's (Slice, Identity, unstack): same values as a
+// The wasm kernels favchat registers over tfjs-backend-wasm's (Slice, Identity, Transpose, unstack): same values as a
 // plain JavaScript reference, on every rank and dtype the models use, and no leaked tensors.
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
@@ -41,6 +41,35 @@ test("Slice: random boxes of ranks 1-5, float32/int32/bool, match a reference", 
     assert.deepEqual([...y.dataSync()], refSlice(data, shape, begin, size), `shape [${shape}] begin [${begin}] size [${size}] ${dtype}`);
     tf.dispose([x, y]);
   }
+});
+
+test("Transpose: the last two axes by the SIMD kernel (any size, batched, float32/int32), other orders unchanged", () => {
+  const rng = new Rng(5);
+  const shapes = [[1, 1], [3, 5], [4, 4], [16, 8], [17, 9], [33, 70], [256, 704], [2, 7, 6], [3, 2, 8, 5], [0, 4], [2, 0, 3]];
+  for (const [k, shape] of shapes.entries()) {
+    const r = shape.length;
+    const dtype = k % 2 === 0 ? "float32" : "int32";
+    const n = shape.reduce((p, d) => p * d, 1);
+    const data = Array.from({ length: n }, () => (dtype === "int32" ? rng.int(1000) - 500 : rng.normal()));
+    const x = tf.tensor(data, shape, dtype);
+    const perm = [...Array(r - 2).keys(), r - 1, r - 2];
+    const y = tf.transpose(x, perm);
+    const [rows, cols] = shape.slice(-2);
+    const want: number[] = [];
+    for (let m = 0; m < n / (rows * cols || 1) && rows * cols > 0; m++) {
+      for (let j = 0; j < cols; j++) for (let i = 0; i < rows; i++) want.push(Math.fround(data[m * rows * cols + i * cols + j]));
+    }
+    assert.deepEqual(y.shape, perm.map((p) => shape[p]));
+    assert.deepEqual([...y.dataSync()], want, `shape [${shape}] ${dtype}`);
+    tf.dispose([x, y]);
+  }
+  // Another order (the backend's own kernel) and a gradient through the swap.
+  const x = tf.tensor3d([1, 2, 3, 4, 5, 6, 7, 8], [2, 2, 2]);
+  assert.deepEqual(tf.transpose(x, [1, 0, 2]).arraySync(), [[[1, 2], [5, 6]], [[3, 4], [7, 8]]]);
+  const w = tf.tensor2d([[1, 2, 3], [4, 5, 6]]);
+  const g = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.transpose(t), tf.tensor2d([[1, 2], [3, 4], [5, 6]]))))(w);
+  assert.deepEqual(g.arraySync(), [[1, 3, 5], [2, 4, 6]]);
+  tf.dispose([x, w, g]);
 });
 
 test("Identity (clone) and same-dtype Cast share the buffer: results outlive their source, values intact", () => {
