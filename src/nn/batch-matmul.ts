@@ -32,14 +32,15 @@ function checkShapes(name: string, a: tf.Tensor, b: tf.Tensor, bInner: number): 
 }
 
 /**
- * a [N, R, C1]^T @ b [N, R, C2] -> [N, C1, C2], transposing whichever is smaller: a (R*C1 elements), or b and
- * the result (R*C2 + C1*C2), as (b^T a)^T. wasm's transpose is slow; in attention's backward this skips
- * transposing the [T, S] probabilities and score gradients.
+ * a [N, R, C1]^T @ b [N, R, C2] -> [N, C1, C2], as a^T @ b or as (b^T @ a)^T, whichever has the smaller right
+ * operand: XNNPACK repacks a matmul's right operand whenever it is a new tensor (a backward pass's always are),
+ * which costs more than the extra transposes (src/core/adamw.wat's). In attention's backward (dK = dS^T Q: C1 =
+ * 128 keys, C2 = head dim 32) packing Q [256, 32] instead of dS [256, 128] took 2% off the LLM benchmark's step.
  */
 function perEntryTA(a: tf.Tensor3D, b: tf.Tensor3D): tf.Tensor3D {
-  const [, R, C1] = a.shape;
+  const [, , C1] = a.shape;
   const C2 = b.shape[2];
-  return R * C1 <= R * C2 + C1 * C2 ? perEntry(swapLast(a), b) : swapLast(perEntry(swapLast(b), a));
+  return C1 <= C2 ? swapLast(perEntry(swapLast(b), a)) : perEntry(swapLast(a), b);
 }
 
 // customGrad's typing wants (...inputs: (Tensor | GradSaveFunc)[]); the casts keep the signatures readable.
