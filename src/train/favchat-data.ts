@@ -114,6 +114,26 @@ export function stageExamples(stage: Exclude<Stage, "encoders">, split: Split, o
 }
 
 /**
+ * The examples with each category's weight applied (stage setting category_weights): weight w keeps floor(w)
+ * copies of every example of that category, and one more with probability w - floor(w) (seeded by `rng`).
+ * A weight naming no category of the examples is an error (a typo must not silently do nothing).
+ */
+export function weighCategories(examples: readonly Example[], weights: Readonly<Record<string, number>>, rng: Rng): Example[] {
+  const present = new Set(examples.map((e) => e.category));
+  const unknown = Object.keys(weights).filter((c) => !present.has(c));
+  if (unknown.length) {
+    throw new FavchatError(`category_weights: no training examples of ${unknown.map((c) => `"${c}"`).join(", ")}; the categories here are ${[...present].sort().join(", ")}`);
+  }
+  const out: Example[] = [];
+  examples.forEach((e, i) => {
+    const w = weights[e.category] ?? 1;
+    const copies = Math.floor(w) + (rng.fork("weight", i).bool(w - Math.floor(w)) ? 1 : 0);
+    for (let k = 0; k < copies; k++) out.push(e);
+  });
+  return out;
+}
+
+/**
  * The texts a tokenizer learns its merges from: each user turn and each assistant turn as the chat shows them
  * (questionText, targetText). Apart, because an answer starts its turn without a leading space: joined into one line
  * ("... question? grey"), the merges learnt " grey" and left "grey", the form the model must write, in 2-3 pieces

@@ -17,6 +17,11 @@ export interface StageSettings {
   readonly frozen?: readonly string[];
   /** Only the examples of these question categories (e.g. ["au_presence", "attribute"]); all when absent. */
   readonly categories?: readonly string[];
+  /**
+   * How often each category's training examples are drawn, relative to the rest (e.g. {"attribute": 3}: every
+   * attribute question three times in the pool; 0.5: half of them, a seeded pick). Categories not named weigh 1.
+   */
+  readonly categoryWeights?: Readonly<Record<string, number>>;
   /** Examples per micro-batch. */
   readonly batchSize: number;
   /** Validation batches per evaluation (0: none). */
@@ -53,7 +58,7 @@ export interface RunConfig {
   readonly stages: Partial<Record<Stage, StageSettings>>;
 }
 
-const STAGE_KEYS: Record<string, keyof TrainerConfig | "batch_size" | "val_batches" | "frozen" | "categories" | "visual_aux" | "visual_off_topic" | "visual_heads" | "threads"> = {
+const STAGE_KEYS: Record<string, keyof TrainerConfig | "batch_size" | "val_batches" | "frozen" | "categories" | "category_weights" | "visual_aux" | "visual_off_topic" | "visual_heads" | "threads"> = {
   steps: "totalSteps",
   grad_accum: "gradAccum",
   lr: "lr",
@@ -71,6 +76,7 @@ const STAGE_KEYS: Record<string, keyof TrainerConfig | "batch_size" | "val_batch
   visual_off_topic: "visual_off_topic",
   visual_heads: "visual_heads",
   categories: "categories",
+  category_weights: "category_weights",
   threads: "threads",
 };
 
@@ -100,6 +106,7 @@ export function resolveRunConfig(raw: unknown, source: string): RunConfig {
     let threads = 1;
     let frozen: string[] | undefined;
     let categories: string[] | undefined;
+    let categoryWeights: Record<string, number> | undefined;
     let visualHeads: VisualHeadKind[] | undefined;
     for (const [k, v] of Object.entries(s)) {
       const field = STAGE_KEYS[k];
@@ -116,6 +123,13 @@ export function resolveRunConfig(raw: unknown, source: string): RunConfig {
           fail(`stages.${key}.categories must be a non-empty list of question categories (e.g. ["au_presence"]), got ${JSON.stringify(v)}`);
         }
         categories = v as string[];
+        continue;
+      }
+      if (field === "category_weights") {
+        const ok = typeof v === "object" && v !== null && !Array.isArray(v) && Object.keys(v).length > 0 &&
+          Object.values(v).every((w) => typeof w === "number" && Number.isFinite(w) && w >= 0);
+        if (!ok) fail(`stages.${key}.category_weights must map question categories to weights >= 0 (e.g. {"attribute": 3}), got ${JSON.stringify(v)}`);
+        categoryWeights = v as Record<string, number>;
         continue;
       }
       if (field === "visual_heads") {
@@ -146,7 +160,7 @@ export function resolveRunConfig(raw: unknown, source: string): RunConfig {
     } catch (e) {
       throw new FavchatError(`${source}: stages.${key}: ${(e as Error).message}`);
     }
-    stages[stage as Stage] = { trainer, batchSize, valBatches, visualAux, threads, ...(visualOffTopic !== undefined ? { visualOffTopic } : {}), ...(frozen ? { frozen } : {}), ...(categories ? { categories } : {}), ...(visualHeads ? { visualHeads } : {}) };
+    stages[stage as Stage] = { trainer, batchSize, valBatches, visualAux, threads, ...(visualOffTopic !== undefined ? { visualOffTopic } : {}), ...(frozen ? { frozen } : {}), ...(categories ? { categories } : {}), ...(categoryWeights ? { categoryWeights } : {}), ...(visualHeads ? { visualHeads } : {}) };
   }
   return { model, vocabSize: vocabSize as number, frames: frames as number, stages };
 }

@@ -12,7 +12,7 @@ import { loadFavchat, saveFavchat } from "../model/load.ts";
 import { trainByteLevelBpe, writeTokenizerDir } from "../text/bpe-train.ts";
 import { loadTokenizer, type TextTokenizer } from "../text/tokenizer.ts";
 import { lineChartPng, type Series } from "../eval/plot/line-chart.ts";
-import { clipsFileFor, corpusTexts, indexClips, stageExamples, type ClipRef, type Example, type Stage } from "./favchat-data.ts";
+import { clipsFileFor, corpusTexts, indexClips, stageExamples, weighCategories, type ClipRef, type Example, type Stage } from "./favchat-data.ts";
 import { VisualAuxModel, answerClasses, visualLabels } from "./visual-aux.ts";
 import { EncoderPretrainer, encoderTask, labelHeads } from "./encoder-task.ts";
 import { favchatTask, textTask, visualTask } from "./favchat-task.ts";
@@ -136,11 +136,17 @@ function inCategories(xs: Example[], settings: StageSettings): Example[] {
 }
 
 function trainingExamples(stage: Exclude<Stage, "encoders">, settings: StageSettings, data: { dataDir: string; clipsFile?: string }): Example[] {
-  const examples = inCategories(stageExamples(stage, "train", data, new Rng(settings.trainer.seed).fork("examples")), settings);
+  const rng = new Rng(settings.trainer.seed);
+  const examples = inCategories(stageExamples(stage, "train", data, rng.fork("examples")), settings);
   if (examples.length === 0) {
     throw new FavchatError(`stage ${stage}: no training examples of the categories ${JSON.stringify(settings.categories)}; categories are those in qa.jsonl (emotion, au_presence, attribute, scene, ...) or "summary"`);
   }
-  return examples;
+  if (!settings.categoryWeights) return examples;
+  try {
+    return weighCategories(examples, settings.categoryWeights, rng.fork("category weights"));
+  } catch (e) {
+    throw new FavchatError(`stage ${stage}: ${(e as Error).message}`);
+  }
 }
 
 /** Stage 0 trains the LLM alone; the others follow DESIGN 2 (or the stage's "frozen"). */

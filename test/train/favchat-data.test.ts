@@ -3,7 +3,9 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { corpusTexts, type Example } from "../../src/train/favchat-data.ts";
+import { corpusTexts, weighCategories, type Example } from "../../src/train/favchat-data.ts";
+import { Rng } from "../../src/core/rng.ts";
+import { FavchatError } from "../../src/core/errors.ts";
 import { trainByteLevelBpe, writeTokenizerDir } from "../../src/text/bpe-train.ts";
 import { loadTokenizer } from "../../src/text/tokenizer.ts";
 import { THINK_TOKENS } from "../../src/data/chat-format.ts";
@@ -36,4 +38,16 @@ test("the tokenizer corpus holds each turn as the chat shows it: options in the 
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test("category weights repeat (or thin out) a category's examples; a weight naming no category is an error", () => {
+  const ex = (category: string, i: number) => ({ category, question: { question: `q${i}` }, target: { answer: "a" } }) as unknown as Example;
+  const pool = [...Array.from({ length: 400 }, (_, i) => ex("attribute", i)), ...Array.from({ length: 400 }, (_, i) => ex("scene", i)), ex("emotion", 0)];
+  const out = weighCategories(pool, { attribute: 3, scene: 0.25 }, new Rng(1));
+  const count = (c: string) => out.filter((e) => e.category === c).length;
+  assert.equal(count("attribute"), 1200, "weight 3: every attribute example three times");
+  assert.ok(count("scene") > 70 && count("scene") < 130, `weight 0.25: about 100 of 400 scene examples, got ${count("scene")}`);
+  assert.equal(count("emotion"), 1, "unnamed categories weigh 1");
+  assert.deepEqual(weighCategories(pool, { attribute: 3, scene: 0.25 }, new Rng(1)), out, "seeded: the same pool each time (main thread and workers)");
+  assert.throws(() => weighCategories(pool, { atribute: 2 }, new Rng(1)), (e: Error) => e instanceof FavchatError && /no training examples of "atribute"; the categories here are attribute, emotion, scene/.test(e.message));
 });

@@ -18,6 +18,8 @@ test("stage settings, defaults and the freeze override", () => {
   assert.equal(e.stages[1]?.visualOffTopic, undefined, "absent: the heads' own default (OFF_TOPIC_WEIGHT)");
   assert.deepEqual(resolveRunConfig({ stages: { "2": { steps: 3, warmup_steps: 1, categories: ["au_presence"] } } }, "cfg.json").stages[2]?.categories, ["au_presence"]);
   assert.equal(e.stages[1]?.categories, undefined, "every category by default");
+  assert.deepEqual(resolveRunConfig({ stages: { "2": { steps: 3, warmup_steps: 1, category_weights: { attribute: 3, scene: 0.5 } } } }, "cfg.json").stages[2]?.categoryWeights, { attribute: 3, scene: 0.5 });
+  assert.equal(e.stages[1]?.categoryWeights, undefined, "every category weighs 1 by default");
   assert.equal(resolveRunConfig({ stages: { connector: { steps: 3, warmup_steps: 1, visual_off_topic: 1 } } }, "cfg.json").stages.connector?.visualOffTopic, 1);
   assert.equal(e.stages[1]?.threads, 1, "one thread by default");
   assert.equal(resolveRunConfig({ stages: { "2": { steps: 3, warmup_steps: 1, grad_accum: 2, threads: 2 } } }, "cfg.json").stages[2]?.threads, 2);
@@ -33,6 +35,8 @@ test("bad fields are refused with the field named", () => {
     [{ modle: {} }, /unknown field "modle"/],
     [{ stages: { "1": { visual_aux: -1 } } }, /stages\.1\.visual_aux must be a weight >= 0/],
     [{ stages: { "2": { categories: [] } } }, /stages\.2\.categories must be a non-empty list/],
+    [{ stages: { "2": { category_weights: { attribute: -1 } } } }, /stages\.2\.category_weights must map question categories to weights >= 0/],
+    [{ stages: { "2": { category_weights: ["attribute"] } } }, /stages\.2\.category_weights must map/],
     [{ stages: { connector: { visual_off_topic: 2 } } }, /stages\.connector\.visual_off_topic must be a weight from 0 to 1/],
     [{ stages: { "1": { threads: 1.5 } } }, /stages\.1\.threads must be a whole number >= 1, got 1\.5/],
     [{ stages: { encoders: { visual_aux: 1 } } }, /visual_aux applies to stages 1-3/],
