@@ -113,7 +113,11 @@ export function attributeReport(ev: AttributeEvaluation, o: { title?: string; me
   return {
     title: o.title ?? "Attribute QA",
     task: "attribute",
-    overall: { questions: ev.metrics.n, accuracy: ev.metrics.accuracy, correct: ev.metrics.correct, "unmapped (no value)": ev.none, "unmapped (several values)": ev.multiple },
+    overall: {
+      questions: ev.metrics.n, accuracy: ev.metrics.accuracy, correct: ev.metrics.correct,
+      "without the video: each attribute's commonest value, accuracy": ev.metrics.majorityBaseline,
+      "unmapped (no value)": ev.none, "unmapped (several values)": ev.multiple,
+    },
     attributes: ev.metrics,
     examples: unmappedExamples(ev.items, o.maxExamples ?? 20),
     ...(o.meta ? { meta: o.meta } : {}),

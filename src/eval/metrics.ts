@@ -197,30 +197,61 @@ export interface AttributeItem {
   readonly predicted: string | null;
 }
 
+export interface AttributeScore {
+  readonly attribute: string;
+  readonly n: number;
+  readonly correct: number;
+  readonly accuracy: number;
+  /** The answer given most often (mapped; null when most answers mapped to nothing) and its share of the items. */
+  readonly commonestAnswer: string | null;
+  readonly commonestAnswerShare: number;
+  /** Accuracy of answering the attribute's commonest true value every time: what the question alone can score. */
+  readonly majorityBaseline: number;
+}
+
 export interface AttributeAccuracy {
   readonly n: number;
   readonly correct: number;
   readonly accuracy: number;
-  readonly perAttribute: readonly { attribute: string; n: number; correct: number; accuracy: number }[];
+  /** The per-attribute majority baselines over all items (no video: each attribute's commonest true value). */
+  readonly majorityBaseline: number;
+  readonly perAttribute: readonly AttributeScore[];
 }
 
 const normalise = (s: string): string => s.toLowerCase().replace(/[_\s]+/g, " ").trim();
 
+/** The commonest key of `counts` and its count. */
+function commonest(counts: ReadonlyMap<string | null, number>): [string | null, number] {
+  let best: [string | null, number] = [null, 0];
+  for (const [k, c] of counts) if (c > best[1]) best = [k, c];
+  return best;
+}
+
 /** Overall and per-attribute accuracy; values compare case- and spacing-insensitively ("Dark_Brown" = "dark brown"). */
 export function attributeAccuracy(items: readonly AttributeItem[]): AttributeAccuracy {
   check(items.length > 0, "no attribute items to score: the predictions are empty");
-  const per = new Map<string, { n: number; correct: number }>();
+  const per = new Map<string, { n: number; correct: number; answers: Map<string | null, number>; truths: Map<string | null, number> }>();
   let correct = 0;
   for (const it of items) {
     const ok = it.predicted !== null && normalise(it.predicted) === normalise(it.truth);
-    const a = per.get(it.attribute) ?? { n: 0, correct: 0 };
+    const a = per.get(it.attribute) ?? { n: 0, correct: 0, answers: new Map(), truths: new Map() };
     a.n++;
     if (ok) {
       a.correct++;
       correct++;
     }
+    const answer = it.predicted === null ? null : normalise(it.predicted);
+    a.answers.set(answer, (a.answers.get(answer) ?? 0) + 1);
+    a.truths.set(normalise(it.truth), (a.truths.get(normalise(it.truth)) ?? 0) + 1);
     per.set(it.attribute, a);
   }
-  const perAttribute = [...per].map(([attribute, a]) => ({ attribute, n: a.n, correct: a.correct, accuracy: a.correct / a.n }));
-  return { n: items.length, correct, accuracy: correct / items.length, perAttribute };
+  const perAttribute = [...per].map(([attribute, a]) => {
+    const [answer, times] = commonest(a.answers);
+    return {
+      attribute, n: a.n, correct: a.correct, accuracy: a.correct / a.n,
+      commonestAnswer: answer, commonestAnswerShare: times / a.n, majorityBaseline: commonest(a.truths)[1] / a.n,
+    };
+  });
+  const majority = perAttribute.reduce((sum, x) => sum + x.majorityBaseline * x.n, 0) / items.length;
+  return { n: items.length, correct, accuracy: correct / items.length, majorityBaseline: majority, perAttribute };
 }

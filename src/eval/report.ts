@@ -103,11 +103,21 @@ export function reportMarkdown(r: EvalReport, images: Readonly<Record<string, st
   const m = r.multiLabel;
   if (m) {
     out.push("## Per label (F1)", "", `micro F1 ${fmt(m.micro.f1)}, macro F1 ${fmt(m.macroF1)} over ${m.decisions} decisions.`, "");
-    out.push(table(["label", "TP", "FP", "FN", "TN", "precision", "recall", "F1"], m.perLabel.map((l) => [l.label, l.tp, l.fp, l.fn, l.tn, l.precision, l.recall, l.f1])), "");
+    const n = (l: { tp: number; fp: number; fn: number; tn: number }) => l.tp + l.fp + l.fn + l.tn;
+    out.push(table(
+      ["label", "TP", "FP", "FN", "TN", "precision", "recall", "F1", "accuracy", "answered yes", "truly yes"],
+      m.perLabel.map((l) => [l.label, l.tp, l.fp, l.fn, l.tn, l.precision, l.recall, l.f1, (l.tp + l.tn) / n(l), (l.tp + l.fp) / n(l), (l.tp + l.fn) / n(l)]),
+    ), "");
   }
   const a = r.attributes;
   if (a) {
-    out.push("## Per attribute", "", table(["attribute", "items", "correct", "accuracy"], a.perAttribute.map((x) => [x.attribute, x.n, x.correct, x.accuracy])), "");
+    out.push("## Per attribute", "",
+      "\"commonest answer\" is the answer given most often and its share: near 1, the model says the same whatever the video " +
+      "shows. \"no video\" is the accuracy of always answering the attribute's commonest true value.", "");
+    out.push(table(
+      ["attribute", "items", "correct", "accuracy", "no video", "commonest answer", "its share"],
+      a.perAttribute.map((x) => [x.attribute, x.n, x.correct, x.accuracy, x.majorityBaseline, x.commonestAnswer ?? "(unmapped)", x.commonestAnswerShare]),
+    ), "");
   }
   for (const curve of r.curves ?? []) {
     if (images[curve.name]) out.push(`## ${curve.title}`, "", `![${curve.title}](${images[curve.name]})`, "");

@@ -105,11 +105,15 @@ test("attribute accuracy: overall and per attribute, case/underscore-insensitive
     { attribute: "hair_colour", truth: "blond", predicted: "black" },
     { attribute: "glasses", truth: "round", predicted: "round" },
     { attribute: "glasses", truth: "none", predicted: null },
+    { attribute: "glasses", truth: "none", predicted: "round" },
+    { attribute: "glasses", truth: "none", predicted: "round" },
   ]);
-  assert.equal(m.accuracy, 0.5);
+  assert.equal(m.accuracy, 2 / 6);
   assert.deepEqual(m.perAttribute, [
-    { attribute: "hair_colour", n: 2, correct: 1, accuracy: 0.5 },
-    { attribute: "glasses", n: 2, correct: 1, accuracy: 0.5 },
+    { attribute: "hair_colour", n: 2, correct: 1, accuracy: 0.5, commonestAnswer: "dark brown", commonestAnswerShare: 0.5, majorityBaseline: 0.5 },
+    // Three of four answers "round", and "none" (3 of 4 true values) is what the question alone would score.
+    { attribute: "glasses", n: 4, correct: 1, accuracy: 0.25, commonestAnswer: "round", commonestAnswerShare: 0.75, majorityBaseline: 0.75 },
   ]);
+  assert.equal(m.majorityBaseline, (1 + 3) / 6);
   assert.throws(() => attributeAccuracy([]), /empty/);
 });
