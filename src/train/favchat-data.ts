@@ -52,7 +52,15 @@ export interface StageDataOptions {
   /** Clip records; default: clips.jsonl in dataDir or its parent. */
   readonly clipsFile?: string;
   readonly onBadLine?: OnBadLine;
+  /**
+   * Stage 3: examples of the other categories replayed beside every emotion and reasoning example, as a fraction of
+   * those (default 0.25).
+   */
+  readonly replay?: number;
 }
+
+/** Stage 3's default replay: a quarter as many other examples as emotion and reasoning ones. */
+export const STAGE3_REPLAY = 0.25;
 
 /** Finds the clip records beside a built data directory. */
 export function clipsFileFor(o: StageDataOptions): string {
@@ -101,10 +109,10 @@ export function stageExamples(stage: Exclude<Stage, "encoders">, split: Split, o
       qa.push({ clip, question: { question: r.question, options: r.options, reason }, target: { answer: r.answer, think: r.think }, category: r.category });
     }
     if (stage === 3) {
-      // Emotion-heavy: every emotion and reasoning item, and a quarter as many other items replayed.
+      // Emotion-heavy: every emotion and reasoning item, and `replay` times as many other items replayed.
       const emotion = qa.filter((e) => e.category === "emotion" || e.category === "reasoning");
       const other = rng.shuffle(qa.filter((e) => e.category !== "emotion" && e.category !== "reasoning"));
-      out.push(...emotion, ...other.slice(0, Math.ceil(emotion.length / 4)));
+      out.push(...emotion, ...other.slice(0, Math.ceil(emotion.length * (o.replay ?? STAGE3_REPLAY))));
     } else {
       out.push(...qa);
     }

@@ -12,7 +12,7 @@ import { loadFavchat, saveFavchat } from "../model/load.ts";
 import { trainByteLevelBpe, writeTokenizerDir } from "../text/bpe-train.ts";
 import { loadTokenizer, type TextTokenizer } from "../text/tokenizer.ts";
 import { lineChartPng, type Series } from "../eval/plot/line-chart.ts";
-import { clipsFileFor, corpusTexts, indexClips, stageExamples, weighCategories, type ClipRef, type Example, type Stage } from "./favchat-data.ts";
+import { clipsFileFor, corpusTexts, indexClips, stageExamples, weighCategories, type StageDataOptions, type ClipRef, type Example, type Stage } from "./favchat-data.ts";
 import { VisualAuxModel, answerClasses, visualLabels } from "./visual-aux.ts";
 import { EncoderPretrainer, encoderTask, labelHeads } from "./encoder-task.ts";
 import { favchatTask, textTask, visualTask } from "./favchat-task.ts";
@@ -49,7 +49,7 @@ export async function runStage(o: StageRunOptions): Promise<StageRunResult> {
   const settings = o.config.stages[o.stage];
   if (!settings) throw new FavchatError(`the training config has no settings for stage ${o.stage}; add "stages": {"${o.stage}": {...}}`);
   const rng = new Rng(settings.trainer.seed);
-  const data = { dataDir: o.dataDir, clipsFile: o.clipsFile };
+  const data = { dataDir: o.dataDir, clipsFile: o.clipsFile, replay: settings.replay };
   if (o.stage === "encoders") return runEncoderStage(o, settings);
   if (o.stage === "connector" && !o.init) {
     throw new FavchatError(`stage connector pretrains the visual path of an existing model: pass --init DIR (stage encoders' --out)`);
@@ -117,7 +117,7 @@ export interface StageTaskArgs {
 /** A stage's task in a training worker (src/train/workers.ts): the main thread's, without validation. */
 export function createTask(a: StageTaskArgs): TrainTask<unknown> {
   const settings = a.config.stages[a.stage]!;
-  const data = { dataDir: a.dataDir, clipsFile: a.clipsFile };
+  const data = { dataDir: a.dataDir, clipsFile: a.clipsFile, replay: settings.replay };
   const model = new FavChat(resolveFavchatConfig(a.model, "training worker"), null);
   if (a.stage === "encoders") {
     applyFreezePlan(model, "encoders", settings.frozen);
@@ -135,7 +135,7 @@ function inCategories(xs: Example[], settings: StageSettings): Example[] {
   return categories ? xs.filter((e) => categories.includes(e.category)) : xs;
 }
 
-function trainingExamples(stage: Exclude<Stage, "encoders">, settings: StageSettings, data: { dataDir: string; clipsFile?: string }): Example[] {
+function trainingExamples(stage: Exclude<Stage, "encoders">, settings: StageSettings, data: StageDataOptions): Example[] {
   const rng = new Rng(settings.trainer.seed);
   const examples = inCategories(stageExamples(stage, "train", data, rng.fork("examples")), settings);
   if (examples.length === 0) {

@@ -20,6 +20,7 @@ test("stage settings, defaults and the freeze override", () => {
   assert.equal(e.stages[1]?.categories, undefined, "every category by default");
   assert.deepEqual(resolveRunConfig({ stages: { "2": { steps: 3, warmup_steps: 1, category_weights: { attribute: 3, scene: 0.5 } } } }, "cfg.json").stages[2]?.categoryWeights, { attribute: 3, scene: 0.5 });
   assert.equal(e.stages[1]?.categoryWeights, undefined, "every category weighs 1 by default");
+  assert.equal(resolveRunConfig({ stages: { "3": { steps: 3, warmup_steps: 1, replay: 1 } } }, "cfg.json").stages[3]?.replay, 1);
   assert.equal(resolveRunConfig({ stages: { connector: { steps: 3, warmup_steps: 1, visual_off_topic: 1 } } }, "cfg.json").stages.connector?.visualOffTopic, 1);
   assert.equal(e.stages[1]?.threads, 1, "one thread by default");
   assert.equal(resolveRunConfig({ stages: { "2": { steps: 3, warmup_steps: 1, grad_accum: 2, threads: 2 } } }, "cfg.json").stages[2]?.threads, 2);
@@ -37,6 +38,8 @@ test("bad fields are refused with the field named", () => {
     [{ stages: { "2": { categories: [] } } }, /stages\.2\.categories must be a non-empty list/],
     [{ stages: { "2": { category_weights: { attribute: -1 } } } }, /stages\.2\.category_weights must map question categories to weights >= 0/],
     [{ stages: { "2": { category_weights: ["attribute"] } } }, /stages\.2\.category_weights must map/],
+    [{ stages: { "2": { replay: 0.5 } } }, /stages\.2\.replay is stage 3's share/],
+    [{ stages: { "3": { replay: -1 } } }, /stages\.3\.replay is stage 3's share .* got -1/],
     [{ stages: { connector: { visual_off_topic: 2 } } }, /stages\.connector\.visual_off_topic must be a weight from 0 to 1/],
     [{ stages: { "1": { threads: 1.5 } } }, /stages\.1\.threads must be a whole number >= 1, got 1\.5/],
     [{ stages: { encoders: { visual_aux: 1 } } }, /visual_aux applies to stages 1-3/],
