@@ -2,9 +2,9 @@
 // must (DESIGN 5): Identity (autodiff clones every tensor it saves for the backward pass; a copy on wasm, a
 // shared buffer on the cpu backend), Cast to the same dtype (a copy too; every mul's gradient makes one),
 // Slice (copies the whole input before cutting out its part), Transpose of the last two axes of 32-bit data
-// (src/core/adamw.wat's SIMD transpose, 2-5x faster than the backend's loop; Linear's backward transposes every
-// weight and input), and new kernels: a one-copy unstack along
-// axis 0 and a swap of the last dim's halves. tfjs tensors are immutable, so sharing a buffer is safe.
+// (src/core/adamw.wat's SIMD transpose, 5-8x faster than the backend's loop; Linear's backward transposes every
+// weight and input), and new kernels: a one-copy unstack along axis 0 and a swap of the last dim's halves. tfjs
+// tensors are immutable, so sharing a buffer is safe.
 // Imported for its effect by backend.ts.
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
@@ -19,7 +19,7 @@ interface WasmBackend {
 
 /**
  * Registers `kernelFunc` for `name` on wasm, replacing the backend's own kernel if it has one. The own kernel's
- * setup still runs when the backend starts: the fallbacks above call it, and other wasm kernels call its function.
+ * setup still runs when the backend starts: the fallbacks below call it, and other wasm kernels call its function.
  */
 function override(name: string, kernelFunc: tf.KernelFunc): void {
   const own = tf.getKernel(name, "wasm");

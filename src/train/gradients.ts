@@ -33,9 +33,9 @@ export function globalNorm(grads: ReadonlyMap<string, tf.Tensor>): number {
 
 /**
  * The global norm of `grads` times `scale` (e.g. a sum over micro-batches and 1 / their count) and the factor
- * clipping would scale those by (torch's clip_grad_norm_: maxNorm /
- * (norm + 1e-6) when that is below 1, else 1), without scaling them: pass the factor to AdamW.step, which applies
- * it in the same pass as the update. A non-finite norm gives factor 1 (the caller should skip that step).
+ * clipping would scale those by (torch's clip_grad_norm_: maxNorm / (norm + 1e-6) when that is below 1, else 1),
+ * without scaling anything: pass factor * scale to AdamW.step, which applies it in the same pass as the update.
+ * A non-finite norm gives factor 1 (the caller should skip that step).
  */
 export function clipFactor(grads: ReadonlyMap<string, tf.Tensor>, maxNorm: number, scale = 1): { norm: number; factor: number } {
   check(maxNorm > 0 && Number.isFinite(maxNorm), `gradient clipping maxNorm must be a positive number, got ${maxNorm}`);
