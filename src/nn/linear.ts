@@ -5,18 +5,18 @@ import type { Rng } from "../core/rng.ts";
 import { Module } from "./module.ts";
 import { normal, zeros } from "./init.ts";
 
+/** dx = dy @ w^T ([N, O] @ [O, I]) and dw = x^T @ dy ([I, N] @ [N, O]), by explicit transposes then plain matmuls. */
+function linearGrads(dy: tf.Tensor2D, [x, w]: tf.Tensor2D[]): [tf.Tensor, tf.Tensor] {
+  return [tf.matMul(dy, tf.transpose(w)), tf.matMul(tf.transpose(x), dy)];
+}
+
 /** x [N, I] @ w [I, O] -> [N, O], gradients by explicit transposes then plain matmuls. */
 // customGrad's typing wants (...inputs: (Tensor | GradSaveFunc)[]); the cast keeps the signature readable.
 const matmul2d = tf.customGrad(((x: tf.Tensor, w: tf.Tensor, save: tf.GradSaveFunc) => {
   save([x, w]);
   return {
     value: tf.matMul(x as tf.Tensor2D, w as tf.Tensor2D),
-    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-      const [xs, ws] = saved as tf.Tensor2D[];
-      const dx = tf.matMul(dy as tf.Tensor2D, tf.transpose(ws)); // [N, O] @ [O, I]
-      const dw = tf.matMul(tf.transpose(xs), dy as tf.Tensor2D); // [I, N] @ [N, O]
-      return [dx, dw];
-    },
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => linearGrads(dy as tf.Tensor2D, saved as tf.Tensor2D[]),
   };
 }) as any) as (x: tf.Tensor2D, w: tf.Tensor2D) => tf.Tensor2D;
 
@@ -29,11 +29,8 @@ const matmul2dBias = tf.customGrad(((x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, s
   return {
     value: tf.add(tf.matMul(x as tf.Tensor2D, w as tf.Tensor2D), b),
     gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-      const [xs, ws] = saved as tf.Tensor2D[];
-      const dx = tf.matMul(dy as tf.Tensor2D, tf.transpose(ws));
-      const dw = tf.matMul(tf.transpose(xs), dy as tf.Tensor2D);
       const db = tf.matMul(tf.ones([1, dy.shape[0]]), dy as tf.Tensor2D).reshape([dy.shape[1]!]);
-      return [dx, dw, db];
+      return [...linearGrads(dy as tf.Tensor2D, saved as tf.Tensor2D[]), db];
     },
   };
 }) as any) as (x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor) => tf.Tensor2D;
