@@ -3,7 +3,7 @@
 // text (mapYesNo, mapChoice) and returns what the report needs, unmapped answers included.
 import { FavchatError } from "../core/errors.ts";
 import { labelOf, mapChoice, mapYesNo, type LabelMatch } from "./labels.ts";
-import { attributeAccuracy, multiLabelF1, type AttributeAccuracy, type MultiLabelMetrics } from "./metrics.ts";
+import { attributeAccuracy, groupMajorityShare, multiLabelF1, type AttributeAccuracy, type MultiLabelMetrics } from "./metrics.ts";
 import type { Prediction } from "./predictions.ts";
 import { unmappedExamples, type EvalReport, type ScoredAnswer } from "./report.ts";
 
@@ -45,16 +45,11 @@ export function evaluateAuPresence(predictions: readonly Prediction[]): AuEvalua
   const labels = [...new Set(items.map((i) => i.au))].sort((a, b) => Number(a.slice(2)) - Number(b.slice(2)) || a.localeCompare(b));
   const decisions = items.map((i) => ({ label: i.au, truth: i.yes, predicted: i.mapped.kind === "label" ? i.mapped.label === "yes" : null }));
   const right = decisions.filter((d) => d.predicted === d.truth).length;
-  const yesByAu = new Map<string, { yes: number; n: number }>();
-  for (const d of decisions) {
-    const t = yesByAu.get(d.label) ?? { yes: 0, n: 0 };
-    yesByAu.set(d.label, { yes: t.yes + (d.truth ? 1 : 0), n: t.n + 1 });
-  }
-  const majority = [...yesByAu.values()].reduce((sum, t) => sum + Math.max(t.yes, t.n - t.yes), 0);
+  const majority = groupMajorityShare(decisions.map((d) => ({ group: d.label, truth: String(d.truth) })));
   const yes = decisions.filter((d) => d.truth).length;
   return {
     metrics: multiLabelF1(decisions, labels), accuracy: right / decisions.length,
-    baselines: { perAuMajority: majority / decisions.length, allYesF1: yes === 0 ? 0 : (2 * yes) / (2 * yes + (decisions.length - yes)) },
+    baselines: { perAuMajority: majority, allYesF1: yes === 0 ? 0 : (2 * yes) / (2 * yes + (decisions.length - yes)) },
     multiple: count(items, "multiple"), none: count(items, "none"), items,
   };
 }

@@ -227,6 +227,20 @@ function commonest(counts: ReadonlyMap<string | null, number>): [string | null, 
   return best;
 }
 
+/**
+ * Accuracy of answering every item with its group's commonest true value (per AU, per attribute): what knowing
+ * which group a question is about scores without the video.
+ */
+export function groupMajorityShare(items: readonly { group: string; truth: string }[]): number {
+  const byGroup = new Map<string, Map<string | null, number>>();
+  for (const it of items) {
+    const counts = byGroup.get(it.group) ?? new Map<string | null, number>();
+    counts.set(it.truth, (counts.get(it.truth) ?? 0) + 1);
+    byGroup.set(it.group, counts);
+  }
+  return items.length === 0 ? 0 : [...byGroup.values()].reduce((sum, c) => sum + commonest(c)[1], 0) / items.length;
+}
+
 /** Overall and per-attribute accuracy; values compare case- and spacing-insensitively ("Dark_Brown" = "dark brown"). */
 export function attributeAccuracy(items: readonly AttributeItem[]): AttributeAccuracy {
   check(items.length > 0, "no attribute items to score: the predictions are empty");
@@ -252,6 +266,6 @@ export function attributeAccuracy(items: readonly AttributeItem[]): AttributeAcc
       commonestAnswer: answer, commonestAnswerShare: times / a.n, majorityBaseline: commonest(a.truths)[1] / a.n,
     };
   });
-  const majority = perAttribute.reduce((sum, x) => sum + x.majorityBaseline * x.n, 0) / items.length;
+  const majority = groupMajorityShare(items.map((it) => ({ group: it.attribute, truth: normalise(it.truth) })));
   return { n: items.length, correct, accuracy: correct / items.length, majorityBaseline: majority, perAttribute };
 }
