@@ -53,22 +53,50 @@ export function encodeQuestion(tok: TextTokenizer, q: Question): EncodedExample 
 
 /** Ids of a whole exchange, with the target tokens marked for the loss. */
 export function encodeExample(tok: TextTokenizer, q: Question, t: Target): EncodedExample {
-  const prefix = encodeQuestion(tok, q);
-  const full = tok.encodeChat(
-    [
-      { role: "user", content: `${VIDEO_TOKEN}\n${questionText(q)}` },
-      { role: "assistant", content: targetText(q, t) },
-    ],
-    { addGenerationPrompt: false },
-  ).ids;
-  if (full.length <= prefix.ids.length || prefix.ids.some((id, i) => full[i] !== id)) {
+  return encodeConversation(tok, [{ question: q, target: t }]);
+}
+
+/** One question and its answer in a conversation. */
+export interface Turn {
+  readonly question: Question;
+  readonly target: Target;
+}
+
+/**
+ * Ids of a conversation about one video: the first user turn holds the `<video>` placeholder, later turns ask more
+ * questions about the same video; every assistant turn is a target (its tokens and its end-of-turn). The prompt for
+ * the prompt-guided modules is the first question. A single turn is exactly encodeExample's exchange.
+ */
+export function encodeConversation(tok: TextTokenizer, turns: readonly Turn[]): EncodedExample {
+  if (turns.length === 0) throw new FavchatError("a conversation needs at least one question");
+  const messages = turns.flatMap((turn, k) => [
+    { role: "user" as const, content: `${k === 0 ? `${VIDEO_TOKEN}\n` : ""}${questionText(turn.question)}` },
+    { role: "assistant" as const, content: targetText(turn.question, turn.target) },
+  ]);
+  const full = tok.encodeChat(messages, { addGenerationPrompt: false }).ids;
+  const prefix = tok.encodeChat(messages.slice(0, 1), { addGenerationPrompt: true }).ids;
+  const bare = tok.encodeChat(messages.slice(0, 1), { addGenerationPrompt: false }).ids;
+  if (full.length <= prefix.length || prefix.some((id, i) => full[i] !== id) || bare.some((id, i) => prefix[i] !== id)) {
     throw new FavchatError(`chat format: the prompt's tokens are not a prefix of the whole exchange's; is the tokenizer's chat template ChatML?`);
   }
-  // The target runs from the assistant's first token through its end-of-turn token (the template's newline after it is not learnt).
-  const end = tok.eosIds.length > 0 ? full.findIndex((id, i) => i >= prefix.ids.length && tok.eosIds.includes(id)) : -1;
-  const last = end >= 0 ? end : full.length - 1;
-  const targetMask = full.map((_, i) => (i >= prefix.ids.length && i <= last ? 1 : 0));
-  return { ids: full.slice(0, last + 1), targetMask: targetMask.slice(0, last + 1), promptIds: prefix.promptIds };
+  // Each answer starts after an assistant header (the ids the generation prompt adds) and runs through its
+  // end-of-turn token (the template's newline after it is not learnt). One pass over the ids, not one encoding per turn.
+  const header = prefix.slice(bare.length);
+  const spans: [number, number][] = [];
+  for (let i = bare.length; i + header.length <= full.length && spans.length < turns.length; i++) {
+    if (!header.every((id, j) => full[i + j] === id)) continue;
+    const start = i + header.length;
+    const end = tok.eosIds.length > 0 ? full.findIndex((id, t) => t >= start && tok.eosIds.includes(id)) : -1;
+    spans.push([start, end >= 0 ? end : full.length - 1]);
+    i = spans[spans.length - 1][1];
+  }
+  if (spans.length !== turns.length || spans[0][0] !== prefix.length) {
+    throw new FavchatError(`chat format: found ${spans.length} assistant turns in a conversation of ${turns.length}; is the tokenizer's chat template ChatML?`);
+  }
+  const last = spans[spans.length - 1][1];
+  const ids = full.slice(0, last + 1);
+  const targetMask = ids.map((_, i) => (spans.some(([a, b]) => i >= a && i <= b) ? 1 : 0));
+  return { ids, targetMask, promptIds: promptIdsOf(tok, questionText(turns[0].question)) };
 }
 
 function promptIdsOf(tok: TextTokenizer, text: string): number[] {

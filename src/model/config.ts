@@ -48,6 +48,11 @@ export interface FavchatConfig {
   /** The placeholder's text in the tokenizer (what the chat template writes). */
   readonly videoToken: string;
   readonly ablation: AblationSwitches;
+  /**
+   * Two more visual tokens after the Q-Formers' Q, read from the encoders without the question (ours;
+   * src/model/summary-tokens.ts): V has Q + 2 tokens (Q + 1 without the facial encoder). Absent: false.
+   */
+  readonly summaryTokens: boolean;
 }
 
 export type FavchatPresetName = "tiny" | "small" | "paper";
@@ -108,7 +113,7 @@ const PRESETS: Record<FavchatPresetName, Json> = {
 
 const SUB_CONFIGS = ["vision_config", "face_config", "ca2_config", "qformer_config", "adapter_config", "llm_config"] as const;
 const TOP_KEYS = new Set<string>([
-  "model_type", "architectures", "preset", "max_frames", "video_token_id", "video_token", "ablation", "torch_dtype", ...SUB_CONFIGS,
+  "model_type", "architectures", "preset", "max_frames", "video_token_id", "video_token", "ablation", "summary_tokens", "torch_dtype", ...SUB_CONFIGS,
 ]);
 const ABLATION_KEYS = { no_face_encoder: "noFaceEncoder", no_ca2: "noCA2", qformer_without_prompt: "qformerWithoutPrompt", fixed_weights: "fixedWeights" } as const;
 
@@ -200,6 +205,10 @@ export function resolveFavchatConfig(raw: Json, source: string): FavchatConfig {
     ablation[field] = v as boolean;
   }
 
+  // Absent: false, what model directories written before the field existed have.
+  const summaryTokens = c.summary_tokens ?? false;
+  if (typeof summaryTokens !== "boolean") fail(`"summary_tokens" must be true or false, got ${JSON.stringify(summaryTokens)}`);
+
   return {
     vision,
     face,
@@ -211,6 +220,7 @@ export function resolveFavchatConfig(raw: Json, source: string): FavchatConfig {
     videoTokenId: videoTokenId as number,
     videoToken: videoToken as string,
     ablation: ablation as unknown as AblationSwitches,
+    summaryTokens: summaryTokens as boolean,
   };
 }
 
@@ -228,6 +238,7 @@ export function favchatConfigToJson(c: FavchatConfig): Json {
     video_token_id: c.videoTokenId,
     video_token: c.videoToken,
     ablation: Object.fromEntries(Object.entries(ABLATION_KEYS).map(([k, field]) => [k, c.ablation[field]])),
+    summary_tokens: c.summaryTokens,
     vision_config: siglipVisionConfigToJson(c.vision),
     face_config: faceEncoderConfigToJson(c.face),
     ca2_config: { dim: c.ca2.dim, num_heads: c.ca2.numHeads, read_blocks: c.ca2.readBlocks, frame_tokens: c.ca2.frameTokens },

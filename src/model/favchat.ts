@@ -1,7 +1,8 @@
 // The FaVChat model (DESIGN 1): general encoder -> prompt-conditioned Q-Former_g -> F_g; facial encoder -> CA² stack
 // -> Q-Former_f -> F_f; adapters weigh the branches per sample; V = LayerNorm(w_g F_g + w_f F_f) replaces the single
 // <video> placeholder token in the LLM's input embeddings. Parameter names: vision_tower.*, face_encoder.*, ca2.*
-// (or face_proj.* without CA²), qformer_g.*, qformer_f.*, fusion.*, llm.* (the Qwen2 checkpoint's own names).
+// (or face_proj.* without CA²), qformer_g.*, qformer_f.*, fusion.*, summary.* (with summary_tokens, ours: two more
+// tokens after V's Q, src/model/summary-tokens.ts), llm.* (the Qwen2 checkpoint's own names).
 import { tf } from "../core/backend.ts";
 import { FavchatError } from "../core/errors.ts";
 import type { Rng } from "../core/rng.ts";
@@ -10,6 +11,7 @@ import { normal } from "../nn/init.ts";
 import { SiglipVisionTower } from "./vision/siglip.ts";
 import { FaceEncoder } from "./face/encoder.ts";
 import { Qwen2ForCausalLM } from "./llm/qwen2.ts";
+import { pooledFaceDim, SummaryTokens } from "./summary-tokens.ts";
 import { makePrompt, type Prompt } from "./prompt/prompt.ts";
 import { CA2Stack } from "./prompt/ca2.ts";
 import { QFormer } from "./prompt/qformer.ts";
@@ -42,7 +44,7 @@ export interface FavchatInputs extends VisualInputs {
 }
 
 export interface VisualTokens {
-  /** V [B, Q, Dllm]. */
+  /** V [B, numVisualTokens, Dllm]: the fused Q, then the summary tokens when the model has them. */
   readonly tokens: tf.Tensor;
   /** [B, 2]: w_g, w_f per row (sum 1). */
   readonly weights: tf.Tensor;
@@ -75,6 +77,8 @@ export class FavChat extends Module {
   readonly qformerG: QFormer;
   readonly qformerF: QFormer | null;
   readonly fusion: BranchFusion;
+  /** The encoders' summary tokens after the fused Q (config.summaryTokens), or null. */
+  readonly summary: SummaryTokens | null;
   readonly llm: Qwen2ForCausalLM;
 
   constructor(
@@ -103,15 +107,17 @@ export class FavChat extends Module {
       : null;
     const mode: FusionMode = !withFace ? "general-only" : ab.fixedWeights ? "fixed" : "adapters";
     this.fusion = this.addChild("fusion", new BranchFusion(Dllm, mode, config.adapter, fork("fusion")));
+    const faceDim = withFace ? pooledFaceDim(config.face.blockDims, config.face.blockTokens) : null;
+    this.summary = config.summaryTokens ? this.addChild("summary", new SummaryTokens(Dv, faceDim, Dllm, fork("summary"))) : null;
     this.llm = this.addChild("llm", new Qwen2ForCausalLM(llm, fork("llm")));
   }
 
-  /** Q, the number of visual tokens that replace the placeholder. */
+  /** The number of visual tokens that replace the placeholder: Q, plus the summary tokens when the model has them. */
   get numVisualTokens(): number {
-    return this.config.qformer.numQueries;
+    return this.config.qformer.numQueries + (this.summary?.count ?? 0);
   }
 
-  /** The clip and the question -> V [B, Q, Dllm] and the branch weights [B, 2]. */
+  /** The clip and the question -> V [B, numVisualTokens, Dllm] and the branch weights [B, 2]. */
   encodeVideo(inputs: VisualInputs): VisualTokens {
     const { B, F } = this.checkVisual(inputs);
     return tf.tidy(() => {
@@ -141,7 +147,10 @@ export class FavChat extends Module {
       const general = addTemporalEmbedding(features.patches, this.visionTemporal, B, F, "FavChat general branch"); // [B, F*P, Dv]
       const fg = this.qformerG.forward(general, prompt); // [B, Q, Dllm]
       const ff = features.blocks.length > 0 ? this.faceTokens(features.blocks, prompt, F) : null; // [B, Q, Dllm] or null
-      return this.fusion.forward(fg, ff, prompt);
+      const fused = this.fusion.forward(fg, ff, prompt); // tokens [B, Q, Dllm]
+      if (!this.summary) return fused;
+      const summary = this.summary.forward(features.patches, features.blocks, B, F); // [B, 1 or 2, Dllm]
+      return { tokens: tf.concat([fused.tokens, summary], 1), weights: fused.weights };
     });
   }
 

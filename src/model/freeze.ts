@@ -5,7 +5,8 @@
 //   RL:              as stage 3 (the frozen reference model is the RL loop's own copy)
 //   encoders (ours): the two encoders only, before stage 1 (src/train/encoder-task.ts)
 //   connector (ours): CA², Q-Formers, adapters and MLPs, after the encoders (visualTask in src/train/favchat-task.ts)
-// Parts the table names in neither column (CA², the output MLPs, the fusion norm) train in every stage.
+// Parts the table names in neither column (CA², the output MLPs, the fusion norm, the summary tokens' projections)
+// train in every stage.
 import type { FavChat } from "./favchat.ts";
 
 export type TrainingStage = "encoders" | "connector" | 1 | 2 | 3 | "rl";
@@ -31,7 +32,7 @@ export function partOf(name: string): PartName {
   if (name.startsWith("vision_tower.") || name === "vision_temporal_embedding") return "general encoder";
   if (name.startsWith("face_encoder.")) return "facial encoder";
   if (name.startsWith("ca2.") || name.startsWith("face_proj.")) return "CA²";
-  if (/^qformer_[gf]\.(out_norm|out_mlp)\./.test(name) || name.startsWith("fusion.norm.")) return "MLPs";
+  if (/^qformer_[gf]\.(out_norm|out_mlp)\./.test(name) || name.startsWith("fusion.norm.") || name.startsWith("summary.")) return "MLPs";
   if (name.startsWith("qformer_g.") || name.startsWith("qformer_f.")) return "Q-Formers";
   if (name.startsWith("fusion.adapter_")) return "adapters";
   if (name.startsWith("llm.")) return "LLM";

@@ -18,6 +18,7 @@ import { pixelTensors } from "../data/collate.ts";
 import { AU_NAMES } from "../data/records.ts";
 import { AU_PRESENT, expressionAus } from "../data/builder/clip-facts.ts";
 import type { FavChat } from "../model/favchat.ts";
+import { pooledFaceDim, pooledFaceFeatures } from "../model/summary-tokens.ts";
 import type { ClipRef } from "./favchat-data.ts";
 import type { TrainTask } from "./trainer.ts";
 
@@ -26,8 +27,6 @@ import type { TrainTask } from "./trainer.ts";
  * to the attributes' cross-entropy; without the weight the AUs are learnt last.
  */
 const AU_WEIGHT = 4;
-/** Facial blocks whose tokens enter the head one by one (the rest are mean-pooled): grids of 2x2 and 1x1 here. */
-const MAX_SPATIAL_TOKENS = 4;
 /** Scene labels that one frame shows (the object's motion needs several). */
 const SCENE_KEYS = ["background", "wall_colour", "lighting", "object"];
 
@@ -107,7 +106,7 @@ export class EncoderPretrainer extends Module {
     this.addChild("model", favchat);
     favchat.visionTemporal.trainable = false; // single frames here: the temporal embedding gets no gradient
     const face = favchat.faceEncoder;
-    const faceDim = face ? face.blockDims.reduce((sum, D, i) => sum + D * (face.blockTokens[i] <= MAX_SPATIAL_TOKENS ? face.blockTokens[i] : 1), 0) : 0;
+    const faceDim = face ? pooledFaceDim(face.blockDims, face.blockTokens) : 0;
     const Dv = favchat.config.vision.hiddenSize;
     this.auHead = face ? this.addChild("au_head", new Linear(faceDim, AU_NAMES.length, rng.fork("au"))) : null;
     this.emotionHead = face && heads.emotion ? this.addChild("emotion_head", new Linear(faceDim, heads.emotion.classes.length, rng.fork("emotion"))) : null;
@@ -120,15 +119,7 @@ export class EncoderPretrainer extends Module {
     const [B, F, H, W, C] = frames.shape as number[];
     const general = tf.mean(this.favchat.visionTower.forward(frames.reshape([B * F, H, W, C])), 1); // [B*F, Dv]
     const enc = this.favchat.faceEncoder;
-    const face = enc
-      ? tf.concat(
-          enc.forwardClips(faces).map((x) => {
-            const [N, P, D] = x.shape as number[];
-            return P <= MAX_SPATIAL_TOKENS ? x.reshape([N, P * D]) : tf.mean(x, 1); // [N, P*D] or [N, D]
-          }),
-          1,
-        ) // [B*F, faceDim]
-      : null;
+    const face = enc ? pooledFaceFeatures(enc.forwardClips(faces)) : null; // [B*F, faceDim]
     return { face, general };
   }
 }
@@ -265,10 +256,14 @@ export function encoderLosses(p: EncoderPretrainer, b: EncoderBatch): { au: tf.S
   };
 }
 
-/** Held-out skill of the heads: AU presence F1 (micro), AU mean absolute error, accuracy per head group. */
+/**
+ * Held-out skill of the heads: AU presence F1 (micro), AU mean absolute error, accuracy per head group and per head
+ * (`acc.face.hair_colour`, `acc.general.clothes_colour`, ...).
+ */
 export async function evaluateEncoders(p: EncoderPretrainer, val: readonly ClipRef[], o: EncoderTaskOptions): Promise<Record<string, number>> {
   let tp = 0, fp = 0, fn = 0, absErr = 0, auCount = 0;
   const hits = { face: 0, faceN: 0, general: 0, generalN: 0, emotion: 0, emotionN: 0, apex: 0, apexN: 0 };
+  const perHead: Record<string, { hits: number; n: number }> = {};
   for (let k = 0; k < (o.valBatches ?? 4) && k * o.batchSize < val.length; k++) {
     const batch = makeEncoderBatch(p, val.slice(k * o.batchSize, (k + 1) * o.batchSize), null, o.frames);
     const out = tf.tidy(() => {
@@ -309,10 +304,16 @@ export async function evaluateEncoders(p: EncoderPretrainer, val: readonly ClipR
     for (const group of ["face", "general"] as const) {
       for (const [i, t] of out[group].entries()) {
         const pred = await t.data();
+        const key = `${group}.${p.heads[group][i].key}`;
+        const head = (perHead[key] ??= { hits: 0, n: 0 });
         batch[group][i].forEach((y, r) => {
           if (y < 0) return;
           hits[`${group}N`]++;
-          if (pred[r] === y) hits[group]++;
+          head.n++;
+          if (pred[r] === y) {
+            hits[group]++;
+            head.hits++;
+          }
         });
       }
     }
@@ -328,6 +329,7 @@ export async function evaluateEncoders(p: EncoderPretrainer, val: readonly ClipR
   if (hits.emotionN > 0) metrics.frame_emotion_acc = hits.emotion / hits.emotionN;
   if (hits.apexN > 0) metrics.apex_emotion_acc = hits.apex / hits.apexN;
   if (hits.generalN > 0) metrics.general_acc = hits.general / hits.generalN;
+  for (const [key, h] of Object.entries(perHead)) if (h.n > 0) metrics[`acc.${key}`] = h.hits / h.n;
   return metrics;
 }
 

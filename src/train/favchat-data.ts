@@ -1,6 +1,7 @@
 // The examples of each training stage, joined to their clips (DESIGN 2):
 //   stage 0 (ours): the tiny LLM learns the language of the data first, as the paper starts from a pretrained Qwen
-//   stage 1 align: video-summary pairs       stage 2 QA: fine-grained QA of every category
+//   stage 1 align: video-summary pairs       stage 2 QA: fine-grained QA of every category (and, with the stage
+//   setting attribute_conversations, one conversation per clip asking every attribute)
 //   stage 3 emotion: emotion questions with reasoning, plus some QA replayed so stage 2's skills stay
 //   connector (ours): stage 2's questions, as the prompts that steer the visual path (the answers are not used)
 // Records point at videos; clip records give the raw frames and face boxes that training reads.
@@ -9,7 +10,8 @@ import { dirname, join, resolve } from "node:path";
 import { FavchatError } from "../core/errors.ts";
 import type { Rng } from "../core/rng.ts";
 import { readClipRecords, readQaRecords, readSummaryRecords, type ClipRecord, type OnBadLine } from "../data/records.ts";
-import { questionText, targetText, type Question, type Target } from "../data/chat-format.ts";
+import { questionText, targetText, type Question, type Target, type Turn } from "../data/chat-format.ts";
+import { attributeQuestions, qaContext } from "../data/builder/qa.ts";
 
 /**
  * 0 language (ours), "encoders" encoder pretraining (ours), "connector" the visual path's pretraining (ours),
@@ -36,6 +38,8 @@ export interface Example {
   readonly question: Question;
   readonly target: Target;
   readonly category: string;
+  /** More questions about the same video after the first, each answered in its own assistant turn (a conversation). */
+  readonly followUps?: readonly Turn[];
 }
 
 /** Describe-the-video requests for stage 1, varied so the model cannot key on one sentence. */
@@ -57,6 +61,8 @@ export interface StageDataOptions {
    * those (default 0.25).
    */
   readonly replay?: number;
+  /** Stage 2: conversations per clip asking every attribute in turn (attributeConversations); default 0. */
+  readonly attributeConversations?: number;
 }
 
 /** Stage 3's default replay: a quarter as many other examples as emotion and reasoning ones. */
@@ -116,8 +122,31 @@ export function stageExamples(stage: Exclude<Stage, "encoders">, split: Split, o
     } else {
       out.push(...qa);
     }
+    if (stage === 2 && (o.attributeConversations ?? 0) > 0) out.push(...attributeConversations([...clips.values()], split, o.attributeConversations!, rng.fork("conversations")));
   }
   if (out.length === 0) throw new FavchatError(`stage ${stage} has no ${split} examples in ${o.dataDir}; check the split of the clips and that favchat data build ran`);
+  return out;
+}
+
+/**
+ * `perClip` conversations for every clip of `split` with attributes: each asks every attribute once, in a random
+ * order, in the single questions' phrasing and options (src/data/builder/qa.ts), category "attribute". One clip's
+ * visual tokens then serve a dozen answers: stage 2's single attribute question per clip gave the LLM about 70
+ * answers per attribute, too few to learn to read them from V (README, the shipped model).
+ */
+export function attributeConversations(clips: readonly ClipRef[], split: Split, perClip: number, rng: Rng): Example[] {
+  const pools = qaContext(clips.map((c) => c.record)).pools;
+  const out: Example[] = [];
+  for (const clip of clips) {
+    if ((clip.record.split ?? "train") !== split) continue;
+    for (let n = 0; n < perClip; n++) {
+      const [first, ...rest] = attributeQuestions(clip.record, rng.fork(clip.id, n), pools).map((q) => ({
+        question: { question: q.question, options: q.options },
+        target: { answer: q.answer },
+      }));
+      if (first) out.push({ clip, ...first, category: "attribute", followUps: rest });
+    }
+  }
   return out;
 }
 
@@ -148,5 +177,5 @@ export function weighCategories(examples: readonly Example[], weights: Readonly<
  * (with 1,024 tokens, 88 of FaceWorld's 106 short answers were split; the model then wrote "gred" for "grey").
  */
 export function corpusTexts(examples: readonly Example[]): string[] {
-  return examples.flatMap((e) => [questionText(e.question), targetText(e.question, e.target)]);
+  return examples.flatMap((e) => [e, ...(e.followUps ?? [])].flatMap((t) => [questionText(t.question), targetText(t.question, t.target)]));
 }

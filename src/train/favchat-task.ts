@@ -5,7 +5,7 @@ import { FavchatError } from "../core/errors.ts";
 import type { Rng } from "../core/rng.ts";
 import { readRawClip } from "../data/frames.ts";
 import { cropJitter, pixelsFromRaw, type ClipPixels } from "../data/clip-pixels.ts";
-import { encodeExample, type EncodedExample } from "../data/chat-format.ts";
+import { encodeConversation, encodeExample, type EncodedExample } from "../data/chat-format.ts";
 import { collate, disposeBatch, type FavchatBatch } from "../data/collate.ts";
 import type { FavChat } from "../model/favchat.ts";
 import type { TextTokenizer } from "../text/tokenizer.ts";
@@ -70,7 +70,8 @@ export interface Encoded {
 export function encodeAll(tok: TextTokenizer, examples: readonly Example[]): Encoded[] {
   return examples.map((e) => {
     const p = withoutHint(e);
-    return { full: encodeExample(tok, e.question, e.target), plain: p ? encodeExample(tok, p.question, p.target) : null };
+    const encode = (x: Example) => encodeConversation(tok, [{ question: x.question, target: x.target }, ...(x.followUps ?? [])]);
+    return { full: encode(e), plain: p ? encode(p) : null };
   });
 }
 

@@ -27,6 +27,11 @@ export interface StageSettings {
    * fraction of those (default 0.25, favchat-data.ts STAGE3_REPLAY).
    */
   readonly replay?: number;
+  /**
+   * Stage 2 only: conversations per training clip that ask every appearance attribute in turn, in a random order
+   * (favchat-data.ts attributeConversations; category "attribute"). 0 or absent: none.
+   */
+  readonly attributeConversations?: number;
   /** Examples per micro-batch. */
   readonly batchSize: number;
   /** Validation batches per evaluation (0: none). */
@@ -63,7 +68,7 @@ export interface RunConfig {
   readonly stages: Partial<Record<Stage, StageSettings>>;
 }
 
-const STAGE_KEYS: Record<string, keyof TrainerConfig | "batch_size" | "val_batches" | "frozen" | "categories" | "category_weights" | "replay" | "visual_aux" | "visual_off_topic" | "visual_heads" | "threads"> = {
+const STAGE_KEYS: Record<string, keyof TrainerConfig | "batch_size" | "val_batches" | "frozen" | "categories" | "category_weights" | "replay" | "attribute_conversations" | "visual_aux" | "visual_off_topic" | "visual_heads" | "threads"> = {
   steps: "totalSteps",
   grad_accum: "gradAccum",
   lr: "lr",
@@ -83,6 +88,7 @@ const STAGE_KEYS: Record<string, keyof TrainerConfig | "batch_size" | "val_batch
   categories: "categories",
   category_weights: "category_weights",
   replay: "replay",
+  attribute_conversations: "attribute_conversations",
   threads: "threads",
 };
 
@@ -111,6 +117,7 @@ export function resolveRunConfig(raw: unknown, source: string): RunConfig {
     let visualOffTopic: number | undefined;
     let threads = 1;
     let replay: number | undefined;
+    let attributeConversations: number | undefined;
     let frozen: string[] | undefined;
     let categories: string[] | undefined;
     let categoryWeights: Record<string, number> | undefined;
@@ -153,12 +160,16 @@ export function resolveRunConfig(raw: unknown, source: string): RunConfig {
       else if (field === "visual_off_topic") visualOffTopic = v as number;
       else if (field === "threads") threads = v as number;
       else if (field === "replay") replay = v as number;
+      else if (field === "attribute_conversations") attributeConversations = v as number;
       else partial[field] = v as number;
     }
     if (!Number.isInteger(batchSize) || batchSize < 1) fail(`stages.${key}.batch_size must be a whole number >= 1`);
     if (!Number.isInteger(threads) || threads < 1) fail(`stages.${key}.threads must be a whole number >= 1, got ${threads}`);
     if (visualOffTopic !== undefined && (visualOffTopic < 0 || visualOffTopic > 1)) fail(`stages.${key}.visual_off_topic must be a weight from 0 to 1, got ${visualOffTopic}`);
     if (replay !== undefined && (stage !== 3 || replay < 0)) fail(`stages.${key}.replay is stage 3's share of other questions beside the emotion ones, a number >= 0 (e.g. 0.25); got ${replay} in stage ${key}`);
+    if (attributeConversations !== undefined && (stage !== 2 || !Number.isInteger(attributeConversations) || attributeConversations < 0)) {
+      fail(`stages.${key}.attribute_conversations is stage 2's number of attribute conversations per training clip, a whole number >= 0 (e.g. 1); got ${attributeConversations} in stage ${key}`);
+    }
     if (visualAux < 0) fail(`stages.${key}.visual_aux must be a weight >= 0, got ${visualAux}`);
     if (visualAux > 0 && (stage === 0 || stage === "encoders" || stage === "connector")) {
       fail(`stages.${key}.visual_aux applies to stages 1-3 (the language loss runs there; stage connector trains the heads alone), not stage ${key}`);
@@ -169,7 +180,7 @@ export function resolveRunConfig(raw: unknown, source: string): RunConfig {
     } catch (e) {
       throw new FavchatError(`${source}: stages.${key}: ${(e as Error).message}`);
     }
-    stages[stage as Stage] = { trainer, batchSize, valBatches, visualAux, threads, ...(visualOffTopic !== undefined ? { visualOffTopic } : {}), ...(frozen ? { frozen } : {}), ...(categories ? { categories } : {}), ...(categoryWeights ? { categoryWeights } : {}), ...(replay !== undefined ? { replay } : {}), ...(visualHeads ? { visualHeads } : {}) };
+    stages[stage as Stage] = { trainer, batchSize, valBatches, visualAux, threads, ...(visualOffTopic !== undefined ? { visualOffTopic } : {}), ...(frozen ? { frozen } : {}), ...(categories ? { categories } : {}), ...(categoryWeights ? { categoryWeights } : {}), ...(replay !== undefined ? { replay } : {}), ...(attributeConversations ? { attributeConversations } : {}), ...(visualHeads ? { visualHeads } : {}) };
   }
   return { model, vocabSize: vocabSize as number, frames: frames as number, stages };
 }

@@ -150,11 +150,16 @@ export class VisualAuxModel extends Module {
     for (const [i, h] of this.labels.heads.entries()) {
       const pred = await picks[i].data();
       const group = headGroup(h);
+      const head = (tally.heads[h.key] ??= { hit: 0, n: 0 });
       clips.forEach((c, b) => {
         const y = h.classes.indexOf(labelOf(c, h) ?? "\u0000");
         if (y < 0) return;
         tally[group].n++;
-        if (pred[b] === y) tally[group].hit++;
+        head.n++;
+        if (pred[b] === y) {
+          tally[group].hit++;
+          head.hit++;
+        }
       });
     }
     if (au) tallyAus(tally.au, await au.data(), clips);
@@ -209,6 +214,8 @@ export interface HeadTally {
   answer: { hit: number; n: number };
   /** The AU token head. */
   auTokens: { tp: number; fp: number; fn: number };
+  /** Each categorical head by its label's key (hair_colour, background, emotion, ...). */
+  heads: Record<string, { hit: number; n: number }>;
 }
 
 /** Adds AU occurrence decisions (probabilities p [B, 16], AU_NAMES order) of the clips with AU labels into t. */
@@ -227,10 +234,13 @@ function tallyAus(t: { tp: number; fp: number; fn: number }, p: ArrayLike<number
 const f1 = ({ tp, fp, fn }: { tp: number; fp: number; fn: number }): number => (tp === 0 ? 0 : (2 * tp) / (2 * tp + fp + fn));
 
 export function emptyTally(): HeadTally {
-  return { attribute: { hit: 0, n: 0 }, scene: { hit: 0, n: 0 }, emotion: { hit: 0, n: 0 }, au: { tp: 0, fp: 0, fn: 0 }, answer: { hit: 0, n: 0 }, auTokens: { tp: 0, fp: 0, fn: 0 } };
+  return { attribute: { hit: 0, n: 0 }, scene: { hit: 0, n: 0 }, emotion: { hit: 0, n: 0 }, au: { tp: 0, fp: 0, fn: 0 }, answer: { hit: 0, n: 0 }, auTokens: { tp: 0, fp: 0, fn: 0 }, heads: {} };
 }
 
-/** visual_emotion_acc, visual_attr_acc, visual_scene_acc, visual_au_f1 (micro), visual_answer_acc and visual_au_token_f1, for the labels seen. */
+/**
+ * visual_emotion_acc, visual_attr_acc, visual_scene_acc, visual_au_f1 (micro), visual_answer_acc and visual_au_token_f1,
+ * for the labels seen, then each categorical head's accuracy (visual_acc.hair_colour, ...).
+ */
 export function tallyMetrics(t: HeadTally): Record<string, number> {
   const out: Record<string, number> = {};
   if (t.emotion.n > 0) out.visual_emotion_acc = t.emotion.hit / t.emotion.n;
@@ -241,5 +251,6 @@ export function tallyMetrics(t: HeadTally): Record<string, number> {
   if (t.answer.n > 0) out.visual_answer_acc = t.answer.hit / t.answer.n;
   const at = t.auTokens;
   if (at.tp + at.fp + at.fn > 0) out.visual_au_token_f1 = f1(at);
+  for (const [key, h] of Object.entries(t.heads)) if (h.n > 0) out[`visual_acc.${key}`] = h.hit / h.n;
   return out;
 }

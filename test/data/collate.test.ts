@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { initBackend, tf } from "../../src/core/backend.ts";
 import { trainByteLevelBpe, writeTokenizerDir } from "../../src/text/bpe-train.ts";
 import { loadTokenizer, type TextTokenizer } from "../../src/text/tokenizer.ts";
-import { encodeExample, encodeQuestion, parseReply, THINK_TOKENS, VIDEO_TOKEN } from "../../src/data/chat-format.ts";
+import { encodeConversation, encodeExample, encodeQuestion, parseReply, THINK_TOKENS, VIDEO_TOKEN } from "../../src/data/chat-format.ts";
 import { Rng } from "../../src/core/rng.ts";
 import { cropJitter, pixelsFromRaw, uniformIndices } from "../../src/data/clip-pixels.ts";
 import { collate } from "../../src/data/collate.ts";
@@ -38,6 +38,25 @@ test("the target mask covers the answer and its end-of-turn, nothing else", () =
   const target = tok.decode(r.ids.filter((_, i) => r.targetMask[i] === 1));
   assert.equal(target, "<think>AU15 at frame 5.</think><answer>sad</answer><|im_end|>");
   assert.match(tok.decode(r.promptIds), /Options: happy, sad\. Look at the face closely/);
+});
+
+test("a conversation: the video in the first turn only, every answer and its end-of-turn learnt, the first question as the prompt", () => {
+  const turns = [
+    { question: { question: "What is the dominant emotion on the face?" }, target: { answer: "happy" } },
+    { question: { question: "AU12 rises at frame 5?", options: ["happy", "sad"] }, target: { answer: "sad" } },
+    { question: { question: "What is the dominant emotion?" }, target: { answer: "angry" } },
+  ];
+  const c = encodeConversation(tok, turns);
+  assert.deepEqual(encodeConversation(tok, turns.slice(0, 1)), encodeExample(tok, turns[0].question, turns[0].target), "one turn is encodeExample's exchange");
+  assert.equal(c.ids.filter((id) => id === tok.encode(VIDEO_TOKEN)[0]).length, 1);
+  assert.equal(tok.decode(c.ids.filter((_, i) => c.targetMask[i] === 1)), "happy<|im_end|>sad<|im_end|>angry<|im_end|>");
+  assert.equal(tok.decode(c.promptIds), turns[0].question.question);
+  // Each later user turn (its question and options) is context, not target; the ids end at the last end-of-turn.
+  const text = tok.decode(c.ids);
+  assert.match(text, /^<\|im_start\|>user\n<video>\nWhat is the dominant emotion on the face\?<\|im_end\|>/);
+  assert.match(text, /<\|im_start\|>user\nAU12 rises at frame 5\? Options: happy, sad\.<\|im_end\|>/);
+  assert.ok(text.endsWith("angry<|im_end|>"));
+  assert.throws(() => encodeConversation(tok, []), /at least one question/);
 });
 
 test("parseReply reads think and answer, with or without tags", () => {

@@ -137,6 +137,13 @@ test("evaluation reports AU F1 and error and head accuracies in range; the task 
   const p = pretrainer(4);
   const m = await evaluateEncoders(p, clips, { batchSize: 4, valBatches: 2 });
   for (const k of ["au_f1", "au_mae", "face_attr_acc", "general_acc"]) assert.ok(m[k] >= 0 && m[k] <= 1, `${k} ${m[k]}`);
+  // One accuracy per head; every clip has every label here, so each group's accuracy is the mean of its heads'.
+  for (const group of ["face", "general"] as const) {
+    const perHead = p.heads[group].map((h) => m[`acc.${group}.${h.key}`]);
+    assert.ok(perHead.every((a) => a >= 0 && a <= 1), `${group}: ${perHead.join(", ")}`);
+    const mean = perHead.reduce((x, y) => x + y, 0) / perHead.length;
+    assert.ok(Math.abs(mean - m[group === "face" ? "face_attr_acc" : "general_acc"]) < 1e-9, `${group}: mean of heads ${mean}`);
+  }
   assert.throws(() => encoderTask(p, [], { batchSize: 2 }), /no training clips/);
   p.dispose();
 });

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { corpusTexts, weighCategories, type Example } from "../../src/train/favchat-data.ts";
+import { attributeConversations, corpusTexts, weighCategories, type ClipRef, type Example } from "../../src/train/favchat-data.ts";
 import { Rng } from "../../src/core/rng.ts";
 import { FavchatError } from "../../src/core/errors.ts";
 import { trainByteLevelBpe, writeTokenizerDir } from "../../src/text/bpe-train.ts";
@@ -50,4 +50,30 @@ test("category weights repeat (or thin out) a category's examples; a weight nami
   assert.equal(count("emotion"), 1, "unnamed categories weigh 1");
   assert.deepEqual(weighCategories(pool, { attribute: 3, scene: 0.25 }, new Rng(1)), out, "seeded: the same pool each time (main thread and workers)");
   assert.throws(() => weighCategories(pool, { atribute: 2 }, new Rng(1)), (e: Error) => e instanceof FavchatError && /no training examples of "atribute"; the categories here are attribute, emotion, scene/.test(e.message));
+});
+
+test("attribute conversations: per clip of the split, every attribute asked once in a random order, options holding the answer", () => {
+  const clip = (id: string, split: string, hair: string, clothes: string): ClipRef =>
+    ({ id, video: `/v/${id}.mp4`, raw: `/v/${id}.u8`, record: { id, video: `${id}.mp4`, split, labels: { attributes: { hair_colour: hair, clothes_colour: clothes, glasses: "none", smiling: true } } } }) as unknown as ClipRef;
+  const clips = [clip("a", "train", "red", "blue"), clip("b", "train", "black", "green"), clip("c", "test", "grey", "white")];
+  const out = attributeConversations(clips, "train", 2, new Rng(3));
+  assert.equal(out.length, 4, "two conversations for each of the two training clips");
+  for (const e of out) {
+    assert.equal(e.category, "attribute");
+    const turns = [e, ...(e.followUps ?? [])];
+    assert.equal(turns.length, 4, "one turn per attribute");
+    const byQuestion = new Map(turns.map((t) => [t.question.question, t]));
+    assert.equal(byQuestion.size, 4, "no attribute asked twice");
+    const attrs = e.clip.record.labels.attributes as Record<string, string | boolean>;
+    const answers = turns.map((t) => t.target.answer).sort();
+    assert.deepEqual(answers, Object.values(attrs).map((v) => (typeof v === "boolean" ? (v ? "yes" : "no") : v)).sort());
+    for (const t of turns) if (t.question.options) assert.ok(t.question.options.includes(t.target.answer), `${t.question.question}: options ${t.question.options.join(", ")}`);
+  }
+  // Options come from every clip's values (the test clip's "grey" may be a distractor), and the order varies.
+  const firsts = new Set(out.map((e) => e.question.question));
+  assert.ok(firsts.size >= 2, "conversations start with different attributes");
+  assert.deepEqual(attributeConversations(clips, "train", 2, new Rng(3)), out, "seeded");
+  assert.deepEqual(attributeConversations(clips, "train", 0, new Rng(3)), []);
+  // The tokenizer corpus holds every turn.
+  assert.equal(corpusTexts(out.slice(0, 1)).length, 8);
 });

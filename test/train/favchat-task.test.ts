@@ -49,3 +49,22 @@ test("training draws use the plain question about HINT_DROP of the time, validat
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("encodeAll encodes an example's follow-up turns: every answer is a target, the plain variant drops only the first hint", () => {
+  const conv: Example = {
+    ...ex("What is the dominant emotion on the face? Answer with one word."),
+    followUps: [{ question: { question: "What colour is the person's hair?", options: ["grey", "red"] }, target: { answer: "grey" } }],
+  };
+  const dir = mkdtempSync(join(tmpdir(), "favchat-conv-"));
+  try {
+    const tok = loadTokenizer((writeTokenizerDir(dir, trainByteLevelBpe(corpusTexts([conv]), { vocabSize: 300, specialTokens: SPECIAL_TOKENS, addedTokens: [...THINK_TOKENS] })), dir));
+    const [e] = encodeAll(tok, [conv]);
+    const answer = (x: { ids: number[]; targetMask: number[] }) => tok.decode(x.ids.filter((_, t) => x.targetMask[t] === 1));
+    assert.equal(answer(e.full), "happy<|im_end|>grey<|im_end|>");
+    assert.ok(e.plain);
+    assert.equal(answer(e.plain), "happy<|im_end|>grey<|im_end|>");
+    assert.match(tok.decode(e.plain.ids), /What is the dominant emotion on the face\?<\|im_end\|>[\s\S]*What colour is the person's hair\? Options: grey, red\./);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -21,6 +21,8 @@ test("stage settings, defaults and the freeze override", () => {
   assert.deepEqual(resolveRunConfig({ stages: { "2": { steps: 3, warmup_steps: 1, category_weights: { attribute: 3, scene: 0.5 } } } }, "cfg.json").stages[2]?.categoryWeights, { attribute: 3, scene: 0.5 });
   assert.equal(e.stages[1]?.categoryWeights, undefined, "every category weighs 1 by default");
   assert.equal(resolveRunConfig({ stages: { "3": { steps: 3, warmup_steps: 1, replay: 1 } } }, "cfg.json").stages[3]?.replay, 1);
+  assert.equal(resolveRunConfig({ stages: { "2": { steps: 3, warmup_steps: 1, attribute_conversations: 2 } } }, "cfg.json").stages[2]?.attributeConversations, 2);
+  assert.equal(e.stages[1]?.attributeConversations, undefined, "no conversations by default");
   assert.equal(resolveRunConfig({ stages: { connector: { steps: 3, warmup_steps: 1, visual_off_topic: 1 } } }, "cfg.json").stages.connector?.visualOffTopic, 1);
   assert.equal(e.stages[1]?.threads, 1, "one thread by default");
   assert.equal(resolveRunConfig({ stages: { "2": { steps: 3, warmup_steps: 1, grad_accum: 2, threads: 2 } } }, "cfg.json").stages[2]?.threads, 2);
@@ -40,6 +42,8 @@ test("bad fields are refused with the field named", () => {
     [{ stages: { "2": { category_weights: ["attribute"] } } }, /stages\.2\.category_weights must map/],
     [{ stages: { "2": { replay: 0.5 } } }, /stages\.2\.replay is stage 3's share/],
     [{ stages: { "3": { replay: -1 } } }, /stages\.3\.replay is stage 3's share .* got -1/],
+    [{ stages: { "3": { attribute_conversations: 1 } } }, /stages\.3\.attribute_conversations is stage 2's number of attribute conversations per training clip/],
+    [{ stages: { "2": { attribute_conversations: 0.5 } } }, /stages\.2\.attribute_conversations .* a whole number >= 0 .* got 0\.5/],
     [{ stages: { connector: { visual_off_topic: 2 } } }, /stages\.connector\.visual_off_topic must be a weight from 0 to 1/],
     [{ stages: { "1": { threads: 1.5 } } }, /stages\.1\.threads must be a whole number >= 1, got 1\.5/],
     [{ stages: { encoders: { visual_aux: 1 } } }, /visual_aux applies to stages 1-3/],

@@ -160,3 +160,14 @@ test("AU token head: token k of V learns AU k's occurrence; a model with fewer t
   V.dispose();
   aux.dispose();
 });
+
+test("tallyMetrics reports each categorical head's accuracy beside its group's", () => {
+  const tally = emptyTally();
+  tally.attribute = { hit: 3, n: 4 };
+  tally.heads = { hair_colour: { hit: 2, n: 2 }, glasses: { hit: 1, n: 2 }, unseen: { hit: 0, n: 0 } };
+  const m = tallyMetrics(tally);
+  assert.equal(m.visual_attr_acc, 0.75);
+  assert.equal(m["visual_acc.hair_colour"], 1);
+  assert.equal(m["visual_acc.glasses"], 0.5);
+  assert.ok(!("visual_acc.unseen" in m));
+});

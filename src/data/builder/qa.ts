@@ -100,16 +100,26 @@ const ATTR_Q: Record<string, string[]> = {
   mouth: ["How would you describe the person's lips or mouth?"],
 };
 
+/** One clip's question about one of its attributes (options drawn from `pools` where it has two values or more). */
+function attributeQuestion(k: string, v: string | boolean | number, rng: Rng, pools: ReadonlyMap<string, ReadonlySet<string>>): Qa {
+  if (typeof v === "boolean") {
+    return { question: `Does the person have this attribute: ${k.replace(/_/g, " ")}? Answer yes or no.`, answer: v ? "yes" : "no", category: "attribute" };
+  }
+  const pool = [...(pools.get(k) ?? new Set([String(v)]))];
+  const q = ATTR_Q[k] ? rng.pick(ATTR_Q[k]) : `What is the person's ${k.replace(/_/g, " ")}?`;
+  return { question: q, answer: String(v), category: "attribute", ...(pool.length >= 2 ? { options: options(rng, String(v), pool) } : {}) };
+}
+
 function attributeQa(rec: ClipRecord, rng: Rng, pools: ReadonlyMap<string, ReadonlySet<string>>): Qa[] {
   const entries = Object.entries(rec.labels.attributes);
   if (!entries.length) return [];
   const [k, v] = rng.pick(entries);
-  if (typeof v === "boolean") {
-    return [{ question: `Does the person have this attribute: ${k.replace(/_/g, " ")}? Answer yes or no.`, answer: v ? "yes" : "no", category: "attribute" }];
-  }
-  const pool = [...(pools.get(k) ?? new Set([String(v)]))];
-  const q = ATTR_Q[k] ? rng.pick(ATTR_Q[k]) : `What is the person's ${k.replace(/_/g, " ")}?`;
-  return [{ question: q, answer: String(v), category: "attribute", ...(pool.length >= 2 ? { options: options(rng, String(v), pool) } : {}) }];
+  return [attributeQuestion(k, v, rng, pools)];
+}
+
+/** A question about every attribute of the clip, in a random order (the turns of an attribute conversation). */
+export function attributeQuestions(rec: ClipRecord, rng: Rng, pools: ReadonlyMap<string, ReadonlySet<string>>): Qa[] {
+  return rng.shuffle(Object.entries(rec.labels.attributes)).map(([k, v], i) => attributeQuestion(k, v, rng.fork("attribute", i), pools));
 }
 
 function sceneQa(rec: ClipRecord, rng: Rng): Qa[] {
