@@ -2,12 +2,14 @@
 // summary tokens (src/model/summary-tokens.ts) of training clips, scored on validation clips. A model without them is
 // read the same way through summary tokens made for it (seeded projection): the same encoder features, projected.
 //   node --import tsx scripts/attribute-probe.ts [MODEL_DIR=models/favchat-tiny] [CLIPS=runs/tiny/data/clips.jsonl] [TRAIN=800] [VAL=200]
+import { dirname, resolve } from "node:path";
 import { initBackend, tf } from "../src/core/backend.ts";
 import { Rng } from "../src/core/rng.ts";
 import { loadFavchat } from "../src/model/load.ts";
 import { SummaryTokens, pooledFaceDim } from "../src/model/summary-tokens.ts";
 import { readClipRecords, type ClipRecord } from "../src/data/records.ts";
-import { rawPixelSource } from "../src/eval/run-model.ts";
+import { readRawClip } from "../src/data/frames.ts";
+import { pixelsFromRaw } from "../src/data/clip-pixels.ts";
 import { pixelTensors } from "../src/data/collate.ts";
 await initBackend("wasm");
 const [dir = "models/favchat-tiny", file = "runs/tiny/data/clips.jsonl", nTrain = "800", nVal = "200"] = process.argv.slice(2);
@@ -17,7 +19,10 @@ const summary =
   model.summary ?? new SummaryTokens(model.config.vision.hiddenSize, model.faceEncoder ? pooledFaceDim(face.blockDims, face.blockTokens) : null, model.config.llm.hiddenSize, new Rng(0));
 console.log(`${dir}: ${model.summary ? "its own summary tokens" : "no summary tokens; a seeded projection of the same encoder features"}`);
 const records = readClipRecords(file).records;
-const px = rawPixelSource(file, model);
+const base = dirname(resolve(file));
+// 8 frames, as the recipe trains with (configs/tiny.json "frames").
+const px = async (c: ClipRecord) =>
+  pixelsFromRaw(readRawClip(resolve(base, c.frames!)), c.labels.faceBoxes, { frames: 8, frameSize: model.config.vision.imageSize, faceSize: model.config.face.imageSize });
 const features = async (clips: ClipRecord[]): Promise<number[][]> => {
   const out: number[][] = [];
   for (const [i, c] of clips.entries()) {
