@@ -131,8 +131,9 @@ export function stageExamples(stage: Exclude<Stage, "encoders">, split: Split, o
 /**
  * `perClip` conversations for every clip of `split` with attributes: each asks every attribute once, in a random
  * order, in the single questions' phrasing and options (src/data/builder/qa.ts), category "attribute". One clip's
- * visual tokens then serve a dozen answers: stage 2's single attribute question per clip gave the LLM about 70
- * answers per attribute, too few to learn to read them from V (README, the shipped model).
+ * visual pass then serves a dozen answers, where stage 2's single attribute question per clip gives the LLM about 70
+ * answers per attribute. Measured (README, the shipped model): 2 per clip with summary tokens left single-question
+ * attribute accuracy at 0.31 and cost emotion and AU accuracy, so the recipe does not use them.
  */
 export function attributeConversations(clips: readonly ClipRef[], split: Split, perClip: number, rng: Rng): Example[] {
   const pools = qaContext(clips.map((c) => c.record)).pools;
