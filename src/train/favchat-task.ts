@@ -68,9 +68,9 @@ export interface Encoded {
 }
 
 export function encodeAll(tok: TextTokenizer, examples: readonly Example[]): Encoded[] {
+  const encode = (x: Example) => encodeConversation(tok, [{ question: x.question, target: x.target }, ...(x.followUps ?? [])]);
   return examples.map((e) => {
     const p = withoutHint(e);
-    const encode = (x: Example) => encodeConversation(tok, [{ question: x.question, target: x.target }, ...(x.followUps ?? [])]);
     return { full: encode(e), plain: p ? encode(p) : null };
   });
 }

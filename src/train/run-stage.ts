@@ -49,7 +49,7 @@ export async function runStage(o: StageRunOptions): Promise<StageRunResult> {
   const settings = o.config.stages[o.stage];
   if (!settings) throw new FavchatError(`the training config has no settings for stage ${o.stage}; add "stages": {"${o.stage}": {...}}`);
   const rng = new Rng(settings.trainer.seed);
-  const data = { dataDir: o.dataDir, clipsFile: o.clipsFile, replay: settings.replay, attributeConversations: settings.attributeConversations };
+  const data = stageData(o, settings);
   if (o.stage === "encoders") return runEncoderStage(o, settings);
   if (o.stage === "connector" && !o.init) {
     throw new FavchatError(`stage connector pretrains the visual path of an existing model: pass --init DIR (stage encoders' --out)`);
@@ -117,7 +117,7 @@ export interface StageTaskArgs {
 /** A stage's task in a training worker (src/train/workers.ts): the main thread's, without validation. */
 export function createTask(a: StageTaskArgs): TrainTask<unknown> {
   const settings = a.config.stages[a.stage]!;
-  const data = { dataDir: a.dataDir, clipsFile: a.clipsFile, replay: settings.replay, attributeConversations: settings.attributeConversations };
+  const data = stageData(a, settings);
   const model = new FavChat(resolveFavchatConfig(a.model, "training worker"), null);
   if (a.stage === "encoders") {
     applyFreezePlan(model, "encoders", settings.frozen);
@@ -128,6 +128,11 @@ export function createTask(a: StageTaskArgs): TrainTask<unknown> {
   freezeFor(a.stage, model, settings);
   const examples = trainingExamples(a.stage, settings, data);
   return stageTask(a.stage, model, loadTokenizer(a.tokDir), examples, [], settings, a.config.frames) as TrainTask<unknown>;
+}
+
+/** Where a stage's examples come from and the stage settings that shape them (main thread and workers alike). */
+function stageData(dirs: { dataDir: string; clipsFile?: string }, settings: StageSettings): StageDataOptions {
+  return { dataDir: dirs.dataDir, clipsFile: dirs.clipsFile, replay: settings.replay, attributeConversations: settings.attributeConversations };
 }
 
 function inCategories(xs: Example[], settings: StageSettings): Example[] {
