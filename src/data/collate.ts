@@ -56,18 +56,25 @@ export function pixelTensors(pixels: ClipPixels): { frames: tf.Tensor; faces: tf
   return { frames: stackPixels([sample], "frames"), faces: stackPixels([sample], "faces") };
 }
 
+/** The text half of a batch. */
+export type ChatTextBatch = Omit<FavchatBatch, "frames" | "faces">;
+
 export function collate(samples: readonly Sample[], padId: number): FavchatBatch {
   if (samples.length === 0) throw new FavchatError("collate: empty batch");
-  const text = pad(samples.map((s) => s.text.ids), padId);
-  const target = pad(samples.map((s) => s.text.targetMask), 0);
-  const prompt = pad(samples.map((s) => s.text.promptIds), padId);
+  return { frames: stackPixels(samples, "frames"), faces: stackPixels(samples, "faces"), ...collateText(samples.map((s) => s.text), padId) };
+}
+
+/** The texts of a batch alone (its visual side comes from elsewhere, e.g. cached encoder features). */
+export function collateText(texts: readonly EncodedExample[], padId: number): ChatTextBatch {
+  if (texts.length === 0) throw new FavchatError("collate: empty batch");
+  const text = pad(texts.map((t) => t.ids), padId);
+  const target = pad(texts.map((t) => t.targetMask), 0);
+  const prompt = pad(texts.map((t) => t.promptIds), padId);
   return {
-    frames: stackPixels(samples, "frames"),
-    faces: stackPixels(samples, "faces"),
-    ids: tf.tensor2d(text.data, [samples.length, text.T], "int32"),
+    ids: tf.tensor2d(text.data, [texts.length, text.T], "int32"),
     attentionMask: text.mask,
     targetMask: target.data,
-    promptIds: tf.tensor2d(prompt.data, [samples.length, prompt.T], "int32"),
+    promptIds: tf.tensor2d(prompt.data, [texts.length, prompt.T], "int32"),
     promptMask: prompt.mask,
   };
 }

@@ -19,20 +19,32 @@ import { BranchFusion, type FusionMode } from "./prompt/adapter.ts";
 import { FrameTokenProjector, addTemporalEmbedding } from "./prompt/frame-tokens.ts";
 import type { FavchatConfig } from "./config.ts";
 
-/** What the visual side needs: the clip and the question. */
-export interface VisualInputs {
-  /** Sampled frames [B, F, H, W, 3], float32 in [0, 1], H = W = the vision tower's image size. */
-  readonly frames: tf.Tensor;
-  /** Face crops of the main face [B, F, h, w, 3] in [0, 1]; not used (may be omitted) without the facial encoder. */
-  readonly faces?: tf.Tensor;
+/** The question, which steers the visual side. */
+export interface PromptInputs {
   /** The question's token ids [B, Tq] (int32), embedded with the LLM's own table. */
   readonly promptIds: tf.Tensor;
   /** Per row, 1 for a real question token and 0 for padding (length Tq). */
   readonly promptMask: readonly (readonly number[])[];
 }
 
-/** The whole input of one forward pass. */
-export interface FavchatInputs extends VisualInputs {
+/** What the visual side needs: the clip and the question. */
+export interface VisualInputs extends PromptInputs {
+  /** Sampled frames [B, F, H, W, 3], float32 in [0, 1], H = W = the vision tower's image size. */
+  readonly frames: tf.Tensor;
+  /** Face crops of the main face [B, F, h, w, 3] in [0, 1]; not used (may be omitted) without the facial encoder. */
+  readonly faces?: tf.Tensor;
+}
+
+/**
+ * The visual side from the encoders' outputs computed before (encoderFeatures; a cache of frozen encoders,
+ * src/train/feature-cache.ts) instead of pixels. The caller keeps ownership of the features.
+ */
+export interface FeatureInputs extends PromptInputs {
+  readonly features: EncoderFeatures;
+}
+
+/** The text of one forward pass. */
+export interface TextInputs {
   /**
    * LLM input ids [B, T] (int32), the chat-formatted text. Each row holds the video placeholder exactly once: the
    * token `config.videoTokenId` (the tokenizer's `<video>` special token), which the Q visual tokens replace, so
@@ -42,6 +54,9 @@ export interface FavchatInputs extends VisualInputs {
   /** Per row, 1 for a real token and 0 for padding (length T); default all real. */
   readonly attentionMask?: readonly (readonly number[])[];
 }
+
+/** The whole input of one forward pass. */
+export interface FavchatInputs extends VisualInputs, TextInputs {}
 
 export interface VisualTokens {
   /** V [B, numVisualTokens, Dllm]: the fused Q, then the summary tokens when the model has them. */
@@ -118,10 +133,11 @@ export class FavChat extends Module {
   }
 
   /** The clip and the question -> V [B, numVisualTokens, Dllm] and the branch weights [B, 2]. */
-  encodeVideo(inputs: VisualInputs): VisualTokens {
+  encodeVideo(inputs: VisualInputs | FeatureInputs): VisualTokens {
     const { B, F } = this.checkVisual(inputs);
     return tf.tidy(() => {
-      const { tokens, weights } = this.visualTokensFrom(this.encoderFeatures(inputs.frames, inputs.faces), inputs.promptIds, inputs.promptMask, B, F);
+      const features = "features" in inputs ? inputs.features : this.encoderFeatures(inputs.frames, inputs.faces);
+      const { tokens, weights } = this.visualTokensFrom(features, inputs.promptIds, inputs.promptMask, B, F);
       return { tokens, weights };
     });
   }
@@ -202,7 +218,7 @@ export class FavChat extends Module {
   }
 
   /** Logits over the spliced sequence, the branch weights and where the video went. */
-  forward(inputs: FavchatInputs): FavchatOutput {
+  forward(inputs: FavchatInputs | (FeatureInputs & TextInputs)): FavchatOutput {
     const B = inputs.ids.shape[0] as number;
     if (inputs.promptIds.shape[0] !== B) {
       throw new FavchatError(`FavChat: ${inputs.promptIds.shape[0]} prompts for ${B} input rows; give one question per sample`);
@@ -226,14 +242,17 @@ export class FavChat extends Module {
   }
 
   /** Validates the visual inputs' shapes and returns B and F. */
-  private checkVisual(inputs: VisualInputs): { B: number; F: number } {
-    const { frames, faces, promptIds, promptMask } = inputs;
-    if (frames.rank !== 5) throw new FavchatError(`FavChat: frames must be [B, F, H, W, 3], got [${frames.shape.join(", ")}]`);
-    const [B, F] = frames.shape as number[];
+  private checkVisual(inputs: VisualInputs | FeatureInputs): { B: number; F: number } {
+    const { promptIds, promptMask } = inputs;
+    const frames = "frames" in inputs ? inputs.frames : null;
+    const faces = "faces" in inputs ? inputs.faces : undefined;
+    if (frames && "features" in inputs) throw new FavchatError("FavChat: give either the frames (and face crops) or the encoders' features, not both");
+    if (frames && frames.rank !== 5) throw new FavchatError(`FavChat: frames must be [B, F, H, W, 3], got [${frames.shape.join(", ")}]`);
+    const { B, F } = "features" in inputs ? this.checkFeatures(inputs.features, promptIds.shape[0] as number) : { B: frames!.shape[0] as number, F: frames!.shape[1] as number };
     if (F > this.config.maxFrames) {
       throw new FavchatError(`FavChat: ${F} frames per clip but the model's temporal embeddings cover ${this.config.maxFrames}; sample at most ${this.config.maxFrames} frames`);
     }
-    if (this.faceEncoder) {
+    if (this.faceEncoder && frames) {
       if (!faces) throw new FavchatError("FavChat: this model has a facial encoder; pass the face crops [B, F, h, w, 3] with the frames");
       if (faces.rank !== 5 || faces.shape[0] !== B || faces.shape[1] !== F) {
         throw new FavchatError(`FavChat: face crops [${faces.shape.join(", ")}] must be [${B}, ${F}, h, w, 3], one crop per frame`);
@@ -244,6 +263,23 @@ export class FavChat extends Module {
     }
     checkIds(promptIds.arraySync() as number[][], this.config.llm.vocabSize, "promptIds");
     if (promptMask.length !== B) throw new FavchatError(`FavChat: ${promptMask.length} prompt mask rows for ${B} prompts`);
+    return { B, F };
+  }
+
+  /** B and F of encoder features given for B prompts: patches [B*F, P, Dv] and one [B*F, P_i, D_i] per facial-encoder block. */
+  private checkFeatures(f: EncoderFeatures, B: number): { B: number; F: number } {
+    const rows = f.patches.shape[0] as number;
+    const F = rows / B;
+    const v = this.config.vision;
+    const blocks = this.faceEncoder ? this.config.face.blockTokens.map((p, i) => [p, this.config.face.blockDims[i]]) : [];
+    const ok =
+      Number.isInteger(F) && F >= 1 && f.patches.rank === 3 && f.patches.shape[1] === v.numPatches && f.patches.shape[2] === v.hiddenSize &&
+      f.blocks.length === blocks.length && f.blocks.every((t, i) => t.rank === 3 && t.shape[0] === rows && t.shape[1] === blocks[i][0] && t.shape[2] === blocks[i][1]);
+    if (!ok) {
+      throw new FavchatError(
+        `FavChat: encoder features (patches [${f.patches.shape.join(", ")}], ${f.blocks.length} face blocks) do not fit ${B} prompts and this model's encoders; make them with this model's encoderFeatures`,
+      );
+    }
     return { B, F };
   }
 }

@@ -63,6 +63,8 @@ export interface StageDataOptions {
   readonly replay?: number;
   /** Stage 2: conversations per clip asking every attribute in turn (attributeConversations); default 0. */
   readonly attributeConversations?: number;
+  /** Stage 2: single questions per clip about further attributes (attributeExtras); default 0. */
+  readonly attributeQuestions?: number;
 }
 
 /** Stage 3's default replay: a quarter as many other examples as emotion and reasoning ones. */
@@ -123,6 +125,7 @@ export function stageExamples(stage: Exclude<Stage, "encoders">, split: Split, o
       out.push(...qa);
     }
     if (stage === 2 && (o.attributeConversations ?? 0) > 0) out.push(...attributeConversations([...clips.values()], split, o.attributeConversations!, rng.fork("conversations")));
+    if (stage === 2 && (o.attributeQuestions ?? 0) > 0) out.push(...attributeExtras([...clips.values()], split, o.attributeQuestions!, rng.fork("attribute questions")));
   }
   if (out.length === 0) throw new FavchatError(`stage ${stage} has no ${split} examples in ${o.dataDir}; check the split of the clips and that favchat data build ran`);
   return out;
@@ -149,6 +152,23 @@ export function attributeConversations(clips: readonly ClipRef[], split: Split, 
     }
   }
   return out;
+}
+
+/**
+ * `perClip` single questions for every clip of `split` with attributes, about `perClip` different attributes (a random
+ * pick; one may be the attribute qa.jsonl asks about), each its own example of category "attribute", phrased and
+ * with options as qa.jsonl's. Stage 2 otherwise draws ~70-90 answers per attribute in the shipped recipe's budget,
+ * and the tiny LLM needed ~1,600 to read one attribute from V (README, the shipped model).
+ */
+export function attributeExtras(clips: readonly ClipRef[], split: Split, perClip: number, rng: Rng): Example[] {
+  const pools = qaContext(clips.map((c) => c.record)).pools;
+  return clips
+    .filter((clip) => (clip.record.split ?? "train") === split)
+    .flatMap((clip) =>
+      attributeQuestions(clip.record, rng.fork(clip.id), pools)
+        .slice(0, perClip)
+        .map((q): Example => ({ clip, question: { question: q.question, options: q.options }, target: { answer: q.answer }, category: "attribute" })),
+    );
 }
 
 /**

@@ -6,8 +6,9 @@ import type { Rng } from "../core/rng.ts";
 import { readRawClip } from "../data/frames.ts";
 import { cropJitter, pixelsFromRaw, type ClipPixels } from "../data/clip-pixels.ts";
 import { encodeConversation, encodeExample, type EncodedExample } from "../data/chat-format.ts";
-import { collate, disposeBatch, type FavchatBatch } from "../data/collate.ts";
-import type { FavChat } from "../model/favchat.ts";
+import { collate, collateText, type ChatTextBatch } from "../data/collate.ts";
+import type { EncoderFeatures, FavChat } from "../model/favchat.ts";
+import type { FeatureCache } from "./feature-cache.ts";
 import type { TextTokenizer } from "../text/tokenizer.ts";
 import type { ClipRef, Example } from "./favchat-data.ts";
 import { emptyTally, tallyMetrics, type VisualAuxModel } from "./visual-aux.ts";
@@ -46,10 +47,24 @@ export interface TaskOptions {
   readonly valBatches?: number;
   /** Label heads on the visual tokens and the weight of their loss (src/train/visual-aux.ts); none by default. */
   readonly aux?: { readonly heads: VisualAuxModel; readonly weight: number };
+  /**
+   * The encoders' outputs per clip, for a stage whose encoders are frozen (src/train/feature-cache.ts): batches then
+   * carry features instead of pixels; with `augment`, each row reads one of the cache's crop variants at random.
+   */
+  readonly cache?: FeatureCache;
 }
 
+/** A batch's visual side: pixels, or the encoders' outputs from a feature cache. */
+export type VisualPart = { readonly frames: tf.Tensor; readonly faces: tf.Tensor } | { readonly features: EncoderFeatures };
+
 /** A training batch, the clips it came from (the visual heads' labels), each row's question category and answer. */
-export type TaskBatch = FavchatBatch & { readonly clips: readonly ClipRef[]; readonly categories: readonly string[]; readonly answers: readonly string[] };
+export type TaskBatch = ChatTextBatch & VisualPart & { readonly clips: readonly ClipRef[]; readonly categories: readonly string[]; readonly answers: readonly string[] };
+
+export function disposeTaskBatch(b: TaskBatch): void {
+  tf.dispose([b.ids, b.promptIds]);
+  if ("features" in b) tf.dispose([b.features.patches, ...b.features.blocks]);
+  else tf.dispose([b.frames, b.faces]);
+}
 
 /** Frames and face crops of an example's clip at the model's input sizes. */
 export function examplePixels(model: FavChat, ex: Example, frames: number, rng: Rng | null): ClipPixels {
@@ -89,15 +104,27 @@ export function trainingText(e: Encoded, i: number, rng: Rng | null): EncodedExa
   return rng && e.plain && rng.fork("hint", i).bool(HINT_DROP) ? e.plain : e.full;
 }
 
-/** Batches of examples `idx` of `pool`: pixels read (and jittered when rng is given) and text collated. */
-function batcher(model: FavChat, tok: TextTokenizer, frames: number) {
+/**
+ * Batches of examples `idx` of `pool`: pixels read (and jittered when rng is given) and text collated; with a
+ * feature cache, the clips' encoder features instead of pixels (a random crop variant per row when rng is given).
+ */
+function batcher(model: FavChat, tok: TextTokenizer, frames: number, cache?: FeatureCache) {
   const padId = tok.padId ?? 0;
-  return (idx: readonly number[], pool: readonly Example[], enc: readonly Encoded[], rng: Rng | null): TaskBatch => ({
-    ...collate(idx.map((i) => ({ pixels: examplePixels(model, pool[i], frames, rng?.fork("pixels", i) ?? null), text: trainingText(enc[i], i, rng) })), padId),
-    clips: idx.map((i) => pool[i].clip),
-    categories: idx.map((i) => pool[i].category),
-    answers: idx.map((i) => pool[i].target.answer),
-  });
+  return (idx: readonly number[], pool: readonly Example[], enc: readonly Encoded[], rng: Rng | null): TaskBatch => {
+    const labels = { clips: idx.map((i) => pool[i].clip), categories: idx.map((i) => pool[i].category), answers: idx.map((i) => pool[i].target.answer) };
+    if (!cache) {
+      return { ...collate(idx.map((i) => ({ pixels: examplePixels(model, pool[i], frames, rng?.fork("pixels", i) ?? null), text: trainingText(enc[i], i, rng) })), padId), ...labels };
+    }
+    const variants = idx.map((i) => (rng ? rng.fork("variant", i).int(cache.variants) : 0));
+    const text = collateText(idx.map((i) => trainingText(enc[i], i, rng)), padId);
+    return { ...text, features: cache.features(labels.clips, variants), ...labels };
+  };
+}
+
+/** The model's visual input from a batch: its pixels, or its cached features. */
+function visualOf(b: TaskBatch) {
+  const prompt = { promptIds: b.promptIds, promptMask: b.promptMask };
+  return "features" in b ? { ...prompt, features: b.features } : { ...prompt, frames: b.frames, faces: b.faces };
 }
 
 /** Stages 1-3: the full model, loss on the answer tokens. */
@@ -106,7 +133,7 @@ export function favchatTask(model: FavChat, tok: TextTokenizer, examples: readon
   const groups = lengthGroups(encoded.map((e) => e.full.ids.length), LENGTH_GROUP_WIDTH);
   /** Language loss, and the visual heads' loss when they are on. */
   const lossesOf = (batch: TaskBatch): { lm: tf.Scalar; visual: tf.Scalar | null } => {
-    const out = model.forward({ ...batch });
+    const out = model.forward({ ...visualOf(batch), ids: batch.ids, attentionMask: batch.attentionMask });
     const lm = favchatLoss(out.logits, batch.ids.arraySync() as number[][], batch.targetMask, out.videoPositions, model.numVisualTokens);
     const visual = o.aux ? o.aux.heads.loss(out.tokens, batch.clips, batch.categories, batch.answers) : null;
     tf.dispose([out.logits, out.tokens, out.weights]);
@@ -116,14 +143,14 @@ export function favchatTask(model: FavChat, tok: TextTokenizer, examples: readon
     const { lm, visual } = lossesOf(batch);
     return visual && o.aux ? (tf.add(lm, tf.mul(visual, o.aux.weight)) as tf.Scalar) : lm;
   };
-  const batchOf = batcher(model, tok, o.frames);
+  const batchOf = batcher(model, tok, o.frames, o.cache);
   const val = o.val ?? [];
   const valEncoded = encodeAll(tok, val);
   return {
     model: o.aux?.heads ?? model,
     makeBatch: (_step, _micro, rng) => batchOf(drawGrouped(groups, o.batchSize, rng), examples, encoded, o.augment ? rng : null),
     loss: lossOf,
-    disposeBatch,
+    disposeBatch: disposeTaskBatch,
     evaluate: val.length === 0 ? undefined : async () => {
       let sum = 0;
       let visualSum = 0;
@@ -137,7 +164,7 @@ export function favchatTask(model: FavChat, tok: TextTokenizer, examples: readon
         sum += (await lm.data())[0];
         visualSum += (await visual.data())[0];
         tf.dispose([lm, visual]);
-        disposeBatch(batch);
+        disposeTaskBatch(batch);
         n++;
       }
       const metrics: Record<string, number> = { val_loss: sum / n };
@@ -155,11 +182,11 @@ export function favchatTask(model: FavChat, tok: TextTokenizer, examples: readon
 export function visualTask(heads: VisualAuxModel, tok: TextTokenizer, examples: readonly Example[], o: Omit<TaskOptions, "aux">): TrainTask<TaskBatch> {
   const model = heads.favchat;
   const encoded = encodeAll(tok, examples);
-  const batchOf = batcher(model, tok, o.frames);
+  const batchOf = batcher(model, tok, o.frames, o.cache);
   // One question per validation clip: the heads score clips, and a clip's questions come one after another.
   const val = [...new Map((o.val ?? []).map((e) => [e.clip.id, e])).values()];
   const valEncoded = encodeAll(tok, val);
-  const tokensOf = (b: TaskBatch) => model.encodeVideo({ frames: b.frames, faces: b.faces, promptIds: b.promptIds, promptMask: b.promptMask });
+  const tokensOf = (b: TaskBatch) => model.encodeVideo(visualOf(b));
   return {
     model: heads,
     makeBatch: (_step, _micro, rng) => batchOf(Array.from({ length: o.batchSize }, () => rng.int(examples.length)), examples, encoded, o.augment ? rng : null),
@@ -169,7 +196,7 @@ export function visualTask(heads: VisualAuxModel, tok: TextTokenizer, examples: 
       tf.dispose([tokens, weights]);
       return loss;
     },
-    disposeBatch,
+    disposeBatch: disposeTaskBatch,
     evaluate: val.length === 0 ? undefined : async () => {
       const tally = emptyTally();
       let sum = 0;
@@ -181,7 +208,7 @@ export function visualTask(heads: VisualAuxModel, tok: TextTokenizer, examples: 
         sum += (await loss.data())[0];
         await heads.score(tokens, batch.clips, tally, batch.answers);
         tf.dispose([tokens, weights, loss]);
-        disposeBatch(batch);
+        disposeTaskBatch(batch);
         n++;
       }
       return { val_visual_loss: sum / n, ...tallyMetrics(tally) };

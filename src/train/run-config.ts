@@ -32,6 +32,17 @@ export interface StageSettings {
    * (favchat-data.ts attributeConversations; category "attribute"). 0 or absent: none.
    */
   readonly attributeConversations?: number;
+  /**
+   * Stage 2 only: single questions per training clip about further attributes, each its own example (favchat-data.ts
+   * attributeExtras; category "attribute"), beside qa.jsonl's one per clip. 0 or absent: none.
+   */
+  readonly attributeQuestions?: number;
+  /**
+   * Stages connector and 1-3, with both encoders frozen: cache the encoders' outputs per clip on disk
+   * (src/train/feature-cache.ts) in this many crop variants per clip (1: the crops as inference makes them; more:
+   * seeded crop jitter). 0 or absent: no cache, the encoders run at every draw with a fresh jitter.
+   */
+  readonly featureCache?: number;
   /** Examples per micro-batch. */
   readonly batchSize: number;
   /** Validation batches per evaluation (0: none). */
@@ -68,7 +79,7 @@ export interface RunConfig {
   readonly stages: Partial<Record<Stage, StageSettings>>;
 }
 
-const STAGE_KEYS: Record<string, keyof TrainerConfig | "batch_size" | "val_batches" | "frozen" | "categories" | "category_weights" | "replay" | "attribute_conversations" | "visual_aux" | "visual_off_topic" | "visual_heads" | "threads"> = {
+const STAGE_KEYS: Record<string, keyof TrainerConfig | "batch_size" | "val_batches" | "frozen" | "categories" | "category_weights" | "replay" | "attribute_conversations" | "attribute_questions" | "feature_cache" | "visual_aux" | "visual_off_topic" | "visual_heads" | "threads"> = {
   steps: "totalSteps",
   grad_accum: "gradAccum",
   lr: "lr",
@@ -89,6 +100,8 @@ const STAGE_KEYS: Record<string, keyof TrainerConfig | "batch_size" | "val_batch
   category_weights: "category_weights",
   replay: "replay",
   attribute_conversations: "attribute_conversations",
+  attribute_questions: "attribute_questions",
+  feature_cache: "feature_cache",
   threads: "threads",
 };
 
@@ -118,6 +131,8 @@ export function resolveRunConfig(raw: unknown, source: string): RunConfig {
     let threads = 1;
     let replay: number | undefined;
     let attributeConversations: number | undefined;
+    let attributeQuestions: number | undefined;
+    let featureCache: number | undefined;
     let frozen: string[] | undefined;
     let categories: string[] | undefined;
     let categoryWeights: Record<string, number> | undefined;
@@ -161,6 +176,8 @@ export function resolveRunConfig(raw: unknown, source: string): RunConfig {
       else if (field === "threads") threads = v as number;
       else if (field === "replay") replay = v as number;
       else if (field === "attribute_conversations") attributeConversations = v as number;
+      else if (field === "attribute_questions") attributeQuestions = v as number;
+      else if (field === "feature_cache") featureCache = v as number;
       else partial[field] = v as number;
     }
     if (!Number.isInteger(batchSize) || batchSize < 1) fail(`stages.${key}.batch_size must be a whole number >= 1`);
@@ -170,6 +187,11 @@ export function resolveRunConfig(raw: unknown, source: string): RunConfig {
     if (attributeConversations !== undefined && (stage !== 2 || !Number.isInteger(attributeConversations) || attributeConversations < 0)) {
       fail(`stages.${key}.attribute_conversations is stage 2's number of attribute conversations per training clip, a whole number >= 0 (e.g. 1); got ${attributeConversations} in stage ${key}`);
     }
+    if (attributeQuestions !== undefined && (stage !== 2 || !Number.isInteger(attributeQuestions) || attributeQuestions < 0)) {
+      fail(`stages.${key}.attribute_questions is stage 2's number of extra single attribute questions per training clip, a whole number >= 0 (e.g. 3); got ${attributeQuestions} in stage ${key}`);
+    }
+    if (featureCache !== undefined && (!Number.isInteger(featureCache) || featureCache < 0)) fail(`stages.${key}.feature_cache must be a whole number of crop variants >= 0 (1: no jitter), got ${featureCache}`);
+    if (featureCache && (stage === 0 || stage === "encoders")) fail(`stages.${key}.feature_cache applies to stages connector, 1, 2 and 3 (the encoders must be frozen), not stage ${key}`);
     if (visualAux < 0) fail(`stages.${key}.visual_aux must be a weight >= 0, got ${visualAux}`);
     if (visualAux > 0 && (stage === 0 || stage === "encoders" || stage === "connector")) {
       fail(`stages.${key}.visual_aux applies to stages 1-3 (the language loss runs there; stage connector trains the heads alone), not stage ${key}`);
@@ -180,7 +202,7 @@ export function resolveRunConfig(raw: unknown, source: string): RunConfig {
     } catch (e) {
       throw new FavchatError(`${source}: stages.${key}: ${(e as Error).message}`);
     }
-    stages[stage as Stage] = { trainer, batchSize, valBatches, visualAux, threads, ...(visualOffTopic !== undefined ? { visualOffTopic } : {}), ...(frozen ? { frozen } : {}), ...(categories ? { categories } : {}), ...(categoryWeights ? { categoryWeights } : {}), ...(replay !== undefined ? { replay } : {}), ...(attributeConversations ? { attributeConversations } : {}), ...(visualHeads ? { visualHeads } : {}) };
+    stages[stage as Stage] = { trainer, batchSize, valBatches, visualAux, threads, ...(visualOffTopic !== undefined ? { visualOffTopic } : {}), ...(frozen ? { frozen } : {}), ...(categories ? { categories } : {}), ...(categoryWeights ? { categoryWeights } : {}), ...(replay !== undefined ? { replay } : {}), ...(attributeConversations ? { attributeConversations } : {}), ...(attributeQuestions ? { attributeQuestions } : {}), ...(featureCache ? { featureCache } : {}), ...(visualHeads ? { visualHeads } : {}) };
   }
   return { model, vocabSize: vocabSize as number, frames: frames as number, stages };
 }

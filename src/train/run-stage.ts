@@ -16,6 +16,7 @@ import { clipsFileFor, corpusTexts, indexClips, stageExamples, weighCategories, 
 import { VisualAuxModel, answerClasses, visualLabels } from "./visual-aux.ts";
 import { EncoderPretrainer, encoderTask, labelHeads } from "./encoder-task.ts";
 import { favchatTask, textTask, visualTask } from "./favchat-task.ts";
+import { FeatureCache, featureCacheKey, type FeatureCacheRef } from "./feature-cache.ts";
 import { train, type TrainSummary, type TrainTask } from "./trainer.ts";
 import type { RunConfig, StageSettings } from "./run-config.ts";
 
@@ -91,12 +92,23 @@ export async function runStage(o: StageRunOptions): Promise<StageRunResult> {
   const freeze = freezeFor(stage, model, settings);
   o.log(`stage ${o.stage}: training ${freeze.trained.join(", ")} (${freeze.trainableParams.toLocaleString("en")} parameters); frozen: ${freeze.frozen.join(", ") || "nothing"}`);
 
-  // 4. Train (workers rebuild the same task from createTask's arguments).
-  const args: StageTaskArgs = { stage, config: o.config, dataDir: o.dataDir, clipsFile: o.clipsFile, model: favchatConfigToJson(model.config), tokDir };
-  const trainOpts = { outDir: o.outDir, resume: o.resume, tty: o.tty, label: `stage ${o.stage}`, log: o.log, threads: o.threads ?? settings.threads, factory: { module: import.meta.url, args } };
-  const summary = await train(stageTask(stage, model, tok, examples, val, settings, o.config.frames), settings.trainer, trainOpts);
+  // 4. The encoders' feature cache, when the stage has one (the encoders must be frozen).
+  const featureCache = settings.featureCache ? cacheRef(o, settings.featureCache, model, freeze) : undefined;
+  const cache = featureCache ? FeatureCache.open(featureCache, model, indexClips(clipsFileFor(data)).values(), o.config.frames) : undefined;
+  if (cache) o.log(`stage ${o.stage}: encoder features cached in ${cache.path} (${featureCache!.variants} crop variant(s) per clip)`);
 
-  // 5. The model directory and the curves.
+  // 5. Train (workers rebuild the same task from createTask's arguments).
+  const args: StageTaskArgs = { stage, config: o.config, dataDir: o.dataDir, clipsFile: o.clipsFile, model: favchatConfigToJson(model.config), tokDir, featureCache };
+  const trainOpts = { outDir: o.outDir, resume: o.resume, tty: o.tty, label: `stage ${o.stage}`, log: o.log, threads: o.threads ?? settings.threads, factory: { module: import.meta.url, args } };
+  let summary: TrainSummary;
+  try {
+    summary = await train(stageTask(stage, model, tok, examples, val, settings, o.config.frames, cache), settings.trainer, trainOpts);
+  } finally {
+    if (cache) o.log(`stage ${o.stage}: feature cache on this thread: ${cache.hits} clips read, ${cache.misses} computed`);
+    cache?.close();
+  }
+
+  // 6. The model directory and the curves.
   await saveFavchat(model, o.outDir, { tokenizerFrom: tokDir });
   model.dispose();
   writeCurves(summary.metricsPath, join(o.outDir, "curves.png"), o.stage);
@@ -112,6 +124,21 @@ export interface StageTaskArgs {
   /** The model's config.json (its weights come from the main thread). */
   readonly model: Record<string, unknown>;
   readonly tokDir: string;
+  /** The main thread's feature cache (workers open the same one; their model's weights arrive later). */
+  readonly featureCache?: FeatureCacheRef;
+}
+
+/**
+ * The feature cache of this stage's model over the data's clips, in DATA/feature-cache: only for a stage whose
+ * freeze plan keeps both encoders frozen (their outputs must not change while the stage trains).
+ */
+function cacheRef(o: StageRunOptions, variants: number, model: FavChat, freeze: StageFreeze): FeatureCacheRef {
+  const training = (["general encoder", "facial encoder"] as const).filter((p) => (freeze.trained as readonly string[]).includes(p));
+  if (training.length) {
+    throw new FavchatError(`stage ${o.stage}: feature_cache needs the encoders frozen, but this stage trains the ${training.join(" and ")}; add them to the stage's "frozen" list or drop feature_cache`);
+  }
+  const clips = indexClips(clipsFileFor({ dataDir: o.dataDir, clipsFile: o.clipsFile })).values();
+  return { dir: join(o.dataDir, "feature-cache"), key: featureCacheKey(model, clips, o.config.frames, variants), variants };
 }
 
 /** A stage's task in a training worker (src/train/workers.ts): the main thread's, without validation. */
@@ -127,12 +154,13 @@ export function createTask(a: StageTaskArgs): TrainTask<unknown> {
   }
   freezeFor(a.stage, model, settings);
   const examples = trainingExamples(a.stage, settings, data);
-  return stageTask(a.stage, model, loadTokenizer(a.tokDir), examples, [], settings, a.config.frames) as TrainTask<unknown>;
+  const cache = a.featureCache ? FeatureCache.open(a.featureCache, model, indexClips(clipsFileFor(data)).values(), a.config.frames) : undefined;
+  return stageTask(a.stage, model, loadTokenizer(a.tokDir), examples, [], settings, a.config.frames, cache) as TrainTask<unknown>;
 }
 
 /** Where a stage's examples come from and the stage settings that shape them (main thread and workers alike). */
 function stageData(dirs: { dataDir: string; clipsFile?: string }, settings: StageSettings): StageDataOptions {
-  return { dataDir: dirs.dataDir, clipsFile: dirs.clipsFile, replay: settings.replay, attributeConversations: settings.attributeConversations };
+  return { dataDir: dirs.dataDir, clipsFile: dirs.clipsFile, replay: settings.replay, attributeConversations: settings.attributeConversations, attributeQuestions: settings.attributeQuestions };
 }
 
 function inCategories(xs: Example[], settings: StageSettings): Example[] {
@@ -163,9 +191,9 @@ function freezeFor(stage: Exclude<Stage, "encoders">, model: FavChat, settings: 
 }
 
 function stageTask(
-  stage: Exclude<Stage, "encoders">, model: FavChat, tok: TextTokenizer, examples: readonly Example[], val: readonly Example[], settings: StageSettings, frames: number,
+  stage: Exclude<Stage, "encoders">, model: FavChat, tok: TextTokenizer, examples: readonly Example[], val: readonly Example[], settings: StageSettings, frames: number, cache?: FeatureCache,
 ): TrainTask<unknown> {
-  const taskOpts = { batchSize: settings.batchSize, frames, augment: true, val, valBatches: settings.valBatches };
+  const taskOpts = { batchSize: settings.batchSize, frames, augment: true, val, valBatches: settings.valBatches, cache };
   if (stage === 0) return textTask(model, tok, examples, { batchSize: settings.batchSize }) as TrainTask<unknown>;
   if (stage === "connector") return visualTask(visualHeads(model, examples, settings), tok, examples, taskOpts) as TrainTask<unknown>;
   return favchatTask(model, tok, examples, {

@@ -82,20 +82,32 @@ test("train --threads 2: a worker thread computes every other micro-batch, and e
   cfg.stages = { encoders: split, "1": { ...split, visual_aux: 1 } };
   const file = join(work, "cfg-threads.json");
   writeFileSync(file, JSON.stringify(cfg));
+  // Stage 1 with the encoders' feature cache: the worker reads and fills the main thread's cache.
+  const frozen = ["general encoder", "facial encoder", "CA²", "Q-Formers", "adapters"];
+  cfg.stages = { "1": { ...split, visual_aux: 1, frozen, feature_cache: 1 } };
+  const cached = join(work, "cfg-threads-cache.json");
+  writeFileSync(cached, JSON.stringify(cfg));
   const losses = (dir: string) => readFileSync(join(dir, "metrics.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as { loss?: number; grad_norm?: number })
     .filter((m) => m.loss !== undefined).map((m) => [m.loss, m.grad_norm]);
-  for (const [stage, init] of [["encoders", "s0"], ["1", "conn"]]) {
+  for (const [stage, init, config] of [["encoders", "s0", file], ["1", "conn", file], ["1", "conn", cached]]) {
     const runs = [];
     for (const threads of ["1", "2"]) {
-      const out = join(work, `threads-${stage}-${threads}`);
-      const r = await favchat(["train", "--stage", stage, "--config", file, "--data", join(data, "built"), "--out", out, "--init", join(work, init), "--threads", threads]);
+      const out = join(work, `threads-${stage}-${threads}${config === cached ? "-cache" : ""}`);
+      const r = await favchat(["train", "--stage", stage, "--config", config, "--data", join(data, "built"), "--out", out, "--init", join(work, init), "--threads", threads]);
       assert.equal(r.code, 0, r.stderr);
       if (threads === "2") assert.match(r.stderr, /2 threads share each step's 2 micro-batches/);
+      if (config === cached) assert.match(r.stderr, /encoder features cached in .*feature-cache/);
       runs.push(losses(out));
     }
     assert.equal(runs[0].length, 2);
-    assert.deepEqual(runs[1], runs[0], `stage ${stage}: the same losses and gradient norms with 2 threads`);
+    assert.deepEqual(runs[1], runs[0], `stage ${stage}${config === cached ? " with the feature cache" : ""}: the same losses and gradient norms with 2 threads`);
   }
+  // The cache needs the encoders frozen: stage 1's own plan trains them.
+  cfg.stages = { "1": { ...split, feature_cache: 1 } };
+  writeFileSync(cached, JSON.stringify(cfg));
+  const trained = await favchat(["train", "--stage", "1", "--config", cached, "--data", join(data, "built"), "--out", join(work, "t-cache"), "--init", join(work, "conn")]);
+  assert.notEqual(trained.code, 0);
+  assert.match(trained.stderr, /feature_cache needs the encoders frozen, but this stage trains the general encoder and facial encoder/);
   const bad = await favchat(["train", "--stage", "1", "--config", file, "--data", join(data, "built"), "--out", join(work, "t0"), "--init", join(work, "conn"), "--threads", "0"]);
   assert.notEqual(bad.code, 0);
   assert.match(bad.stderr, /--threads must be a whole number >= 1, got "0"/);

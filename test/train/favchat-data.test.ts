@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { attributeConversations, corpusTexts, weighCategories, type ClipRef, type Example } from "../../src/train/favchat-data.ts";
+import { attributeConversations, attributeExtras, corpusTexts, weighCategories, type ClipRef, type Example } from "../../src/train/favchat-data.ts";
 import { Rng } from "../../src/core/rng.ts";
 import { FavchatError } from "../../src/core/errors.ts";
 import { trainByteLevelBpe, writeTokenizerDir } from "../../src/text/bpe-train.ts";
@@ -76,4 +76,24 @@ test("attribute conversations: per clip of the split, every attribute asked once
   assert.deepEqual(attributeConversations(clips, "train", 0, new Rng(3)), []);
   // The tokenizer corpus holds every turn.
   assert.equal(corpusTexts(out.slice(0, 1)).length, 8);
+});
+
+test("attribute extras: per clip of the split, single questions about that many different attributes, options holding the answer", () => {
+  const clip = (id: string, split: string, hair: string, clothes: string): ClipRef =>
+    ({ id, video: `/v/${id}.mp4`, raw: `/v/${id}.u8`, record: { id, video: `${id}.mp4`, split, labels: { attributes: { hair_colour: hair, clothes_colour: clothes, glasses: "none", smiling: true } } } }) as unknown as ClipRef;
+  const clips = [clip("a", "train", "red", "blue"), clip("b", "train", "black", "green"), clip("c", "test", "grey", "white")];
+  const out = attributeExtras(clips, "train", 3, new Rng(5));
+  assert.equal(out.length, 6, "three for each of the two training clips");
+  for (const id of ["a", "b"]) {
+    const mine = out.filter((e) => e.clip.id === id);
+    assert.equal(mine.length, 3);
+    assert.equal(new Set(mine.map((e) => e.question.question)).size, 3, "three different attributes");
+    for (const e of mine) {
+      assert.equal(e.category, "attribute");
+      assert.equal(e.followUps, undefined, "single questions, not conversations");
+      if (e.question.options) assert.ok(e.question.options.includes(e.target.answer));
+    }
+  }
+  assert.equal(attributeExtras(clips, "train", 9, new Rng(5)).length, 8, "at most every attribute of the clip");
+  assert.deepEqual(attributeExtras(clips, "train", 3, new Rng(5)), out, "seeded");
 });
