@@ -13,7 +13,7 @@ import { pixelsFromVideo, type ClipPixels } from "../src/data/clip-pixels.ts";
 import { collate, pixelTensors, type FavchatBatch } from "../src/data/collate.ts";
 import { answerVideo } from "../src/model/answer.ts";
 import { favchatConfigToJson, favchatPreset, type FavchatConfig } from "../src/model/config.ts";
-import { FavChat } from "../src/model/favchat.ts";
+import { FavChat, type EncoderFeatures } from "../src/model/favchat.ts";
 import { applyFreezePlan } from "../src/model/freeze.ts";
 import { loadFavchat, saveFavchat } from "../src/model/load.ts";
 import { trainByteLevelBpe, writeTokenizerDir } from "../src/text/bpe-train.ts";
@@ -67,15 +67,24 @@ function randomBatch(config: FavchatConfig, rng: Rng): FavchatBatch {
   }), 0);
 }
 
-/** Seconds per step (after one warm-up step) and the trainable parameter count, as src/train/trainer.ts steps. */
-function trainStage(model: FavChat, stage: 1 | 2 | 3, batch: FavchatBatch): { times: number[]; trainable: number; leaked: number } {
-  const { trainableParams } = applyFreezePlan(model, stage);
+/** The shipped recipe's freeze plan for stages 1 and 2 (configs/tiny.json): the whole visual path up to V's MLPs frozen. */
+const RECIPE_FROZEN = ["general encoder", "facial encoder", "CA²", "Q-Formers", "adapters"];
+
+/**
+ * Seconds per step (after one warm-up step) and the trainable parameter count, as src/train/trainer.ts steps; with
+ * `o.frozen`, that freeze plan instead of the stage's; with `o.features`, V from those encoder features (the feature
+ * cache of src/train/feature-cache.ts) instead of the batch's pixels.
+ */
+function trainStage(model: FavChat, stage: 1 | 2 | 3, batch: FavchatBatch, o: { frozen?: string[]; features?: EncoderFeatures } = {}): { times: number[]; trainable: number; leaked: number } {
+  const { trainableParams } = applyFreezePlan(model, stage, o.frozen);
   const trainable = model.trainableVariables();
   const opt = new AdamW(trainable, { lr: 1e-3, weightDecay: 0.01 });
   const ids = batch.ids.arraySync() as number[][];
+  const text = { ids: batch.ids, attentionMask: batch.attentionMask, promptIds: batch.promptIds, promptMask: batch.promptMask };
+  const visual = o.features ? { features: o.features } : { frames: batch.frames, faces: batch.faces };
   // src/train/favchat-task.ts's loss: the spliced forward, cross-entropy on the answer tokens.
   const lossOf = (): tf.Scalar => {
-    const out = model.forward({ ...batch });
+    const out = model.forward({ ...text, ...visual });
     const loss = favchatLoss(out.logits, ids, batch.targetMask, out.videoPositions, model.numVisualTokens);
     tf.dispose([out.logits, out.tokens, out.weights]);
     return loss;
@@ -175,6 +184,11 @@ export async function run(): Promise<void> {
     const batch = randomBatch(config, new Rng(1));
     const train: Record<number, { times: number[]; trainable: number; leaked: number }> = {};
     for (const stage of C.stages) train[stage] = trainStage(model, stage, batch);
+    // The recipe's stage 2 (encoders frozen), from pixels and from cached encoder features (no peer: both are ours).
+    const recipe = trainStage(model, 2, batch, { frozen: RECIPE_FROZEN });
+    const features = model.encoderFeatures(batch.frames, batch.faces);
+    const cached = trainStage(model, 2, batch, { frozen: RECIPE_FROZEN, features });
+    tf.dispose([features.patches, ...features.blocks]);
     tf.dispose([batch.frames, batch.faces, batch.ids, batch.promptIds]);
     model.setTrainable(true);
     await saveFavchat(model, modelDir);
@@ -224,6 +238,9 @@ export async function run(): Promise<void> {
     };
     console.log(`  ${"".padEnd(36)} ${"favchat".padStart(10)}  ${"pytorch".padStart(10)}  ${"ratio".padStart(8)}`);
     for (const s of C.stages) row(`train step, stage ${s} freeze plan`, train[s].times, peer?.train[String(s)], "s");
+    const speedup = median(recipe.times) / median(cached.times);
+    console.log(`  train step, recipe's stage 2 (encoders frozen): ${fmt(median(recipe.times), 2)} s from pixels, ${fmt(median(cached.times), 2)} s from ` +
+      `cached encoder features (feature_cache): ${fmt(speedup, 2)}x faster`);
     const phase = (k: keyof AnswerRun) => runs.map((x) => x[k]);
     row("answer: decode (probe + ffmpeg)", phase("decode"), undefined, "ms");
     row("answer: faces (detect, track, crop)", phase("faces"), undefined, "ms");
