@@ -3,7 +3,7 @@
 // once per run of stages instead of at every draw. Stage connector's micro-batch spent 54% of its time there, stage
 // 2's 38% (README, the shipped model). One cache serves every stage and thread with the same encoders: its
 // directory is named by a hash of the encoders' weights and configs, the frame count and crop sizes, and every
-// clip's raw frames file (path, size, modification time), so a change to any of them starts a new cache.
+// clip's raw frames file (real path, size, modification time), so a change to any of them starts a new cache.
 //
 // Layout of DIR/<key>/: features.f32, one slot of float32s per (clip, variant) in the order of meta.json's clips
 // (a sparse file: unwritten slots take no disk); filled.u8, one byte per slot, set to 1 after its slot is written;
@@ -14,7 +14,7 @@
 // Variant 0 is the clip as inference sees it (no crop jitter); variant v > 0 has a crop jitter seeded by the clip
 // and v (src/data/clip-pixels.ts cropJitter), so training can still see moved crops from a bounded set.
 import { createHash, randomBytes } from "node:crypto";
-import { closeSync, existsSync, fstatSync, ftruncateSync, mkdirSync, openSync, readFileSync, readSync, renameSync, statSync, writeFileSync, writeSync, constants } from "node:fs";
+import { closeSync, existsSync, fstatSync, ftruncateSync, mkdirSync, openSync, readFileSync, readSync, realpathSync, renameSync, statSync, writeFileSync, writeSync, constants } from "node:fs";
 import { join } from "node:path";
 import { tf } from "../core/backend.ts";
 import { FavchatError } from "../core/errors.ts";
@@ -71,8 +71,9 @@ export function featureCacheKey(model: FavChat, clips: Iterable<ClipRef>, frames
     h.update(new Uint8Array(d.buffer, d.byteOffset, d.byteLength));
   }
   for (const c of cacheableClips(clips)) {
+    // The file's real path: the same data reached through a symlinked directory (scripts/ablate.sh) shares one cache.
     const s = statSync(c.raw!);
-    h.update(`${c.id}\0${c.raw}\0${s.size}\0${s.mtimeMs}\n`);
+    h.update(`${c.id}\0${realpathSync(c.raw!)}\0${s.size}\0${s.mtimeMs}\n`);
   }
   return h.digest("hex").slice(0, 24);
 }

@@ -4,7 +4,7 @@
 // from cached features equals the one from pixels.
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, openSync, closeSync, writeSync, writeFileSync, readFileSync } from "node:fs";
+import { mkdtempSync, openSync, closeSync, writeSync, writeFileSync, readFileSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { initBackend, tf } from "../../src/core/backend.ts";
@@ -105,6 +105,11 @@ test("the key follows the encoders' weights and the frames, not the rest of the 
   llmParam.assign(tf.add(llmParam, 1));
   assert.equal(featureCacheKey(model, clips, F, 1), key, "the LLM is not read by the encoders");
   assert.notEqual(featureCacheKey(model, clips, F + 1, 1), key);
+  // The same data through a symlinked directory (scripts/ablate.sh links the full run's data) has the same key.
+  symlinkSync(join(work, "fw"), join(work, "fw-link"));
+  const linked = [...indexClips(join(work, "fw-link", "clips.jsonl")).values()];
+  assert.notEqual(linked[0].raw, clips[0].raw);
+  assert.equal(featureCacheKey(model, linked, F, 1), key);
   assert.notEqual(featureCacheKey(model, clips, F, 2), key);
   const faceParam = [...model.namedParams()].find(([n]) => n.startsWith("face_encoder."))![1].variable;
   faceParam.assign(tf.add(faceParam, 1e-3));
