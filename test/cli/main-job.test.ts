@@ -14,3 +14,13 @@ test("favchat chat --video examples/sad.mp4 answers with the shipped model", asy
   assert.equal(out.faces_detected, 8);
   assert.ok(Math.abs(out.w_general + out.w_face - 1) < 1e-5);
 });
+
+test("favchat chat without a question: a conversation, every piped question answered in turn", async () => {
+  const questions = ["What is the dominant emotion on the face?", "Is the person wearing glasses?", "How many times does the person blink?"];
+  const r = await favchat(["chat", "--video", "examples/sad.mp4"], 120_000, questions.join("\n") + "\n");
+  assert.equal(r.code, 0, r.stderr);
+  const answers = r.stdout.split("\n").filter((l) => l.startsWith("favchat> "));
+  assert.equal(answers.length, 3, `one answer per question, got: ${r.stdout}`);
+  assert.equal(answers[0], "favchat> sad");
+  assert.match(r.stderr, /ask a question/);
+});

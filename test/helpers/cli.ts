@@ -13,9 +13,12 @@ export interface CliResult {
   readonly stderr: string;
 }
 
-export async function favchat(args: readonly string[], timeoutMs = 120_000): Promise<CliResult> {
+/** Runs `favchat ARGS`; `input`, when given, is piped to its standard input (then closed). */
+export async function favchat(args: readonly string[], timeoutMs = 120_000, input?: string): Promise<CliResult> {
   try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { cwd: ROOT, timeout: timeoutMs, maxBuffer: 1 << 24 });
+    const child = run(process.execPath, [BIN, ...args], { cwd: ROOT, timeout: timeoutMs, maxBuffer: 1 << 24 });
+    if (input !== undefined) child.child.stdin?.end(input);
+    const { stdout, stderr } = await child;
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };

@@ -1,7 +1,7 @@
 // `favchat chat [--model DIR] --video FILE [QUESTION]`: the main job. Reads the video, finds the main face, and
 // answers the question (or, without one, opens a conversation about the video in the terminal).
 import type { Command } from "commander";
-import { createInterface } from "node:readline/promises";
+import { createInterface } from "node:readline";
 import { tf, type BackendName } from "../../core/backend.ts";
 import { FavchatError } from "../../core/errors.ts";
 import { encodeQuestion, parseReply, VIDEO_TOKEN, questionText } from "../../data/chat-format.ts";
@@ -109,15 +109,16 @@ export function register(program: Command): void {
         }
         // 4. A conversation in the terminal.
         process.stderr.write(`favchat: ${clip.frames.length} frames of ${o.video}, face in ${clip.meta.detectedFrames}; ask a question (empty line or Ctrl-D to quit)\n`);
-        const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: Boolean(process.stdin.isTTY) });
+        // Lines are read through the interface's iterator, which buffers them: piped questions that arrive while an
+        // answer is being generated are kept (rl.question() dropped them and ended the conversation after one answer).
+        const rl = createInterface({ input: process.stdin, output: process.stdin.isTTY ? process.stderr : undefined, terminal: Boolean(process.stdin.isTTY) });
+        const lines = rl[Symbol.asyncIterator]();
         try {
           for (;;) {
-            let line: string;
-            try {
-              line = (await rl.question("you> ")).trim();
-            } catch {
-              break; // end of input
-            }
+            process.stderr.write("you> ");
+            const next = await lines.next();
+            if (next.done) break; // end of input
+            const line = next.value.trim();
             if (!line) break;
             let shown = 0;
             process.stdout.write("favchat> ");
