@@ -44,7 +44,10 @@ try {
     queue = queue.then(async () => {
       try {
         if (m.type === "weights") assign(m.tensors);
-        else await step(m);
+        else if (m.type === "stop") {
+          task.dispose?.();
+          send({ type: "stopped" });
+        } else await step(m);
       } catch (e) {
         fail(e);
       }

@@ -155,7 +155,8 @@ export function createTask(a: StageTaskArgs): TrainTask<unknown> {
   freezeFor(a.stage, model, settings);
   const examples = trainingExamples(a.stage, settings, data);
   const cache = a.featureCache ? FeatureCache.open(a.featureCache, model, indexClips(clipsFileFor(data)).values(), a.config.frames) : undefined;
-  return stageTask(a.stage, model, loadTokenizer(a.tokDir), examples, [], settings, a.config.frames, cache) as TrainTask<unknown>;
+  const task = stageTask(a.stage, model, loadTokenizer(a.tokDir), examples, [], settings, a.config.frames, cache);
+  return cache ? { ...task, dispose: () => cache.close() } : task;
 }
 
 /** Where a stage's examples come from and the stage settings that shape them (main thread and workers alike). */

@@ -75,6 +75,8 @@ export interface TrainTask<B> {
   disposeBatch(batch: B): void;
   /** Held-out metrics, e.g. {val_loss, accuracy}. */
   evaluate?(step: number): Promise<Record<string, number>>;
+  /** Releases what the task holds beyond tensors (a training worker's open files); called when its worker stops. */
+  dispose?(): void;
 }
 
 export interface TrainOptions {

@@ -22,7 +22,8 @@ export type WireTensor = [name: string, data: Float32Array, shape: number[]];
 
 export type ToWorker =
   | { type: "weights"; tensors: WireTensor[] }
-  | { type: "step"; step: number; seed: number; micros: number[]; tensors: WireTensor[] };
+  | { type: "step"; step: number; seed: number; micros: number[]; tensors: WireTensor[] }
+  | { type: "stop" };
 
 export interface MicroResult {
   readonly micro: number;
@@ -33,6 +34,7 @@ export interface MicroResult {
 export type FromWorker =
   | { type: "ready"; trainable: string[] }
   | { type: "grads"; results: MicroResult[] }
+  | { type: "stopped" }
   | { type: "error"; message: string; favchat: boolean };
 
 /** The micro-batches thread `thread` (0: the main thread) computes, of `count`, over `threads` threads. */
@@ -115,8 +117,16 @@ export class GradWorkers {
     return (await Promise.all(replies)).flat();
   }
 
+  /** Asks each worker to release its task (its answer awaited at most a second: a failed worker may never give it), then ends it. */
   async stop(): Promise<void> {
-    await Promise.all(this.workers.map((w) => w.terminate()));
+    await Promise.all(
+      this.workers.map(async (w) => {
+        const done = reply(w).catch(() => undefined);
+        w.postMessage({ type: "stop" } satisfies ToWorker);
+        await Promise.race([done, new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
+        await w.terminate();
+      }),
+    );
   }
 }
 

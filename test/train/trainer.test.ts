@@ -83,3 +83,11 @@ test("a training worker's failure stops the run with the worker's message", asyn
   assert.match(r.stderr, /this worker was told to fail/);
   assert.doesNotMatch(r.stdout, /step 1 loss/, "no step runs without its worker");
 });
+
+test("a training worker releases its task when the run ends (task.dispose: e.g. its feature cache's open files)", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "favchat-train-d-"));
+  const marker = join(dir, "disposed.txt");
+  const r = await runTraining(join(dir, "out"), false, undefined, ["--threads", "2", "--dispose-marker", marker]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(readFileSync(marker, "utf8"), "worker\n", "the worker's task was disposed once; the main thread's task is its caller's");
+});
