@@ -10,7 +10,7 @@ import { encodeExample, encodeQuestion } from "../data/chat-format.ts";
 import { pixelsFromRaw, pixelsFromVideo, type ClipPixels } from "../data/clip-pixels.ts";
 import { collate } from "../data/collate.ts";
 import { readRawClip } from "../data/frames.ts";
-import { clipQa, qaContext } from "../data/builder/qa.ts";
+import { clipQa, plainQuestion, qaContext } from "../data/builder/qa.ts";
 import type { ClipRecord } from "../data/records.ts";
 import { answerVideo, scoreCandidates } from "../model/answer.ts";
 import type { FavChat } from "../model/favchat.ts";
@@ -37,8 +37,12 @@ export interface EvalItem {
   readonly label?: string;
 }
 
-/** The questions of `task` for each clip, from its labels (seeded: the same clips give the same questions). */
-export function evalItems(clips: readonly ClipRecord[], task: EvalTask, seed: number): EvalItem[] {
+/**
+ * The questions of `task` for each clip, from its labels (seeded: the same clips give the same questions). With
+ * `plain`, each is asked as people would (plainQuestion: no format instruction, and no options where the question
+ * reads whole without them); the answer is then mapped onto every value of its attribute or emotion class.
+ */
+export function evalItems(clips: readonly ClipRecord[], task: EvalTask, seed: number, plain = false): EvalItem[] {
   const context = qaContext(clips);
   const root = new Rng(seed);
   const keep = CATEGORIES[task];
@@ -52,7 +56,8 @@ export function evalItems(clips: readonly ClipRecord[], task: EvalTask, seed: nu
           : q.category === "attribute"
             ? attributeOf(clip, q.answer, q.options, context.pools)
             : undefined;
-      out.push({ id: `${clip.id}#${q.category}${i}`, clip, question: q.question, options: q.options, answer: q.answer, reason: q.category === "reasoning", label });
+      const asked = (plain && plainQuestion(q, q.category)) || q;
+      out.push({ id: `${clip.id}#${q.category}${i}`, clip, question: asked.question, options: asked.options, answer: q.answer, reason: q.category === "reasoning", label });
     });
   }
   return out;

@@ -3,6 +3,7 @@
 import { tf } from "../core/backend.ts";
 import { FavchatError } from "../core/errors.ts";
 import type { Rng } from "../core/rng.ts";
+import { plainQuestion } from "../data/builder/qa.ts";
 import { readRawClip } from "../data/frames.ts";
 import { cropJitter, pixelsFromRaw, type ClipPixels } from "../data/clip-pixels.ts";
 import { encodeConversation, encodeExample, type EncodedExample } from "../data/chat-format.ts";
@@ -21,19 +22,17 @@ import { drawGrouped, lengthGroups } from "./length-groups.ts";
 export const LENGTH_GROUP_WIDTH = 16;
 
 /**
- * Format instructions FaceWorld's questions end with. People ask without them ("What is the dominant emotion on the
- * face?"), and a model that only ever saw them answered such questions "yes"; training batches drop the
- * instruction from a question HINT_DROP of the time (same answer).
+ * Share of training draws that ask a question as people would (plainQuestion, src/data/builder/qa.ts): without its
+ * format instruction and, where it reads whole without them, its options; same answer. A model that only ever saw
+ * the instructions answered plain emotion questions "yes", and one that saw attribute questions only with options
+ * answered them with words of other questions ("white bird").
  */
-export const FORMAT_HINTS = [" Answer with one word.", " Answer yes or no.", " Answer with a number."] as const;
 export const HINT_DROP = 0.3;
 
-/** The example without its trailing format instruction, or null when it has none (or lists options). */
+/** The example with its question as people would ask it, or null when that is the question as written. */
 export function withoutHint(e: Example): Example | null {
-  const q = e.question;
-  if (q.options?.length) return null;
-  const hint = FORMAT_HINTS.find((h) => q.question.endsWith(h));
-  return hint ? { ...e, question: { ...q, question: q.question.slice(0, -hint.length) } } : null;
+  const q = plainQuestion(e.question, e.category);
+  return q ? { ...e, question: q } : null;
 }
 
 export interface TaskOptions {

@@ -130,6 +130,14 @@ test("eval: predictions and a scored report on held-out clips", async () => {
   assert.equal(rows.length, 3);
   assert.ok(rows.some((row) => row.options), "some attribute questions have options");
   for (const row of rows.filter((x) => x.options)) assert.ok(row.options!.includes(row.prediction), `${row.prediction} is one of ${row.options!.join(", ")}`);
+  // Plain questions: the attribute questions as people ask them, without options, scored against every value.
+  const plainFile = join(work, "plain.jsonl");
+  const p = await favchat(["eval", "--model", model, "--clips", join(data, "clips.jsonl"), "--task", "attribute", "--split", "all", "--limit", "3", "--plain", "--predictions", plainFile, "--json"]);
+  assert.equal(p.code, 0, p.stderr);
+  assert.equal((JSON.parse(p.stdout) as { meta: Record<string, string> }).meta.questions, "plain");
+  const plainRows = readFileSync(plainFile, "utf8").trim().split("\n").map((l) => JSON.parse(l) as { question: string; options?: string[] });
+  assert.equal(plainRows.length, 3);
+  for (const row of plainRows) assert.ok(!row.options && !/Options:|Choose one option|Answer with/.test(row.question), row.question);
   // Through the face detector, a clip with no face is answered with nothing (counted wrong) and named; the rest are scored.
   const first = JSON.parse(readFileSync(join(data, "clips.jsonl"), "utf8").split("\n")[0]) as Record<string, unknown>;
   await patternClip(join(data, "pattern.mp4"), { seconds: 1 });

@@ -1,6 +1,6 @@
 // Question augmentation of the training tasks: a question loses its trailing format instruction ("Answer with one
-// word.") in about HINT_DROP of training draws, never in validation, never when it lists options; the answer is the
-// same either way.
+// word.") and, where it reads whole without them, its options in about HINT_DROP of training draws, never in
+// validation; the answer is the same either way.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -14,14 +14,19 @@ import { corpusTexts, type Example } from "../../src/train/favchat-data.ts";
 import { encodeAll, HINT_DROP, trainingText, withoutHint } from "../../src/train/favchat-task.ts";
 import { SPECIAL_TOKENS } from "../../src/train/run-stage.ts";
 
-const ex = (question: string, options?: string[]): Example =>
-  ({ clip: null, question: { question, options, reason: false }, target: { answer: "happy" }, category: "emotion" }) as unknown as Example;
+const ex = (question: string, options?: string[], category = "emotion"): Example =>
+  ({ clip: null, question: { question, ...(options ? { options } : {}), reason: false }, target: { answer: "happy" }, category }) as unknown as Example;
 
-test("withoutHint drops a trailing format instruction, keeps questions with options or without one", () => {
+test("withoutHint drops a trailing format instruction, and the options of questions that read whole without them", () => {
   assert.equal(withoutHint(ex("What is the dominant emotion on the face? Answer with one word."))?.question.question, "What is the dominant emotion on the face?");
   assert.equal(withoutHint(ex("Does the brow lowerer (AU4) appear in this video? Answer yes or no."))?.question.question, "Does the brow lowerer (AU4) appear in this video?");
   assert.equal(withoutHint(ex("How many times does the person blink? Answer with a number."))?.question.question, "How many times does the person blink?");
-  assert.equal(withoutHint(ex("What is the dominant emotion on the face? Choose one option.", ["happy", "sad"])), null);
+  const mc = withoutHint(ex("What is the dominant emotion on the face? Choose one option.", ["happy", "sad"]));
+  assert.deepEqual(mc?.question, { question: "What is the dominant emotion on the face?", reason: false });
+  const attribute = withoutHint(ex("What colour is the person's hair?", ["grey", "red", "black"], "attribute"));
+  assert.deepEqual(attribute?.question, { question: "What colour is the person's hair?", reason: false });
+  assert.equal(attribute?.target.answer, "happy", "the answer stays");
+  assert.equal(withoutHint(ex("How strong is the cheek raiser (AU6) at its peak?", ["trace", "slight"], "au_intensity")), null, "grades keep their scale");
   assert.equal(withoutHint(ex("Do you see AU12, the lip corner puller?")), null);
 });
 

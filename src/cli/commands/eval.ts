@@ -33,6 +33,7 @@ interface EvalFlags {
   classes: "7" | "11";
   band?: "subtle" | "moderate" | "strong" | "neutral";
   answers: "generate" | "choose";
+  plain?: boolean;
 }
 
 export function register(program: Command): void {
@@ -50,6 +51,7 @@ export function register(program: Command): void {
     .option("--classes <n>", "emotion classes: 7 or 11", choice("--classes", ["7", "11"] as const), "7")
     .option("--band <band>", "only clips of this expression intensity (FaceWorld labels): subtle, moderate, strong or neutral", choice("--band", ["subtle", "moderate", "strong", "neutral"] as const))
     .option("--answers <how>", "generate: score the model's free-text answers; choose: answer each question that lists options with the option the model finds most likely (multiple-choice scoring)", choice("--answers", ["generate", "choose"] as const), "generate")
+    .option("--plain", "ask each question as people would: without its format instruction (\"Answer with one word.\") and, for attribute, emotion, action and timing questions, without its options; the answer is mapped onto every value of its kind")
     .option("--seed <s>", "seed of the question wording", parseIntOption("--seed", 0), 0)
     .option("--json", "print the report as JSON")
     .action(async (o: EvalFlags, cmd: Command) => {
@@ -60,7 +62,7 @@ export function register(program: Command): void {
       if (o.band) clips = clips.filter((c) => (c.labels.band ?? (c.labels.intensity === 0 ? "neutral" : undefined)) === o.band);
       if (clips.length === 0) throw new FavchatError(`no ${o.split} clips with band ${o.band} in ${o.clips}`);
       if (o.limit !== undefined) clips = clips.slice(0, o.limit);
-      const items = evalItems(clips, o.task, o.seed);
+      const items = evalItems(clips, o.task, o.seed, o.plain ?? false);
       if (items.length === 0) throw new FavchatError(`none of the ${clips.length} clips has labels for the ${o.task} task`);
       // 2. Model and pixels.
       const backend = await backendFromGlobals(cmd);
@@ -88,7 +90,7 @@ export function register(program: Command): void {
       }
       // 4. Score and report.
       const meta: Record<string, string | number> = {
-        model: o.model, clips: o.clips, split: o.split, ...(o.band ? { band: o.band } : {}), items: items.length, "clip count": clips.length, faces: o.faces, answers: o.answers,
+        model: o.model, clips: o.clips, split: o.split, ...(o.band ? { band: o.band } : {}), items: items.length, "clip count": clips.length, faces: o.faces, answers: o.answers, questions: o.plain ? "plain" : "as built",
         "seconds per item": Number(((performance.now() - t0) / 1000 / items.length).toFixed(3)),
       };
       for (const [cat, w] of Object.entries(meanFaceWeight(weights))) meta[`mean w_face, ${cat} questions`] = Number(w.toFixed(3));

@@ -8,6 +8,28 @@ import { AU_GRADES, AU_LOOKS, AU_WORDS, auGrade, fill, frameText } from "./phras
 
 type Qa = Omit<QaRecord, "id" | "video">;
 
+/** Format instructions the questions end with; people ask without them ("What is the dominant emotion on the face?"). */
+export const FORMAT_HINTS = [" Answer with one word.", " Answer yes or no.", " Answer with a number.", " Choose one option."] as const;
+
+/**
+ * Categories whose questions read whole without their options ("What colour is the person's hair?", "Which way does
+ * the person turn their head?"). AU intensity is not one: its options name the grade scale the answer is on.
+ */
+export const OPEN_CATEGORIES: ReadonlySet<string> = new Set(["attribute", "emotion", "action", "temporal_apex", "temporal_order"]);
+
+/**
+ * A question as people would ask it: without its trailing format instruction and, in OPEN_CATEGORIES, without its
+ * options (the answer is the same); null when nothing would change (no instruction, or options that must stay).
+ */
+export function plainQuestion<Q extends { readonly question: string; readonly options?: readonly string[] }>(q: Q, category: string): Q | null {
+  const dropOptions = !!q.options?.length && OPEN_CATEGORIES.has(category);
+  if (q.options?.length && !dropOptions) return null;
+  const hint = FORMAT_HINTS.find((h) => q.question.endsWith(h));
+  if (!hint && !dropOptions) return null;
+  const { options: _dropped, ...rest } = q;
+  return { ...(dropOptions ? rest : q), question: hint ? q.question.slice(0, -hint.length) : q.question } as Q;
+}
+
 function options(rng: Rng, answer: string, pool: readonly string[], n = 4): string[] {
   const others = rng.shuffle(pool.filter((p) => p !== answer)).slice(0, n - 1);
   return rng.shuffle([answer, ...others]);

@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { before, test } from "node:test";
 import { buildDataset, buildRecords } from "../../../src/data/builder/build.ts";
+import { FORMAT_HINTS, OPEN_CATEGORIES, plainQuestion } from "../../../src/data/builder/qa.ts";
 import { synthesize } from "../../../src/data/faceworld/synth.ts";
 import { readClipRecords, readQaRecords, readRlRecords, readSummaryRecords, type ClipRecord } from "../../../src/data/records.ts";
 
@@ -86,4 +87,25 @@ test("AU presence: the AU asked says nothing about the answer (yes and no equall
     total += n;
   }
   assert.ok(majority / total < 0.58, `per-AU majority answer scores ${(majority / total).toFixed(3)}`);
+});
+
+test("plain questions: every built question of an open category reads whole without its options and instruction", async () => {
+  const r = await buildDataset({ clips: join(dir, "clips.jsonl"), out: join(dir, "plain"), seed: 2 });
+  let changed = 0;
+  for (const q of r.qa) {
+    const p = plainQuestion(q, q.category);
+    if (!p) {
+      assert.ok(!FORMAT_HINTS.some((h) => q.question.endsWith(h)) && (!q.options?.length || !OPEN_CATEGORIES.has(q.category)), q.question);
+      continue;
+    }
+    changed++;
+    assert.equal(p.answer, q.answer);
+    assert.ok(!FORMAT_HINTS.some((h) => p.question.endsWith(h)), p.question);
+    if (OPEN_CATEGORIES.has(q.category)) assert.equal(p.options, undefined, `${q.category}: ${q.question}`);
+    else assert.deepEqual(p.options, q.options, "AU grades keep their scale");
+    assert.ok(p.question.length > 8 && /[?.]$/.test(p.question), `"${p.question}" is a whole question`);
+  }
+  assert.ok(changed > r.qa.length / 3, `${changed} of ${r.qa.length} questions have a plain form`);
+  const attributes = r.qa.filter((q) => q.category === "attribute" && q.options?.length);
+  assert.ok(attributes.length > 0 && attributes.every((q) => plainQuestion(q, q.category)), "every attribute question with options has a plain form");
 });
