@@ -78,6 +78,10 @@ for (const task of ["emotion", "au", "attribute"]) {
 // The attribute questions again, answered by the most likely option (what the model knows, apart from whether it
 // writes an option).
 favchat("eval attribute, options scored", ["eval", "--model", a.out!, "--clips", join(data, "clips.jsonl"), "--task", "attribute", "--answers", "choose", "--split", "test", "--limit", a["eval-clips"]!, "--out", join(a.out!, "eval", "attribute-choose"), "--predictions", join(work, "eval", "attribute-choose.jsonl")]);
+// Emotion and attribute questions as people ask them in `favchat chat`: no format instruction, no options.
+for (const task of ["emotion", "attribute"]) {
+  favchat(`eval ${task}, plain questions`, ["eval", "--model", a.out!, "--clips", join(data, "clips.jsonl"), "--task", task, "--plain", "--split", "test", "--limit", a["eval-clips"]!, "--out", join(a.out!, "eval", `${task}-plain`), "--predictions", join(work, "eval", `${task}-plain.jsonl`)]);
+}
 // Minutes of training per stage, from the steps' own timings: right even when the recipe ran in several invocations.
 const stageMinutes = Object.fromEntries(
   STAGES.map((stage) => {
