@@ -14,7 +14,7 @@
 // Variant 0 is the clip as inference sees it (no crop jitter); variant v > 0 has a crop jitter seeded by the clip
 // and v (src/data/clip-pixels.ts cropJitter), so training can still see moved crops from a bounded set.
 import { createHash, randomBytes } from "node:crypto";
-import { closeSync, existsSync, fstatSync, ftruncateSync, mkdirSync, openSync, readFileSync, readSync, realpathSync, renameSync, statSync, writeFileSync, writeSync, constants } from "node:fs";
+import { closeSync, existsSync, fstatSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, realpathSync, renameSync, statSync, writeFileSync, writeSync, constants } from "node:fs";
 import { join } from "node:path";
 import { tf } from "../core/backend.ts";
 import { FavchatError } from "../core/errors.ts";
@@ -83,6 +83,21 @@ function openSized(path: string, bytes: number): number {
   const fd = openSync(path, constants.O_RDWR | constants.O_CREAT, 0o644);
   if (fstatSync(fd).size < bytes) ftruncateSync(fd, bytes);
   return fd;
+}
+
+/**
+ * The caches in `dir` other than `key` (other encoder weights, clips or frame counts) and the disk each takes (its
+ * files' allocated blocks: features.f32 is sparse). Nothing deletes them: another run may still use one.
+ */
+export function otherCaches(dir: string, key: string): { path: string; bytes: number }[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { withFileTypes: true })
+    .filter((d) => d.isDirectory() && d.name !== key && existsSync(join(dir, d.name, "meta.json")))
+    .map((d) => {
+      const path = join(dir, d.name);
+      const bytes = readdirSync(path).reduce((sum, f) => sum + statSync(join(path, f)).blocks * 512, 0);
+      return { path, bytes };
+    });
 }
 
 export class FeatureCache {

@@ -1,7 +1,7 @@
 // One training stage end to end (`favchat train`): data, model (new or --init), freeze plan, the trainer, then the
 // model directory (config.json, model.safetensors, tokenizer) in OUT, with metrics.jsonl and curves.png beside it.
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { FavchatError } from "../core/errors.ts";
 import { Rng } from "../core/rng.ts";
 import { THINK_TOKENS, VIDEO_TOKEN } from "../data/chat-format.ts";
@@ -16,7 +16,7 @@ import { clipsFileFor, corpusTexts, indexClips, stageExamples, weighCategories, 
 import { VisualAuxModel, answerClasses, visualLabels } from "./visual-aux.ts";
 import { EncoderPretrainer, encoderTask, labelHeads } from "./encoder-task.ts";
 import { favchatTask, textTask, visualTask } from "./favchat-task.ts";
-import { FeatureCache, featureCacheKey, type FeatureCacheRef } from "./feature-cache.ts";
+import { FeatureCache, featureCacheKey, otherCaches, type FeatureCacheRef } from "./feature-cache.ts";
 import { train, type TrainSummary, type TrainTask } from "./trainer.ts";
 import type { RunConfig, StageSettings } from "./run-config.ts";
 
@@ -96,6 +96,11 @@ export async function runStage(o: StageRunOptions): Promise<StageRunResult> {
   const featureCache = settings.featureCache ? cacheRef(o, settings.featureCache, model, freeze) : undefined;
   const cache = featureCache ? FeatureCache.open(featureCache, model, indexClips(clipsFileFor(data)).values(), o.config.frames) : undefined;
   if (cache) o.log(`stage ${o.stage}: encoder features cached in ${cache.path} (${featureCache!.variants} crop variant(s) per clip)`);
+  const others = featureCache ? otherCaches(featureCache.dir, featureCache.key) : [];
+  if (others.length) {
+    const gb = others.reduce((s, c) => s + c.bytes, 0) / 1e9;
+    o.log(`stage ${o.stage}: ${featureCache!.dir} also holds ${others.length} cache(s) of other encoders or clips, ${gb.toFixed(2)} GB on disk (${others.map((c) => basename(c.path)).join(", ")}); delete those no run needs any more`);
+  }
 
   // 5. Train (workers rebuild the same task from createTask's arguments).
   const args: StageTaskArgs = { stage, config: o.config, dataDir: o.dataDir, clipsFile: o.clipsFile, model: favchatConfigToJson(model.config), tokDir, featureCache };

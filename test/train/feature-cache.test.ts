@@ -16,7 +16,7 @@ import { pixelsFromRaw } from "../../src/data/clip-pixels.ts";
 import { pixelTensors } from "../../src/data/collate.ts";
 import { FavChat } from "../../src/model/favchat.ts";
 import { indexClips, type ClipRef } from "../../src/train/favchat-data.ts";
-import { FeatureCache, featureCacheKey } from "../../src/train/feature-cache.ts";
+import { FeatureCache, featureCacheKey, otherCaches } from "../../src/train/feature-cache.ts";
 import { microConfig, VIDEO_ID } from "../model/favchat-helpers.ts";
 
 const F = 2;
@@ -128,6 +128,21 @@ test("a cache made for other clips is refused with what to do; a clip outside it
   const few = FeatureCache.open({ ...ref, key: "k2" }, model, clips.slice(1), F);
   assert.throws(() => few.features([clips[0]], [0]), /clip .* is not one of its clips/);
   few.close();
+});
+
+test("otherCaches lists the caches beside a key with the disk their written slots take", () => {
+  const model = new FavChat(microConfig(), new Rng(3));
+  const ref = { dir: join(work, "cache-o"), key: "a", variants: 1 };
+  assert.deepEqual(otherCaches(join(work, "nowhere"), "a"), []);
+  FeatureCache.open(ref, model, clips, F).close();
+  const b = FeatureCache.open({ ...ref, key: "b" }, model, clips, F);
+  values(b.features([clips[0], clips[1]], [0, 0]));
+  b.close();
+  assert.deepEqual(otherCaches(ref.dir, "b").map((c) => c.path), [join(ref.dir, "a")]);
+  const [other] = otherCaches(ref.dir, "a");
+  const [empty] = otherCaches(ref.dir, "b");
+  assert.equal(other.path, join(ref.dir, "b"));
+  assert.ok(other.bytes > empty.bytes, `two written slots take disk (${other.bytes} B) that an empty cache does not (${empty.bytes} B)`);
 });
 
 test("the model's forward pass from cached features equals the one from pixels", () => {
