@@ -29,9 +29,12 @@ export const LENGTH_GROUP_WIDTH = 16;
  */
 export const HINT_DROP = 0.3;
 
-/** The example with its question as people would ask it, or null when that is the question as written. */
-export function withoutHint(e: Example): Example | null {
-  const q = plainQuestion(e.question, e.category);
+/**
+ * The example with its question as people would ask it, or null when that is the question as written;
+ * `options` false keeps the options (stage setting plain_options).
+ */
+export function withoutHint(e: Example, options = true): Example | null {
+  const q = plainQuestion(e.question, e.category, options);
   return q ? { ...e, question: q } : null;
 }
 
@@ -51,6 +54,8 @@ export interface TaskOptions {
    * carry features instead of pixels; with `augment`, each row reads one of the cache's crop variants at random.
    */
   readonly cache?: FeatureCache;
+  /** Whether a question's plain form drops its options too (withoutHint); true by default. */
+  readonly plainOptions?: boolean;
 }
 
 /** A batch's visual side: pixels, or the encoders' outputs from a feature cache. */
@@ -81,10 +86,10 @@ export interface Encoded {
   readonly plain: EncodedExample | null;
 }
 
-export function encodeAll(tok: TextTokenizer, examples: readonly Example[]): Encoded[] {
+export function encodeAll(tok: TextTokenizer, examples: readonly Example[], plainOptions = true): Encoded[] {
   const encode = (x: Example) => encodeConversation(tok, [{ question: x.question, target: x.target }, ...(x.followUps ?? [])]);
   return examples.map((e) => {
-    const p = withoutHint(e);
+    const p = withoutHint(e, plainOptions);
     return { full: encode(e), plain: p ? encode(p) : null };
   });
 }
@@ -128,7 +133,7 @@ function visualOf(b: TaskBatch) {
 
 /** Stages 1-3: the full model, loss on the answer tokens. */
 export function favchatTask(model: FavChat, tok: TextTokenizer, examples: readonly Example[], o: TaskOptions): TrainTask<TaskBatch> {
-  const encoded = encodeAll(tok, examples); // once: each example's text, with and without its format instruction
+  const encoded = encodeAll(tok, examples, o.plainOptions); // once: each example's text, with and without its format instruction
   const groups = lengthGroups(encoded.map((e) => e.full.ids.length), LENGTH_GROUP_WIDTH);
   /** Language loss, and the visual heads' loss when they are on. */
   const lossesOf = (batch: TaskBatch): { lm: tf.Scalar; visual: tf.Scalar | null } => {
@@ -180,7 +185,7 @@ export function favchatTask(model: FavChat, tok: TextTokenizer, examples: readon
  */
 export function visualTask(heads: VisualAuxModel, tok: TextTokenizer, examples: readonly Example[], o: Omit<TaskOptions, "aux">): TrainTask<TaskBatch> {
   const model = heads.favchat;
-  const encoded = encodeAll(tok, examples);
+  const encoded = encodeAll(tok, examples, o.plainOptions);
   const batchOf = batcher(model, tok, o.frames, o.cache);
   // One question per validation clip: the heads score clips, and a clip's questions come one after another.
   const val = [...new Map((o.val ?? []).map((e) => [e.clip.id, e])).values()];

@@ -43,6 +43,13 @@ export interface StageSettings {
    * seeded crop jitter). 0 or absent: no cache, the encoders run at every draw with a fresh jitter.
    */
   readonly featureCache?: number;
+  /**
+   * Stages connector and 1-3: whether the plain form of a question (asked HINT_DROP of the time in training, see
+   * src/train/favchat-task.ts) also drops its options where the question reads whole without them (attribute,
+   * emotion, action, timing). Absent: true. false: only the format instruction is dropped (the shipped model's
+   * recipe before session 13).
+   */
+  readonly plainOptions?: boolean;
   /** Examples per micro-batch. */
   readonly batchSize: number;
   /** Validation batches per evaluation (0: none). */
@@ -79,7 +86,7 @@ export interface RunConfig {
   readonly stages: Partial<Record<Stage, StageSettings>>;
 }
 
-const STAGE_KEYS: Record<string, keyof TrainerConfig | "batch_size" | "val_batches" | "frozen" | "categories" | "category_weights" | "replay" | "attribute_conversations" | "attribute_questions" | "feature_cache" | "visual_aux" | "visual_off_topic" | "visual_heads" | "threads"> = {
+const STAGE_KEYS: Record<string, keyof TrainerConfig | "batch_size" | "val_batches" | "frozen" | "categories" | "category_weights" | "replay" | "attribute_conversations" | "attribute_questions" | "feature_cache" | "plain_options" | "visual_aux" | "visual_off_topic" | "visual_heads" | "threads"> = {
   steps: "totalSteps",
   grad_accum: "gradAccum",
   lr: "lr",
@@ -102,6 +109,7 @@ const STAGE_KEYS: Record<string, keyof TrainerConfig | "batch_size" | "val_batch
   attribute_conversations: "attribute_conversations",
   attribute_questions: "attribute_questions",
   feature_cache: "feature_cache",
+  plain_options: "plain_options",
   threads: "threads",
 };
 
@@ -133,6 +141,7 @@ export function resolveRunConfig(raw: unknown, source: string): RunConfig {
     let attributeConversations: number | undefined;
     let attributeQuestions: number | undefined;
     let featureCache: number | undefined;
+    let plainOptions: boolean | undefined;
     let frozen: string[] | undefined;
     let categories: string[] | undefined;
     let categoryWeights: Record<string, number> | undefined;
@@ -159,6 +168,12 @@ export function resolveRunConfig(raw: unknown, source: string): RunConfig {
           Object.values(v).every((w) => typeof w === "number" && Number.isFinite(w) && w >= 0);
         if (!ok) fail(`stages.${key}.category_weights must map question categories to weights >= 0 (e.g. {"attribute": 3}), got ${JSON.stringify(v)}`);
         categoryWeights = v as Record<string, number>;
+        continue;
+      }
+      if (field === "plain_options") {
+        if (typeof v !== "boolean") fail(`stages.${key}.plain_options must be true or false, got ${JSON.stringify(v)}`);
+        if (stage === 0 || stage === "encoders") fail(`stages.${key}.plain_options applies to stages connector, 1, 2 and 3 (the stages that read questions), not stage ${key}`);
+        plainOptions = v as boolean;
         continue;
       }
       if (field === "visual_heads") {
@@ -202,7 +217,7 @@ export function resolveRunConfig(raw: unknown, source: string): RunConfig {
     } catch (e) {
       throw new FavchatError(`${source}: stages.${key}: ${(e as Error).message}`);
     }
-    stages[stage as Stage] = { trainer, batchSize, valBatches, visualAux, threads, ...(visualOffTopic !== undefined ? { visualOffTopic } : {}), ...(frozen ? { frozen } : {}), ...(categories ? { categories } : {}), ...(categoryWeights ? { categoryWeights } : {}), ...(replay !== undefined ? { replay } : {}), ...(attributeConversations ? { attributeConversations } : {}), ...(attributeQuestions ? { attributeQuestions } : {}), ...(featureCache ? { featureCache } : {}), ...(visualHeads ? { visualHeads } : {}) };
+    stages[stage as Stage] = { trainer, batchSize, valBatches, visualAux, threads, ...(visualOffTopic !== undefined ? { visualOffTopic } : {}), ...(frozen ? { frozen } : {}), ...(categories ? { categories } : {}), ...(categoryWeights ? { categoryWeights } : {}), ...(replay !== undefined ? { replay } : {}), ...(attributeConversations ? { attributeConversations } : {}), ...(attributeQuestions ? { attributeQuestions } : {}), ...(featureCache ? { featureCache } : {}), ...(plainOptions !== undefined ? { plainOptions } : {}), ...(visualHeads ? { visualHeads } : {}) };
   }
   return { model, vocabSize: vocabSize as number, frames: frames as number, stages };
 }

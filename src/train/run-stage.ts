@@ -199,7 +199,7 @@ function freezeFor(stage: Exclude<Stage, "encoders">, model: FavChat, settings: 
 function stageTask(
   stage: Exclude<Stage, "encoders">, model: FavChat, tok: TextTokenizer, examples: readonly Example[], val: readonly Example[], settings: StageSettings, frames: number, cache?: FeatureCache,
 ): TrainTask<unknown> {
-  const taskOpts = { batchSize: settings.batchSize, frames, augment: true, val, valBatches: settings.valBatches, cache };
+  const taskOpts = { batchSize: settings.batchSize, frames, augment: true, val, valBatches: settings.valBatches, cache, plainOptions: settings.plainOptions };
   if (stage === 0) return textTask(model, tok, examples, { batchSize: settings.batchSize }) as TrainTask<unknown>;
   if (stage === "connector") return visualTask(visualHeads(model, examples, settings), tok, examples, taskOpts) as TrainTask<unknown>;
   return favchatTask(model, tok, examples, {

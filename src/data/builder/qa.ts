@@ -19,10 +19,11 @@ export const OPEN_CATEGORIES: ReadonlySet<string> = new Set(["attribute", "emoti
 
 /**
  * A question as people would ask it: without its trailing format instruction and, in OPEN_CATEGORIES, without its
- * options (the answer is the same); null when nothing would change (no instruction, or options that must stay).
+ * options (the answer is the same; `withOptions` false keeps every question's options); null when nothing would
+ * change (no instruction, or options that must stay).
  */
-export function plainQuestion<Q extends { readonly question: string; readonly options?: readonly string[] }>(q: Q, category: string): Q | null {
-  const dropOptions = !!q.options?.length && OPEN_CATEGORIES.has(category);
+export function plainQuestion<Q extends { readonly question: string; readonly options?: readonly string[] }>(q: Q, category: string, withOptions = true): Q | null {
+  const dropOptions = withOptions && !!q.options?.length && OPEN_CATEGORIES.has(category);
   if (q.options?.length && !dropOptions) return null;
   const hint = FORMAT_HINTS.find((h) => q.question.endsWith(h));
   if (!hint && !dropOptions) return null;
