@@ -28,6 +28,10 @@ test("withoutHint drops a trailing format instruction, and the options of questi
   assert.equal(attribute?.target.answer, "happy", "the answer stays");
   assert.equal(withoutHint(ex("How strong is the cheek raiser (AU6) at its peak?", ["trace", "slight"], "au_intensity")), null, "grades keep their scale");
   assert.equal(withoutHint(ex("Do you see AU12, the lip corner puller?")), null);
+  // plain_options false (the session-12 recipe): a question with options is always asked as written.
+  assert.equal(withoutHint(ex("What colour is the person's hair?", ["grey", "red"], "attribute"), false), null);
+  assert.equal(withoutHint(ex("What is the dominant emotion on the face? Choose one option.", ["happy", "sad"]), false), null);
+  assert.equal(withoutHint(ex("What is the dominant emotion on the face? Answer with one word."), false)?.question.question, "What is the dominant emotion on the face?");
 });
 
 test("training draws use the plain question about HINT_DROP of the time, validation never; the answer tokens are the same", () => {

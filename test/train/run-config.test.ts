@@ -26,6 +26,8 @@ test("stage settings, defaults and the freeze override", () => {
   assert.equal(resolveRunConfig({ stages: { "2": { steps: 3, warmup_steps: 1, attribute_questions: 3 } } }, "cfg.json").stages[2]?.attributeQuestions, 3);
   assert.equal(resolveRunConfig({ stages: { connector: { steps: 3, warmup_steps: 1, feature_cache: 2 } } }, "cfg.json").stages.connector?.featureCache, 2);
   assert.equal(e.stages[1]?.featureCache, undefined, "no feature cache by default");
+  assert.equal(resolveRunConfig({ stages: { "2": { steps: 3, warmup_steps: 1, plain_options: false } } }, "cfg.json").stages[2]?.plainOptions, false);
+  assert.equal(e.stages[1]?.plainOptions, undefined, "absent: plain questions drop their options");
   assert.equal(resolveRunConfig({ stages: { connector: { steps: 3, warmup_steps: 1, visual_off_topic: 1 } } }, "cfg.json").stages.connector?.visualOffTopic, 1);
   assert.equal(e.stages[1]?.threads, 1, "one thread by default");
   assert.equal(resolveRunConfig({ stages: { "2": { steps: 3, warmup_steps: 1, grad_accum: 2, threads: 2 } } }, "cfg.json").stages[2]?.threads, 2);
@@ -54,6 +56,8 @@ test("bad fields are refused with the field named", () => {
     [{ stages: { "2": { attribute_questions: -1 } } }, /stages\.2\.attribute_questions .* a whole number >= 0 .* got -1/],
     [{ stages: { "2": { feature_cache: 1.5 } } }, /stages\.2\.feature_cache must be a whole number of crop variants >= 0/],
     [{ stages: { encoders: { feature_cache: 1 } } }, /feature_cache applies to stages connector, 1, 2 and 3 \(the encoders must be frozen\)/],
+    [{ stages: { "2": { plain_options: 1 } } }, /stages\.2\.plain_options must be true or false, got 1/],
+    [{ stages: { "0": { plain_options: false } } }, /plain_options applies to stages connector, 1, 2 and 3/],
   ];
   for (const [raw, message] of cases) assert.throws(() => resolveRunConfig(raw, "cfg.json"), message);
 });
