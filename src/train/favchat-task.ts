@@ -33,7 +33,7 @@ export const HINT_DROP = 0.3;
  * The example with its question as people would ask it, or null when that is the question as written;
  * `options` false keeps the options (stage setting plain_options).
  */
-export function withoutHint(e: Example, options = true): Example | null {
+export function plainExample(e: Example, options = true): Example | null {
   const q = plainQuestion(e.question, e.category, options);
   return q ? { ...e, question: q } : null;
 }
@@ -54,7 +54,7 @@ export interface TaskOptions {
    * carry features instead of pixels; with `augment`, each row reads one of the cache's crop variants at random.
    */
   readonly cache?: FeatureCache;
-  /** Whether a question's plain form drops its options too (withoutHint); true by default. */
+  /** Whether a question's plain form drops its options too (plainExample); true by default. */
   readonly plainOptions?: boolean;
 }
 
@@ -89,7 +89,7 @@ export interface Encoded {
 export function encodeAll(tok: TextTokenizer, examples: readonly Example[], plainOptions = true): Encoded[] {
   const encode = (x: Example) => encodeConversation(tok, [{ question: x.question, target: x.target }, ...(x.followUps ?? [])]);
   return examples.map((e) => {
-    const p = withoutHint(e, plainOptions);
+    const p = plainExample(e, plainOptions);
     return { full: encode(e), plain: p ? encode(p) : null };
   });
 }

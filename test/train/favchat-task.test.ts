@@ -11,27 +11,27 @@ import { THINK_TOKENS } from "../../src/data/chat-format.ts";
 import { trainByteLevelBpe, writeTokenizerDir } from "../../src/text/bpe-train.ts";
 import { loadTokenizer } from "../../src/text/tokenizer.ts";
 import { corpusTexts, type Example } from "../../src/train/favchat-data.ts";
-import { encodeAll, HINT_DROP, trainingText, withoutHint } from "../../src/train/favchat-task.ts";
+import { encodeAll, HINT_DROP, trainingText, plainExample } from "../../src/train/favchat-task.ts";
 import { SPECIAL_TOKENS } from "../../src/train/run-stage.ts";
 
 const ex = (question: string, options?: string[], category = "emotion"): Example =>
   ({ clip: null, question: { question, ...(options ? { options } : {}), reason: false }, target: { answer: "happy" }, category }) as unknown as Example;
 
-test("withoutHint drops a trailing format instruction, and the options of questions that read whole without them", () => {
-  assert.equal(withoutHint(ex("What is the dominant emotion on the face? Answer with one word."))?.question.question, "What is the dominant emotion on the face?");
-  assert.equal(withoutHint(ex("Does the brow lowerer (AU4) appear in this video? Answer yes or no."))?.question.question, "Does the brow lowerer (AU4) appear in this video?");
-  assert.equal(withoutHint(ex("How many times does the person blink? Answer with a number."))?.question.question, "How many times does the person blink?");
-  const mc = withoutHint(ex("What is the dominant emotion on the face? Choose one option.", ["happy", "sad"]));
+test("plainExample drops a trailing format instruction, and the options of questions that read whole without them", () => {
+  assert.equal(plainExample(ex("What is the dominant emotion on the face? Answer with one word."))?.question.question, "What is the dominant emotion on the face?");
+  assert.equal(plainExample(ex("Does the brow lowerer (AU4) appear in this video? Answer yes or no."))?.question.question, "Does the brow lowerer (AU4) appear in this video?");
+  assert.equal(plainExample(ex("How many times does the person blink? Answer with a number."))?.question.question, "How many times does the person blink?");
+  const mc = plainExample(ex("What is the dominant emotion on the face? Choose one option.", ["happy", "sad"]));
   assert.deepEqual(mc?.question, { question: "What is the dominant emotion on the face?", reason: false });
-  const attribute = withoutHint(ex("What colour is the person's hair?", ["grey", "red", "black"], "attribute"));
+  const attribute = plainExample(ex("What colour is the person's hair?", ["grey", "red", "black"], "attribute"));
   assert.deepEqual(attribute?.question, { question: "What colour is the person's hair?", reason: false });
   assert.equal(attribute?.target.answer, "happy", "the answer stays");
-  assert.equal(withoutHint(ex("How strong is the cheek raiser (AU6) at its peak?", ["trace", "slight"], "au_intensity")), null, "grades keep their scale");
-  assert.equal(withoutHint(ex("Do you see AU12, the lip corner puller?")), null);
+  assert.equal(plainExample(ex("How strong is the cheek raiser (AU6) at its peak?", ["trace", "slight"], "au_intensity")), null, "grades keep their scale");
+  assert.equal(plainExample(ex("Do you see AU12, the lip corner puller?")), null);
   // plain_options false (the session-12 recipe): a question with options is always asked as written.
-  assert.equal(withoutHint(ex("What colour is the person's hair?", ["grey", "red"], "attribute"), false), null);
-  assert.equal(withoutHint(ex("What is the dominant emotion on the face? Choose one option.", ["happy", "sad"]), false), null);
-  assert.equal(withoutHint(ex("What is the dominant emotion on the face? Answer with one word."), false)?.question.question, "What is the dominant emotion on the face?");
+  assert.equal(plainExample(ex("What colour is the person's hair?", ["grey", "red"], "attribute"), false), null);
+  assert.equal(plainExample(ex("What is the dominant emotion on the face? Choose one option.", ["happy", "sad"]), false), null);
+  assert.equal(plainExample(ex("What is the dominant emotion on the face? Answer with one word."), false)?.question.question, "What is the dominant emotion on the face?");
 });
 
 test("training draws use the plain question about HINT_DROP of the time, validation never; the answer tokens are the same", () => {
