@@ -63,7 +63,7 @@ export interface StageDataOptions {
   readonly replay?: number;
   /** Stage 2: conversations per clip asking every attribute in turn (attributeConversations); default 0. */
   readonly attributeConversations?: number;
-  /** Stage 2: single questions per clip about further attributes (attributeExtras); default 0. */
+  /** Stages 2 and 3: single questions per clip about further attributes (attributeExtras); default 0. */
   readonly attributeQuestions?: number;
 }
 
@@ -125,7 +125,7 @@ export function stageExamples(stage: Exclude<Stage, "encoders">, split: Split, o
       out.push(...qa);
     }
     if (stage === 2 && (o.attributeConversations ?? 0) > 0) out.push(...attributeConversations([...clips.values()], split, o.attributeConversations!, rng.fork("conversations")));
-    if (stage === 2 && (o.attributeQuestions ?? 0) > 0) out.push(...attributeExtras([...clips.values()], split, o.attributeQuestions!, rng.fork("attribute questions")));
+    if ((stage === 2 || stage === 3) && (o.attributeQuestions ?? 0) > 0) out.push(...attributeExtras([...clips.values()], split, o.attributeQuestions!, rng.fork("attribute questions")));
   }
   if (out.length === 0) throw new FavchatError(`stage ${stage} has no ${split} examples in ${o.dataDir}; check the split of the clips and that favchat data build ran`);
   return out;

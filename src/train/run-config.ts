@@ -33,8 +33,9 @@ export interface StageSettings {
    */
   readonly attributeConversations?: number;
   /**
-   * Stage 2 only: single questions per training clip about further attributes, each its own example (favchat-data.ts
-   * attributeExtras; category "attribute"), beside qa.jsonl's one per clip. 0 or absent: none.
+   * Stages 2 and 3: single questions per training clip about further attributes, each its own example (favchat-data.ts
+   * attributeExtras; category "attribute"), beside qa.jsonl's one per clip (in stage 3, beside the emotion questions
+   * and the replayed ones). 0 or absent: none.
    */
   readonly attributeQuestions?: number;
   /**
@@ -202,8 +203,8 @@ export function resolveRunConfig(raw: unknown, source: string): RunConfig {
     if (attributeConversations !== undefined && (stage !== 2 || !Number.isInteger(attributeConversations) || attributeConversations < 0)) {
       fail(`stages.${key}.attribute_conversations is stage 2's number of attribute conversations per training clip, a whole number >= 0 (e.g. 1); got ${attributeConversations} in stage ${key}`);
     }
-    if (attributeQuestions !== undefined && (stage !== 2 || !Number.isInteger(attributeQuestions) || attributeQuestions < 0)) {
-      fail(`stages.${key}.attribute_questions is stage 2's number of extra single attribute questions per training clip, a whole number >= 0 (e.g. 3); got ${attributeQuestions} in stage ${key}`);
+    if (attributeQuestions !== undefined && ((stage !== 2 && stage !== 3) || !Number.isInteger(attributeQuestions) || attributeQuestions < 0)) {
+      fail(`stages.${key}.attribute_questions is stages 2 and 3's number of extra single attribute questions per training clip, a whole number >= 0 (e.g. 3); got ${attributeQuestions} in stage ${key}`);
     }
     if (featureCache !== undefined && (!Number.isInteger(featureCache) || featureCache < 0)) fail(`stages.${key}.feature_cache must be a whole number of crop variants >= 0 (1: no jitter), got ${featureCache}`);
     if (featureCache && (stage === 0 || stage === "encoders")) fail(`stages.${key}.feature_cache applies to stages connector, 1, 2 and 3 (the encoders must be frozen), not stage ${key}`);

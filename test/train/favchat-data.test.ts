@@ -3,7 +3,10 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { attributeConversations, attributeExtras, corpusTexts, weighCategories, type ClipRef, type Example } from "../../src/train/favchat-data.ts";
+import { attributeConversations, attributeExtras, corpusTexts, stageExamples, weighCategories, type ClipRef, type Example } from "../../src/train/favchat-data.ts";
+import { synthesize } from "../../src/data/faceworld/synth.ts";
+import { buildDataset } from "../../src/data/builder/build.ts";
+import { readClipRecords } from "../../src/data/records.ts";
 import { Rng } from "../../src/core/rng.ts";
 import { FavchatError } from "../../src/core/errors.ts";
 import { trainByteLevelBpe, writeTokenizerDir } from "../../src/text/bpe-train.ts";
@@ -96,4 +99,27 @@ test("attribute extras: per clip of the split, single questions about that many 
   }
   assert.equal(attributeExtras(clips, "train", 9, new Rng(5)).length, 8, "at most every attribute of the clip");
   assert.deepEqual(attributeExtras(clips, "train", 3, new Rng(5)), out, "seeded");
+});
+
+test("stages 2 and 3 add attribute extras beside their questions; stage 3 keeps every emotion question and its replay", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "favchat-stage-examples-"));
+  try {
+    await synthesize({ out: dir, clips: 24, seed: 3, frames: 4, size: 48, mp4: false });
+    const dataDir = join(dir, "built");
+    await buildDataset({ clips: join(dir, "clips.jsonl"), out: dataDir, seed: 1 });
+    const trainClips = readClipRecords(join(dir, "clips.jsonl")).records.filter((c) => (c.split ?? "train") === "train").length;
+    for (const stage of [2, 3] as const) {
+      const plain = stageExamples(stage, "train", { dataDir, replay: 1 }, new Rng(7));
+      const more = stageExamples(stage, "train", { dataDir, replay: 1, attributeQuestions: 2 }, new Rng(7));
+      const extras = more.slice(plain.length);
+      assert.deepEqual(more.slice(0, plain.length), plain, `stage ${stage}: the same questions first`);
+      assert.equal(extras.length, 2 * trainClips, `stage ${stage}: two extras per training clip`);
+      assert.ok(extras.every((e) => e.category === "attribute" && e.question.options?.includes(e.target.answer)));
+    }
+    const s3 = stageExamples(3, "train", { dataDir, replay: 1, attributeQuestions: 2 }, new Rng(7));
+    const emotion = s3.filter((e) => e.category === "emotion" || e.category === "reasoning").length;
+    assert.ok(emotion > 0 && s3.length === 2 * emotion + 2 * trainClips, "emotion questions, as many replayed, then the extras");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -24,6 +24,7 @@ test("stage settings, defaults and the freeze override", () => {
   assert.equal(resolveRunConfig({ stages: { "2": { steps: 3, warmup_steps: 1, attribute_conversations: 2 } } }, "cfg.json").stages[2]?.attributeConversations, 2);
   assert.equal(e.stages[1]?.attributeConversations, undefined, "no conversations by default");
   assert.equal(resolveRunConfig({ stages: { "2": { steps: 3, warmup_steps: 1, attribute_questions: 3 } } }, "cfg.json").stages[2]?.attributeQuestions, 3);
+  assert.equal(resolveRunConfig({ stages: { "3": { steps: 3, warmup_steps: 1, attribute_questions: 2 } } }, "cfg.json").stages[3]?.attributeQuestions, 2);
   assert.equal(resolveRunConfig({ stages: { connector: { steps: 3, warmup_steps: 1, feature_cache: 2 } } }, "cfg.json").stages.connector?.featureCache, 2);
   assert.equal(e.stages[1]?.featureCache, undefined, "no feature cache by default");
   assert.equal(resolveRunConfig({ stages: { "2": { steps: 3, warmup_steps: 1, plain_options: false } } }, "cfg.json").stages[2]?.plainOptions, false);
@@ -52,7 +53,7 @@ test("bad fields are refused with the field named", () => {
     [{ stages: { connector: { visual_off_topic: 2 } } }, /stages\.connector\.visual_off_topic must be a weight from 0 to 1/],
     [{ stages: { "1": { threads: 1.5 } } }, /stages\.1\.threads must be a whole number >= 1, got 1\.5/],
     [{ stages: { encoders: { visual_aux: 1 } } }, /visual_aux applies to stages 1-3/],
-    [{ stages: { "3": { attribute_questions: 2 } } }, /stages\.3\.attribute_questions is stage 2's number of extra single attribute questions/],
+    [{ stages: { "1": { attribute_questions: 2 } } }, /stages\.1\.attribute_questions is stages 2 and 3's number of extra single attribute questions/],
     [{ stages: { "2": { attribute_questions: -1 } } }, /stages\.2\.attribute_questions .* a whole number >= 0 .* got -1/],
     [{ stages: { "2": { feature_cache: 1.5 } } }, /stages\.2\.feature_cache must be a whole number of crop variants >= 0/],
     [{ stages: { encoders: { feature_cache: 1 } } }, /feature_cache applies to stages connector, 1, 2 and 3 \(the encoders must be frozen\)/],
