@@ -127,7 +127,7 @@ async function answerOnce(model: FavChat, tok: ReturnType<typeof loadTokenizer>,
   const px = pixelsFromVideo(clip, { frames: model.config.maxFrames, frameSize: model.config.vision.imageSize, faceSize: model.config.face.imageSize });
   const pixels = pixelTensors(px);
   const tVideo = performance.now();
-  const { ids, promptIds } = encodeQuestion(tok, { question: QUESTION });
+  const { ids, promptIds } = encodeQuestion(tok, { question: QUESTION }, model.config.videoPosition);
   // No stop tokens: every run generates exactly C.newTokens (a random model would otherwise stop anywhere).
   const r = await answerVideo(model, { ...pixels, ids, promptIds }, {
     maxTokens: C.newTokens, temperature: 0, stopTokens: [], decode: (x) => tok.decode(x, { skipSpecialTokens: true }),
@@ -213,7 +213,7 @@ export async function run(): Promise<void> {
       if (r > 0) runs.push(a); // the first run compiles kernels
     }
     detector.dispose();
-    const { ids, promptIds } = encodeQuestion(tok, { question: QUESTION });
+    const { ids, promptIds } = encodeQuestion(tok, { question: QUESTION }, model.config.videoPosition);
     loaded.dispose();
     const cli = cliOnce(modelDir, video);
 

@@ -21,9 +21,9 @@ const px = rawPixelSource(file, model);
 const by: Record<string, { n: number; mean: number[]; argmax: number[] }> = {};
 for (const it of items) {
   const q = { question: it.question };
-  const text = encodeQuestion(tok, q);
+  const text = encodeQuestion(tok, q, model.config.videoPosition);
   const batch = collate([{ pixels: await px(it.clip), text }], tok.padId ?? 0);
-  const { scores } = await scoreCandidates(model, { frames: batch.frames, faces: batch.faces, promptIds: text.promptIds }, ["0", "1", "2", "3"].map((a) => encodeExample(tok, q, { answer: a })));
+  const { scores } = await scoreCandidates(model, { frames: batch.frames, faces: batch.faces, promptIds: text.promptIds }, ["0", "1", "2", "3"].map((a) => encodeExample(tok, q, { answer: a }, model.config.videoPosition)));
   tf.dispose([batch.frames, batch.faces, batch.ids, batch.promptIds]);
   const b = (by[it.answer] ??= { n: 0, mean: [0, 0, 0, 0], argmax: [0, 0, 0, 0] });
   b.n++;

@@ -22,7 +22,7 @@ const tok = loadTokenizer(modelDir);
 const pool = category ? stageExamples(2, "val", { dataDir }, new Rng(0)).filter((e) => e.category === category) : stageExamples(1, "val", { dataDir }, new Rng(0));
 if (pool.length < 2) throw new Error(`fewer than 2 validation examples${category ? ` of category ${category}` : ""} in ${dataDir}`);
 const examples = pool.slice(0, Number(n));
-const batch = collate(examples.map((e) => ({ pixels: examplePixels(model, e, model.config.maxFrames, null), text: encodeExample(tok, e.question, e.target) })), tok.padId ?? 0);
+const batch = collate(examples.map((e) => ({ pixels: examplePixels(model, e, model.config.maxFrames, null), text: encodeExample(tok, e.question, e.target, model.config.videoPosition) })), tok.padId ?? 0);
 const l = groundingLosses(model, batch);
 disposeBatch(batch);
 console.log(`${category ? `${category} answer` : "summary"} loss on ${examples.length} val clips: own video ${l.own.toFixed(4)}, another clip's ${l.shuffled.toFixed(4)}, zeros ${l.zeros.toFixed(4)}`);

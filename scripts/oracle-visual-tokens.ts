@@ -38,7 +38,7 @@ const vars = model.llm.trainableVariables();
 const opt = new AdamW(vars, { lr: 1e-3, weightDecay: 0.01 });
 /** Answer loss of `exs` with the oracle tokens of the clip `shift` places on (0: its own). */
 function lossOf(exs: Example[], shift: number): tf.Scalar {
-  const enc = exs.map((e) => encodeExample(tok, e.question, e.target));
+  const enc = exs.map((e) => encodeExample(tok, e.question, e.target, model.config.videoPosition));
   const T = Math.max(...enc.map((x) => x.ids.length));
   const ids = tf.tensor2d(enc.map((x) => [...x.ids, ...new Array<number>(T - x.ids.length).fill(pad)]), [exs.length, T], "int32");
   const mask = enc.map((x) => [...x.ids.map(() => 1), ...new Array<number>(T - x.ids.length).fill(0)]);

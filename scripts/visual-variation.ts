@@ -25,7 +25,7 @@ const tok = loadTokenizer(modelDir);
 const question = { question: "Describe the person in the video and what their face does." };
 const examples = stageExamples(1, "val", { dataDir }, new Rng(0)).slice(0, Number(n)).map((e) => ({ ...e, question }));
 const F = model.config.maxFrames;
-const batch = collate(examples.map((e) => ({ pixels: examplePixels(model, e, F, null), text: encodeExample(tok, e.question, e.target) })), tok.padId ?? 0);
+const batch = collate(examples.map((e) => ({ pixels: examplePixels(model, e, F, null), text: encodeExample(tok, e.question, e.target, model.config.videoPosition) })), tok.padId ?? 0);
 const B = examples.length;
 
 /** Across-clip std over mean |x| of t [B, ...]. */

@@ -5,6 +5,19 @@ import { FavchatError } from "../core/errors.ts";
 import type { TextTokenizer } from "../text/tokenizer.ts";
 
 export const VIDEO_TOKEN = "<video>";
+
+/**
+ * Where the first user turn puts the `<video>` placeholder (config.json "video_position"): on its own line before the
+ * question (LLaVA's layout; models written before the field existed), or after it, so that the LLM's causal
+ * attention lets every visual token read the question before the answer reads them (ours).
+ */
+export type VideoPosition = "before_question" | "after_question";
+export const VIDEO_POSITIONS: readonly VideoPosition[] = ["before_question", "after_question"];
+
+/** The first user turn's content: the question text with the placeholder where `position` puts it. */
+export function firstTurnContent(text: string, position: VideoPosition = "before_question"): string {
+  return position === "after_question" ? `${text}\n${VIDEO_TOKEN}` : `${VIDEO_TOKEN}\n${text}`;
+}
 export const THINK_TOKENS = ["<think>", "</think>", "<answer>", "</answer>"] as const;
 /** Appended to a question when the answer should show its reasoning (DESIGN 1). */
 export const REASON_INSTRUCTION = "Look at the face closely, reason about the evidence in <think></think>, then give the answer in <answer></answer>.";
@@ -44,16 +57,16 @@ export interface EncodedExample {
   readonly promptIds: number[];
 }
 
-/** Ids of a user turn `<video>\nquestion`, ready for generation (ends with the assistant header). */
-export function encodeQuestion(tok: TextTokenizer, q: Question): EncodedExample {
+/** Ids of a user turn (`<video>\nquestion`, or `question\n<video>`), ready for generation (ends with the assistant header). */
+export function encodeQuestion(tok: TextTokenizer, q: Question, position: VideoPosition = "before_question"): EncodedExample {
   const text = questionText(q);
-  const ids = tok.encodeChat([{ role: "user", content: `${VIDEO_TOKEN}\n${text}` }], { addGenerationPrompt: true }).ids;
+  const ids = tok.encodeChat([{ role: "user", content: firstTurnContent(text, position) }], { addGenerationPrompt: true }).ids;
   return { ids, targetMask: ids.map(() => 0), promptIds: promptIdsOf(tok, text) };
 }
 
 /** Ids of a whole exchange, with the target tokens marked for the loss. */
-export function encodeExample(tok: TextTokenizer, q: Question, t: Target): EncodedExample {
-  return encodeConversation(tok, [{ question: q, target: t }]);
+export function encodeExample(tok: TextTokenizer, q: Question, t: Target, position: VideoPosition = "before_question"): EncodedExample {
+  return encodeConversation(tok, [{ question: q, target: t }], position);
 }
 
 /** One question and its answer in a conversation. */
@@ -67,10 +80,10 @@ export interface Turn {
  * questions about the same video; every assistant turn is a target (its tokens and its end-of-turn). The prompt for
  * the prompt-guided modules is the first question. A single turn is exactly encodeExample's exchange.
  */
-export function encodeConversation(tok: TextTokenizer, turns: readonly Turn[]): EncodedExample {
+export function encodeConversation(tok: TextTokenizer, turns: readonly Turn[], position: VideoPosition = "before_question"): EncodedExample {
   if (turns.length === 0) throw new FavchatError("a conversation needs at least one question");
   const messages = turns.flatMap((turn, k) => [
-    { role: "user" as const, content: `${k === 0 ? `${VIDEO_TOKEN}\n` : ""}${questionText(turn.question)}` },
+    { role: "user" as const, content: k === 0 ? firstTurnContent(questionText(turn.question), position) : questionText(turn.question) },
     { role: "assistant" as const, content: targetText(turn.question, turn.target) },
   ]);
   const full = tok.encodeChat(messages, { addGenerationPrompt: false }).ids;

@@ -138,14 +138,14 @@ export async function predict(
       continue;
     }
     const question = { question: item.question, options: item.options, reason: item.reason };
-    const text = encodeQuestion(tok, question);
+    const text = encodeQuestion(tok, question, model.config.videoPosition);
     const batch = collate([{ pixels: cached.px, text }], tok.padId ?? 0);
     const inputs = { frames: batch.frames, faces: batch.faces, promptIds: text.promptIds };
     try {
       let answer: { prediction: string; wFace: number };
       if (o.answers === "choose" && item.options?.length && !item.reason) {
         const options = item.options;
-        const { scores, wFace } = await scoreCandidates(model, inputs, options.map((a) => encodeExample(tok, question, { answer: a })));
+        const { scores, wFace } = await scoreCandidates(model, inputs, options.map((a) => encodeExample(tok, question, { answer: a }, model.config.videoPosition)));
         answer = { prediction: options[scores.indexOf(Math.max(...scores))], wFace };
       } else {
         const r = await answerVideo(model, { ...inputs, ids: text.ids }, { maxTokens: o.maxTokens ?? (item.reason ? 200 : 48), stopTokens: tok.eosIds, decode });

@@ -2,6 +2,7 @@
 // switches, and the <video> placeholder id; `resolveFavchatConfig` is the one place a config.json (or a training
 // config naming a preset plus overrides) is validated. Presets: tiny (trains on 2 CPU cores), small, and paper
 // (SigLIP-so400m + Qwen2.5-7B widths; defined and constructible in principle, not run here).
+import { VIDEO_POSITIONS, type VideoPosition } from "../data/chat-format.ts";
 import { FavchatError } from "../core/errors.ts";
 import { resolveSiglipVisionConfig, siglipVisionConfigToJson, SIGLIP_VISION_PRESETS, type SiglipVisionConfig } from "./vision/config.ts";
 import {
@@ -53,6 +54,8 @@ export interface FavchatConfig {
    * src/model/summary-tokens.ts): V has Q + 2 tokens (Q + 1 without the facial encoder). Absent: false.
    */
   readonly summaryTokens: boolean;
+  /** Where the chat puts the `<video>` placeholder, before or after the first question (src/data/chat-format.ts). Absent: before. */
+  readonly videoPosition: VideoPosition;
 }
 
 export type FavchatPresetName = "tiny" | "small" | "paper";
@@ -113,7 +116,7 @@ const PRESETS: Record<FavchatPresetName, Json> = {
 
 const SUB_CONFIGS = ["vision_config", "face_config", "ca2_config", "qformer_config", "adapter_config", "llm_config"] as const;
 const TOP_KEYS = new Set<string>([
-  "model_type", "architectures", "preset", "max_frames", "video_token_id", "video_token", "ablation", "summary_tokens", "torch_dtype", ...SUB_CONFIGS,
+  "model_type", "architectures", "preset", "max_frames", "video_token_id", "video_token", "ablation", "summary_tokens", "video_position", "torch_dtype", ...SUB_CONFIGS,
 ]);
 const ABLATION_KEYS = { no_face_encoder: "noFaceEncoder", no_ca2: "noCA2", qformer_without_prompt: "qformerWithoutPrompt", fixed_weights: "fixedWeights" } as const;
 
@@ -208,6 +211,10 @@ export function resolveFavchatConfig(raw: Json, source: string): FavchatConfig {
   // Absent: false, what model directories written before the field existed have.
   const summaryTokens = c.summary_tokens ?? false;
   if (typeof summaryTokens !== "boolean") fail(`"summary_tokens" must be true or false, got ${JSON.stringify(summaryTokens)}`);
+  const videoPosition = c.video_position ?? "before_question";
+  if (!VIDEO_POSITIONS.includes(videoPosition as VideoPosition)) {
+    fail(`"video_position" must be ${VIDEO_POSITIONS.map((p) => `"${p}"`).join(" or ")}, got ${JSON.stringify(videoPosition)}`);
+  }
 
   return {
     vision,
@@ -221,6 +228,7 @@ export function resolveFavchatConfig(raw: Json, source: string): FavchatConfig {
     videoToken: videoToken as string,
     ablation: ablation as unknown as AblationSwitches,
     summaryTokens: summaryTokens as boolean,
+    videoPosition: videoPosition as VideoPosition,
   };
 }
 
@@ -239,6 +247,7 @@ export function favchatConfigToJson(c: FavchatConfig): Json {
     video_token: c.videoToken,
     ablation: Object.fromEntries(Object.entries(ABLATION_KEYS).map(([k, field]) => [k, c.ablation[field]])),
     summary_tokens: c.summaryTokens,
+    video_position: c.videoPosition,
     vision_config: siglipVisionConfigToJson(c.vision),
     face_config: faceEncoderConfigToJson(c.face),
     ca2_config: { dim: c.ca2.dim, num_heads: c.ca2.numHeads, read_blocks: c.ca2.readBlocks, frame_tokens: c.ca2.frameTokens },

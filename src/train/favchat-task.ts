@@ -6,7 +6,7 @@ import type { Rng } from "../core/rng.ts";
 import { plainQuestion } from "../data/builder/qa.ts";
 import { readRawClip } from "../data/frames.ts";
 import { cropJitter, pixelsFromRaw, type ClipPixels } from "../data/clip-pixels.ts";
-import { encodeConversation, encodeExample, type EncodedExample } from "../data/chat-format.ts";
+import { encodeConversation, encodeExample, type EncodedExample, type VideoPosition } from "../data/chat-format.ts";
 import { collate, collateText, type ChatTextBatch } from "../data/collate.ts";
 import type { EncoderFeatures, FavChat } from "../model/favchat.ts";
 import type { FeatureCache } from "./feature-cache.ts";
@@ -86,8 +86,8 @@ export interface Encoded {
   readonly plain: EncodedExample | null;
 }
 
-export function encodeAll(tok: TextTokenizer, examples: readonly Example[], plainOptions = true): Encoded[] {
-  const encode = (x: Example) => encodeConversation(tok, [{ question: x.question, target: x.target }, ...(x.followUps ?? [])]);
+export function encodeAll(tok: TextTokenizer, examples: readonly Example[], plainOptions = true, position: VideoPosition = "before_question"): Encoded[] {
+  const encode = (x: Example) => encodeConversation(tok, [{ question: x.question, target: x.target }, ...(x.followUps ?? [])], position);
   return examples.map((e) => {
     const p = plainExample(e, plainOptions);
     return { full: encode(e), plain: p ? encode(p) : null };
@@ -133,7 +133,7 @@ function visualOf(b: TaskBatch) {
 
 /** Stages 1-3: the full model, loss on the answer tokens. */
 export function favchatTask(model: FavChat, tok: TextTokenizer, examples: readonly Example[], o: TaskOptions): TrainTask<TaskBatch> {
-  const encoded = encodeAll(tok, examples, o.plainOptions); // once: each example's text, with and without its format instruction
+  const encoded = encodeAll(tok, examples, o.plainOptions, model.config.videoPosition); // once: each example's text, with and without its format instruction
   const groups = lengthGroups(encoded.map((e) => e.full.ids.length), LENGTH_GROUP_WIDTH);
   /** Language loss, and the visual heads' loss when they are on. */
   const lossesOf = (batch: TaskBatch): { lm: tf.Scalar; visual: tf.Scalar | null } => {
@@ -149,7 +149,7 @@ export function favchatTask(model: FavChat, tok: TextTokenizer, examples: readon
   };
   const batchOf = batcher(model, tok, o.frames, o.cache);
   const val = o.val ?? [];
-  const valEncoded = encodeAll(tok, val);
+  const valEncoded = encodeAll(tok, val, true, model.config.videoPosition);
   return {
     model: o.aux?.heads ?? model,
     makeBatch: (_step, _micro, rng) => batchOf(drawGrouped(groups, o.batchSize, rng), examples, encoded, o.augment ? rng : null),
@@ -185,11 +185,11 @@ export function favchatTask(model: FavChat, tok: TextTokenizer, examples: readon
  */
 export function visualTask(heads: VisualAuxModel, tok: TextTokenizer, examples: readonly Example[], o: Omit<TaskOptions, "aux">): TrainTask<TaskBatch> {
   const model = heads.favchat;
-  const encoded = encodeAll(tok, examples, o.plainOptions);
+  const encoded = encodeAll(tok, examples, o.plainOptions, model.config.videoPosition);
   const batchOf = batcher(model, tok, o.frames, o.cache);
   // One question per validation clip: the heads score clips, and a clip's questions come one after another.
   const val = [...new Map((o.val ?? []).map((e) => [e.clip.id, e])).values()];
-  const valEncoded = encodeAll(tok, val);
+  const valEncoded = encodeAll(tok, val, true, model.config.videoPosition);
   const tokensOf = (b: TaskBatch) => model.encodeVideo(visualOf(b));
   return {
     model: heads,
@@ -230,6 +230,7 @@ interface TextBatch {
 export function textTask(model: FavChat, tok: TextTokenizer, examples: readonly Example[], o: Pick<TaskOptions, "batchSize">): TrainTask<TextBatch> {
   const videoId = model.config.videoTokenId;
   const padId = tok.padId ?? 0;
+  // The placeholder is dropped, so the text is the same whatever config.videoPosition says (stage 0 does not depend on it).
   const seqs = examples.map((e) => encodeExample(tok, e.question, e.target).ids.filter((id) => id !== videoId));
   return {
     model,

@@ -59,6 +59,22 @@ test("a conversation: the video in the first turn only, every answer and its end
   assert.throws(() => encodeConversation(tok, []), /at least one question/);
 });
 
+test("video_position after_question: the placeholder follows the first question; the same target and prompt", () => {
+  const turns = [
+    { question: { question: "What is the dominant emotion on the face?" }, target: { answer: "happy" } },
+    { question: { question: "AU12 rises at frame 5?" }, target: { answer: "sad" } },
+  ];
+  const before = encodeConversation(tok, turns);
+  const after = encodeConversation(tok, turns, "after_question");
+  assert.match(tok.decode(after.ids), /^<\|im_start\|>user\nWhat is the dominant emotion on the face\?\n<video><\|im_end\|>\n<\|im_start\|>assistant\nhappy<\|im_end\|>/);
+  assert.equal(tok.decode(after.ids.filter((_, i) => after.targetMask[i] === 1)), "happy<|im_end|>sad<|im_end|>");
+  assert.deepEqual(after.promptIds, before.promptIds);
+  assert.equal(after.ids.length, before.ids.length);
+  const prefix = encodeQuestion(tok, turns[0].question, "after_question").ids;
+  assert.deepEqual(after.ids.slice(0, prefix.length), prefix, "generation starts from the exchange's prefix");
+  assert.deepEqual(encodeExample(tok, turns[0].question, turns[0].target, "after_question"), encodeConversation(tok, turns.slice(0, 1), "after_question"));
+});
+
 test("parseReply reads think and answer, with or without tags", () => {
   assert.deepEqual(parseReply("<think>brows up</think><answer>surprise</answer>"), { think: "brows up", answer: "surprise" });
   assert.deepEqual(parseReply("<think>x</think><answer>fear"), { think: "x", answer: "fear" });

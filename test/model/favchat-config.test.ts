@@ -25,6 +25,15 @@ test("presets: tiny, small and paper resolve; paper has SigLIP-so400m and Qwen2.
   assert.deepEqual(tiny.face.blockDims, [32, 64, 128, 256]);
 });
 
+test("video_position: read, written, before_question when absent; another value is a clear error", () => {
+  assert.equal(favchatPreset("tiny").videoPosition, "before_question");
+  const c = favchatPreset("tiny", { video_position: "after_question" });
+  assert.equal(c.videoPosition, "after_question");
+  assert.equal(favchatConfigToJson(c).video_position, "after_question");
+  assert.deepEqual(resolveFavchatConfig(favchatConfigToJson(c), "round trip"), c);
+  assert.throws(() => favchatPreset("tiny", { video_position: "first" }), (e: Error) => e instanceof FavchatError && /"video_position" must be "before_question" or "after_question", got "first"/.test(e.message));
+});
+
 test("a preset with overrides merges sub-configs field by field", () => {
   const c = resolveFavchatConfig({ preset: "tiny", llm_config: { vocab_size: 1200 }, video_token_id: 1199, ablation: { no_ca2: true } }, "train.json");
   assert.equal(c.llm.vocabSize, 1200);

@@ -4,7 +4,7 @@ import type { Command } from "commander";
 import { createInterface } from "node:readline";
 import { tf, type BackendName } from "../../core/backend.ts";
 import { FavchatError } from "../../core/errors.ts";
-import { encodeQuestion, parseReply, VIDEO_TOKEN, questionText } from "../../data/chat-format.ts";
+import { encodeQuestion, firstTurnContent, parseReply, questionText } from "../../data/chat-format.ts";
 import { pixelsFromVideo } from "../../data/clip-pixels.ts";
 import { pixelTensors } from "../../data/collate.ts";
 import { answerVideo } from "../../model/answer.ts";
@@ -69,8 +69,8 @@ export function register(program: Command): void {
       const ask = async (q: string, onText?: (t: string) => void) => {
         const turn = { question: q, reason: o.reason };
         const first = history.length === 0;
-        const messages: ChatMessage[] = [...history, { role: "user", content: first ? `${VIDEO_TOKEN}\n${questionText(turn)}` : questionText(turn) }];
-        const ids = first ? encodeQuestion(tok, turn).ids : tok.encodeChat(messages, { addGenerationPrompt: true }).ids;
+        const messages: ChatMessage[] = [...history, { role: "user", content: first ? firstTurnContent(questionText(turn), model.config.videoPosition) : questionText(turn) }];
+        const ids = first ? encodeQuestion(tok, turn, model.config.videoPosition).ids : tok.encodeChat(messages, { addGenerationPrompt: true }).ids;
         const promptIds = encodeQuestion(tok, turn).promptIds;
         const r = await answerVideo(model, { ...pixels, ids, promptIds }, {
           maxTokens: o.maxTokens, temperature: o.temperature, seed: o.seed, stopTokens: tok.eosIds, decode,
