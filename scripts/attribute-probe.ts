@@ -1,6 +1,8 @@
 // Which appearance attributes a model's summary tokens carry (issue 5): a softmax regression per attribute on the two
 // summary tokens (src/model/summary-tokens.ts) of training clips, scored on validation clips. A model without them is
 // read the same way through summary tokens made for it (seeded projection): the same encoder features, projected.
+// Also per token, the share of its across-clip variance that lies between an attribute's values (how salient the
+// attribute is there: 1, the token is the attribute; 0, it does not vary with it).
 //   node --import tsx scripts/attribute-probe.ts [MODEL_DIR=models/favchat-tiny] [CLIPS=runs/tiny/data/clips.jsonl] [TRAIN=800] [VAL=200]
 import { dirname, resolve } from "node:path";
 import { initBackend, tf } from "../src/core/backend.ts";
@@ -41,7 +43,7 @@ const train = records.filter((c) => c.split === "train").slice(0, Number(nTrain)
 const val = records.filter((c) => c.split === "val").slice(0, Number(nVal));
 const [xt, xv] = [await features(train), await features(val)];
 console.log(`${train.length} training clips, ${val.length} validation clips: the probe's accuracy, and always answering the commonest training value`);
-console.log(`${"attribute".padEnd(16)}${"probe".padStart(8)}${"commonest".padStart(11)}`);
+console.log(`${"attribute".padEnd(16)}${"probe".padStart(8)}${"commonest".padStart(11)}   variance share in token 1 / 2`);
 for (const key of Object.keys(train[0].labels.attributes).sort()) {
   const value = (c: ClipRecord) => String(c.labels.attributes[key]);
   const classes = [...new Set(train.map(value))].sort();
@@ -63,5 +65,20 @@ for (const key of Object.keys(train[0].labels.attributes).sort()) {
   const counts = classes.map((_, k) => yt.filter((y) => y === k).length);
   const commonest = counts.indexOf(Math.max(...counts));
   const baseline = yv.filter((y) => y === commonest).length / yv.length;
-  console.log(`${key.padEnd(16)}${acc.toFixed(3).padStart(8)}${baseline.toFixed(3).padStart(11)}`);
+  const shares = Array.from({ length: summary.count }, (_, t) => betweenShare(xt.map((r) => r.slice(t * summary.outDim, (t + 1) * summary.outDim)), yt));
+  console.log(`${key.padEnd(16)}${acc.toFixed(3).padStart(8)}${baseline.toFixed(3).padStart(11)}   ${shares.map((v) => v.toFixed(3)).join(" / ")}`);
+}
+
+/** Between-group sum of squares over the total, summed over the feature dimensions (eta squared of rows x by groups y). */
+function betweenShare(x: number[][], y: number[]): number {
+  const D = x[0].length;
+  const mean = (rows: number[][]) => Array.from({ length: D }, (_, d) => rows.reduce((s, r) => s + r[d], 0) / rows.length);
+  const mu = mean(x);
+  const total = x.reduce((s, r) => s + r.reduce((t, v, d) => t + (v - mu[d]) ** 2, 0), 0);
+  let between = 0;
+  for (const g of new Set(y)) {
+    const rows = x.filter((_, i) => y[i] === g);
+    between += rows.length * mean(rows).reduce((t, v, d) => t + (v - mu[d]) ** 2, 0);
+  }
+  return total === 0 ? 0 : between / total;
 }
