@@ -230,7 +230,7 @@ interface TextBatch {
 export function textTask(model: FavChat, tok: TextTokenizer, examples: readonly Example[], o: Pick<TaskOptions, "batchSize">): TrainTask<TextBatch> {
   const videoId = model.config.videoTokenId;
   const padId = tok.padId ?? 0;
-  // The placeholder is dropped, so the text is the same whatever config.videoPosition says (stage 0 does not depend on it).
+  // Always the default layout, placeholder dropped: stage 0's text is the same whatever config.videoPosition says.
   const seqs = examples.map((e) => encodeExample(tok, e.question, e.target).ids.filter((id) => id !== videoId));
   return {
     model,

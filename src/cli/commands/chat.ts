@@ -70,8 +70,9 @@ export function register(program: Command): void {
         const turn = { question: q, reason: o.reason };
         const first = history.length === 0;
         const messages: ChatMessage[] = [...history, { role: "user", content: first ? firstTurnContent(questionText(turn), model.config.videoPosition) : questionText(turn) }];
-        const ids = first ? encodeQuestion(tok, turn, model.config.videoPosition).ids : tok.encodeChat(messages, { addGenerationPrompt: true }).ids;
-        const promptIds = encodeQuestion(tok, turn).promptIds;
+        const asked = encodeQuestion(tok, turn, model.config.videoPosition); // the first turn's ids, and the prompt for the visual modules
+        const ids = first ? asked.ids : tok.encodeChat(messages, { addGenerationPrompt: true }).ids;
+        const promptIds = asked.promptIds;
         const r = await answerVideo(model, { ...pixels, ids, promptIds }, {
           maxTokens: o.maxTokens, temperature: o.temperature, seed: o.seed, stopTokens: tok.eosIds, decode,
           onToken: onText ? (_id, text) => onText(text) : undefined,
