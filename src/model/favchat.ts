@@ -95,6 +95,13 @@ export class FavChat extends Module {
   /** The encoders' summary tokens after the fused Q (config.summaryTokens), or null. */
   readonly summary: SummaryTokens | null;
   readonly llm: Qwen2ForCausalLM;
+  /**
+   * Whether gradients reach the LLM's token embeddings through the prompt (the question's embeddings, which CA², the
+   * Q-Formers and the adapters read) as well as through the LLM. A training setting (stage setting prompt_grad), not
+   * saved: false makes the prompt a constant, so backward stops at V and skips the frozen visual path (stage 2's
+   * micro-batch about 30% cheaper, scripts/stage-profile.ts). Forward values are the same either way.
+   */
+  promptGrad = true;
 
   constructor(
     readonly config: FavchatConfig,
@@ -158,7 +165,7 @@ export class FavChat extends Module {
   /** The prompt-guided part: encoder features of B clips of F frames and the question -> V and the branch weights. */
   visualTokensFrom(features: EncoderFeatures, promptIds: tf.Tensor, promptMask: readonly (readonly number[])[], B: number, F: number): VisualTokens {
     return tf.tidy(() => {
-      const prompt = makePrompt(this.llm.embed(promptIds), promptMask); // embeds [B, Tq, Dllm]
+      const prompt = makePrompt(this.promptEmbeds(promptIds), promptMask); // embeds [B, Tq, Dllm]
       // General branch: every frame's patch tokens, one sequence per clip.
       const general = addTemporalEmbedding(features.patches, this.visionTemporal, B, F, "FavChat general branch"); // [B, F*P, Dv]
       const fg = this.qformerG.forward(general, prompt); // [B, Q, Dllm]
@@ -168,6 +175,16 @@ export class FavChat extends Module {
       const summary = this.summary.forward(features.patches, features.blocks, B, F); // [B, 1 or 2, Dllm]
       return { tokens: tf.concat([fused.tokens, summary], 1), weights: fused.weights };
     });
+  }
+
+  /** The question's token embeddings for the visual path, cut from the gradient tape unless promptGrad. */
+  private promptEmbeds(promptIds: tf.Tensor): tf.Tensor {
+    const e = this.llm.embed(promptIds);
+    if (this.promptGrad) return e;
+    // tfjs has no stop-gradient: a tensor made from the values has no recorded path to the embedding table.
+    const constant = tf.tensor(e.dataSync(), e.shape, e.dtype);
+    e.dispose();
+    return constant;
   }
 
   /** Face branch: facial encoder blocks -> CA² (or the top block alone) -> Q-Former_f -> F_f [B, Q, Dllm]. */

@@ -51,6 +51,13 @@ export interface StageSettings {
    * recipe before session 13).
    */
   readonly plainOptions?: boolean;
+  /**
+   * Stages 1-3: whether the language loss trains the LLM's token embeddings back through the visual path too (the
+   * question's embeddings are the prompt of CA², the Q-Formers and the adapters). Absent: true. false: the visual
+   * path reads the question's embeddings as constants, so backward stops at V and skips the frozen CA² and
+   * Q-Former bodies (FavChat.promptGrad); the embeddings still learn through the LLM.
+   */
+  readonly promptGrad?: boolean;
   /** Examples per micro-batch. */
   readonly batchSize: number;
   /** Validation batches per evaluation (0: none). */
@@ -87,7 +94,7 @@ export interface RunConfig {
   readonly stages: Partial<Record<Stage, StageSettings>>;
 }
 
-const STAGE_KEYS: Record<string, keyof TrainerConfig | "batch_size" | "val_batches" | "frozen" | "categories" | "category_weights" | "replay" | "attribute_conversations" | "attribute_questions" | "feature_cache" | "plain_options" | "visual_aux" | "visual_off_topic" | "visual_heads" | "threads"> = {
+const STAGE_KEYS: Record<string, keyof TrainerConfig | "batch_size" | "val_batches" | "frozen" | "categories" | "category_weights" | "replay" | "attribute_conversations" | "attribute_questions" | "feature_cache" | "plain_options" | "prompt_grad" | "visual_aux" | "visual_off_topic" | "visual_heads" | "threads"> = {
   steps: "totalSteps",
   grad_accum: "gradAccum",
   lr: "lr",
@@ -111,6 +118,7 @@ const STAGE_KEYS: Record<string, keyof TrainerConfig | "batch_size" | "val_batch
   attribute_questions: "attribute_questions",
   feature_cache: "feature_cache",
   plain_options: "plain_options",
+  prompt_grad: "prompt_grad",
   threads: "threads",
 };
 
@@ -143,6 +151,7 @@ export function resolveRunConfig(raw: unknown, source: string): RunConfig {
     let attributeQuestions: number | undefined;
     let featureCache: number | undefined;
     let plainOptions: boolean | undefined;
+    let promptGrad: boolean | undefined;
     let frozen: string[] | undefined;
     let categories: string[] | undefined;
     let categoryWeights: Record<string, number> | undefined;
@@ -175,6 +184,12 @@ export function resolveRunConfig(raw: unknown, source: string): RunConfig {
         if (typeof v !== "boolean") fail(`stages.${key}.plain_options must be true or false, got ${JSON.stringify(v)}`);
         if (stage === 0 || stage === "encoders") fail(`stages.${key}.plain_options applies to stages connector, 1, 2 and 3 (the stages that read questions), not stage ${key}`);
         plainOptions = v as boolean;
+        continue;
+      }
+      if (field === "prompt_grad") {
+        if (typeof v !== "boolean") fail(`stages.${key}.prompt_grad must be true or false, got ${JSON.stringify(v)}`);
+        if (stage !== 1 && stage !== 2 && stage !== 3) fail(`stages.${key}.prompt_grad applies to stages 1, 2 and 3 (where the language loss trains the LLM's embeddings), not stage ${key}`);
+        promptGrad = v as boolean;
         continue;
       }
       if (field === "visual_heads") {
@@ -218,7 +233,7 @@ export function resolveRunConfig(raw: unknown, source: string): RunConfig {
     } catch (e) {
       throw new FavchatError(`${source}: stages.${key}: ${(e as Error).message}`);
     }
-    stages[stage as Stage] = { trainer, batchSize, valBatches, visualAux, threads, ...(visualOffTopic !== undefined ? { visualOffTopic } : {}), ...(frozen ? { frozen } : {}), ...(categories ? { categories } : {}), ...(categoryWeights ? { categoryWeights } : {}), ...(replay !== undefined ? { replay } : {}), ...(attributeConversations ? { attributeConversations } : {}), ...(attributeQuestions ? { attributeQuestions } : {}), ...(featureCache ? { featureCache } : {}), ...(plainOptions !== undefined ? { plainOptions } : {}), ...(visualHeads ? { visualHeads } : {}) };
+    stages[stage as Stage] = { trainer, batchSize, valBatches, visualAux, threads, ...(visualOffTopic !== undefined ? { visualOffTopic } : {}), ...(frozen ? { frozen } : {}), ...(categories ? { categories } : {}), ...(categoryWeights ? { categoryWeights } : {}), ...(replay !== undefined ? { replay } : {}), ...(attributeConversations ? { attributeConversations } : {}), ...(attributeQuestions ? { attributeQuestions } : {}), ...(featureCache ? { featureCache } : {}), ...(plainOptions !== undefined ? { plainOptions } : {}), ...(promptGrad !== undefined ? { promptGrad } : {}), ...(visualHeads ? { visualHeads } : {}) };
   }
   return { model, vocabSize: vocabSize as number, frames: frames as number, stages };
 }

@@ -90,7 +90,7 @@ export async function runStage(o: StageRunOptions): Promise<StageRunResult> {
 
   // 3. Freeze plan: stage 0 trains the LLM alone; stages 1-3 follow DESIGN 2.
   const freeze = freezeFor(stage, model, settings);
-  o.log(`stage ${o.stage}: training ${freeze.trained.join(", ")} (${freeze.trainableParams.toLocaleString("en")} parameters); frozen: ${freeze.frozen.join(", ") || "nothing"}`);
+  o.log(`stage ${o.stage}: training ${freeze.trained.join(", ")} (${freeze.trainableParams.toLocaleString("en")} parameters); frozen: ${freeze.frozen.join(", ") || "nothing"}${model.promptGrad ? "" : "; the visual path reads the question's embeddings as constants (prompt_grad false)"}`);
 
   // 4. The encoders' feature cache, when the stage has one (the encoders must be frozen).
   const featureCache = settings.featureCache ? cacheRef(o, settings.featureCache, model, freeze) : undefined;
@@ -188,8 +188,9 @@ function trainingExamples(stage: Exclude<Stage, "encoders">, settings: StageSett
   }
 }
 
-/** Stage 0 trains the LLM alone; the others follow DESIGN 2 (or the stage's "frozen"). */
+/** Stage 0 trains the LLM alone; the others follow DESIGN 2 (or the stage's "frozen"). Sets the model's promptGrad from the stage too. */
 function freezeFor(stage: Exclude<Stage, "encoders">, model: FavChat, settings: StageSettings): StageFreeze {
+  model.promptGrad = settings.promptGrad ?? true;
   if (stage !== 0) return applyFreezePlan(model, stage, settings.frozen);
   model.setTrainable(false);
   model.llm.setTrainable(true);

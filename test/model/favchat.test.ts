@@ -243,3 +243,40 @@ test("scoreCandidates: each reply's log-likelihood is minus the training loss su
   disposeInputs(x);
   model.dispose();
 });
+
+test("promptGrad false: same forward values, and no gradient reaches the token embeddings through the visual path", () => {
+  const model = new FavChat(microConfig(), new Rng(12));
+  const x = microInputs(12);
+  const embedding = [...model.llm.namedParams()].find(([n]) => n.includes("embed_tokens"))![1].variable;
+  // A loss of V alone reaches the embeddings only through the prompt the visual path reads.
+  const visualLoss = () => {
+    const { tokens, weights } = model.encodeVideo(x);
+    weights.dispose();
+    return tf.tidy(() => tf.sum(tf.square(tokens))) as tf.Scalar;
+  };
+  const gradNorm = () => {
+    const { value, grads } = tf.variableGrads(visualLoss, [embedding]);
+    const g = grads[embedding.name];
+    const norm = g ? tf.tidy(() => tf.sum(tf.abs(g))).dataSync()[0] : 0;
+    tf.dispose([value, ...Object.values(grads)]);
+    return norm;
+  };
+  const lossWith = (promptGrad: boolean) => {
+    model.promptGrad = promptGrad;
+    const l = lossOf(model, x);
+    const v = l.dataSync()[0];
+    l.dispose();
+    return v;
+  };
+  assert.equal(lossWith(false), lossWith(true));
+  model.promptGrad = true;
+  assert.ok(gradNorm() > 0, "with promptGrad the prompt path should carry a gradient to the embeddings");
+  model.promptGrad = false;
+  assert.throws(gradNorm, /Cannot find a connection between any variable/); // V has no recorded path to the embeddings
+  // The LLM's own path still trains the embeddings.
+  const { value, grads } = tf.variableGrads(() => lossOf(model, x), [embedding]);
+  assert.ok(tf.tidy(() => tf.sum(tf.abs(grads[embedding.name]))).dataSync()[0] > 0);
+  tf.dispose([value, ...Object.values(grads)]);
+  disposeInputs(x);
+  model.dispose();
+});

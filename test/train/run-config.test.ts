@@ -28,6 +28,8 @@ test("stage settings, defaults and the freeze override", () => {
   assert.equal(resolveRunConfig({ stages: { connector: { steps: 3, warmup_steps: 1, feature_cache: 2 } } }, "cfg.json").stages.connector?.featureCache, 2);
   assert.equal(e.stages[1]?.featureCache, undefined, "no feature cache by default");
   assert.equal(resolveRunConfig({ stages: { "2": { steps: 3, warmup_steps: 1, plain_options: false } } }, "cfg.json").stages[2]?.plainOptions, false);
+  assert.equal(resolveRunConfig({ stages: { "3": { steps: 3, warmup_steps: 1, prompt_grad: false } } }, "cfg.json").stages[3]?.promptGrad, false);
+  assert.equal(resolveRunConfig({ stages: { "3": { steps: 3, warmup_steps: 1 } } }, "cfg.json").stages[3]?.promptGrad, undefined);
   assert.equal(e.stages[1]?.plainOptions, undefined, "absent: plain questions drop their options");
   assert.equal(resolveRunConfig({ stages: { connector: { steps: 3, warmup_steps: 1, visual_off_topic: 1 } } }, "cfg.json").stages.connector?.visualOffTopic, 1);
   assert.equal(e.stages[1]?.threads, 1, "one thread by default");
@@ -59,6 +61,8 @@ test("bad fields are refused with the field named", () => {
     [{ stages: { encoders: { feature_cache: 1 } } }, /feature_cache applies to stages connector, 1, 2 and 3 \(the encoders must be frozen\)/],
     [{ stages: { "2": { plain_options: 1 } } }, /stages\.2\.plain_options must be true or false, got 1/],
     [{ stages: { "0": { plain_options: false } } }, /plain_options applies to stages connector, 1, 2 and 3/],
+    [{ stages: { "2": { prompt_grad: "no" } } }, /stages\.2\.prompt_grad must be true or false, got "no"/],
+    [{ stages: { connector: { prompt_grad: false } } }, /prompt_grad applies to stages 1, 2 and 3/],
   ];
   for (const [raw, message] of cases) assert.throws(() => resolveRunConfig(raw, "cfg.json"), message);
 });

@@ -1,0 +1,84 @@
+// Where one micro-batch of a FaVChat training stage spends its time, kernel by kernel, on one thread: the stage's
+// task as a training worker builds it (src/train/run-stage.ts createTask, the stage's feature cache when it has one),
+// every wasm kernel wrapped with a wall-clock timer as in scripts/kernel-profile.ts.
+//   node --import tsx scripts/stage-profile.ts CONFIG DATA/built INIT_MODEL STAGE [REPEATS=6] [CACHE_KEY]
+// The weights are INIT_MODEL's (the cost does not depend on them, but the freeze plan and shapes do).
+import { readdirSync } from "node:fs";
+import { join } from "node:path";
+import { initBackend, tf } from "../src/core/backend.ts";
+import { readRunConfig } from "../src/train/run-config.ts";
+import { createTask } from "../src/train/run-stage.ts";
+import { microGrads } from "../src/train/trainer.ts";
+import { loadFavchat } from "../src/model/load.ts";
+import { favchatConfigToJson } from "../src/model/config.ts";
+
+await initBackend("wasm");
+const [configPath, dataDir, init, stageArg, rep, keyArg] = process.argv.slice(2);
+const stage = (/^\d$/.test(stageArg) ? Number(stageArg) : stageArg) as 1 | 2 | 3;
+const repeats = Number(rep ?? 6);
+const config = readRunConfig(configPath);
+const settings = config.stages[stage]!;
+const model = await loadFavchat(init);
+const cacheDir = join(dataDir, "feature-cache");
+const key = settings.featureCache ? (keyArg ?? readdirSync(cacheDir)[0]) : undefined;
+const task = createTask({ stage, config, dataDir, model: favchatConfigToJson(model.config), tokDir: init, featureCache: key ? { dir: cacheDir, key, variants: settings.featureCache! } : undefined });
+const params = new Map([...task.model.namedParams()].map(([n, p]) => [n, p.variable]));
+for (const [n, p] of model.namedParams()) params.get(n)?.assign(p.variable);
+const spent = new Map<string, { ms: number; n: number }>();
+let timing = false;
+for (const k of tf.getKernelsForBackend("wasm")) {
+  const run = k.kernelFunc;
+  (k as { kernelFunc: tf.KernelFunc }).kernelFunc = (args) => {
+    if (!timing) return run(args);
+    const t0 = performance.now();
+    const out = run(args);
+    const key = `${k.kernelName} ${Object.values(args.inputs).map((t) => `[${(t as tf.TensorInfo).shape}]`).join("x")}`;
+    const s = spent.get(key) ?? { ms: 0, n: 0 };
+    spent.set(key, { ms: s.ms + performance.now() - t0, n: s.n + 1 });
+    return out;
+  };
+}
+const trainable = task.model.trainableVariables();
+const shapes: string[] = [];
+const make = task.makeBatch;
+(task as { makeBatch: typeof make }).makeBatch = (...a) => {
+  const b = make(...a) as { ids?: tf.Tensor };
+  if (timing && b.ids) shapes.push(b.ids.shape.join("x"));
+  return b;
+};
+const micro = async (step: number) => {
+  const r = await microGrads(task, trainable, settings.trainer.seed, step, 0);
+  tf.dispose([...r.grads.values()]);
+};
+for (let i = 0; i < 3; i++) await micro(i);
+timing = true;
+const walls: number[] = [];
+// MAX_TEXT=N: count only micro-batches whose text is at most N tokens (the long ones are rare and cost 2-4x).
+const maxText = Number(process.env.MAX_TEXT ?? Infinity);
+const kept = new Map<string, { ms: number; n: number }>();
+for (let i = 0; walls.length < repeats && i < 20 * repeats; i++) {
+  spent.clear();
+  const t0 = performance.now();
+  await micro(100 + i);
+  const wall = performance.now() - t0;
+  if (Number(shapes[shapes.length - 1]?.split("x")[1]) > maxText) {
+    shapes.pop();
+    continue;
+  }
+  walls.push(wall);
+  for (const [k, s] of spent) {
+    const t = kept.get(k) ?? { ms: 0, n: 0 };
+    kept.set(k, { ms: t.ms + s.ms, n: t.n + s.n });
+  }
+}
+spent.clear();
+for (const [k, s] of kept) spent.set(k, s);
+const byName = new Map<string, number>();
+for (const [k, s] of spent) byName.set(k.split(" ")[0], (byName.get(k.split(" ")[0]) ?? 0) + s.ms / repeats);
+const total = [...byName.values()].reduce((a, b) => a + b, 0);
+const sorted = [...walls].sort((a, b) => a - b);
+console.log(`walls ${walls.map((w, i) => `${w.toFixed(0)}(${shapes[i]})`).join(" ")}`);
+console.log(`stage ${stage}: wall per micro-batch median ${sorted[Math.floor(repeats / 2)].toFixed(1)} ms (mean ${(walls.reduce((a, b) => a + b, 0) / repeats).toFixed(1)}), kernels ${total.toFixed(1)} ms`);
+for (const [name, ms] of [...byName].sort((a, b) => b[1] - a[1]).slice(0, 20)) console.log(`  ${name.padEnd(24)} ${ms.toFixed(1)}`);
+console.log("costliest (ms per micro-batch, calls, kernel and input shapes):");
+for (const [k, s] of [...spent].sort((a, b) => b[1].ms - a[1].ms).slice(0, 40)) console.log(`  ${(s.ms / repeats).toFixed(2).padStart(7)} x${s.n / repeats} ${k}`);
