@@ -73,10 +73,12 @@ const RECIPE_FROZEN = ["general encoder", "facial encoder", "CA²", "Q-Formers",
 /**
  * Seconds per step (after one warm-up step) and the trainable parameter count, as src/train/trainer.ts steps; with
  * `o.frozen`, that freeze plan instead of the stage's; with `o.features`, V from those encoder features (the feature
- * cache of src/train/feature-cache.ts) instead of the batch's pixels.
+ * cache of src/train/feature-cache.ts) instead of the batch's pixels; `o.promptGrad` false, the stage setting
+ * prompt_grad false (the question's embeddings a constant for the visual path).
  */
-function trainStage(model: FavChat, stage: 1 | 2 | 3, batch: FavchatBatch, o: { frozen?: string[]; features?: EncoderFeatures } = {}): { times: number[]; trainable: number; leaked: number } {
+function trainStage(model: FavChat, stage: 1 | 2 | 3, batch: FavchatBatch, o: { frozen?: string[]; features?: EncoderFeatures; promptGrad?: boolean } = {}): { times: number[]; trainable: number; leaked: number } {
   const { trainableParams } = applyFreezePlan(model, stage, o.frozen);
+  model.promptGrad = o.promptGrad ?? true;
   const trainable = model.trainableVariables();
   const opt = new AdamW(trainable, { lr: 1e-3, weightDecay: 0.01 });
   const ids = batch.ids.arraySync() as number[][];
@@ -188,6 +190,8 @@ export async function run(): Promise<void> {
     const recipe = trainStage(model, 2, batch, { frozen: RECIPE_FROZEN });
     const features = model.encoderFeatures(batch.frames, batch.faces);
     const cached = trainStage(model, 2, batch, { frozen: RECIPE_FROZEN, features });
+    const constantPrompt = trainStage(model, 2, batch, { frozen: RECIPE_FROZEN, features, promptGrad: false });
+    model.promptGrad = true;
     tf.dispose([features.patches, ...features.blocks]);
     tf.dispose([batch.frames, batch.faces, batch.ids, batch.promptIds]);
     model.setTrainable(true);
@@ -240,7 +244,8 @@ export async function run(): Promise<void> {
     for (const s of C.stages) row(`train step, stage ${s} freeze plan`, train[s].times, peer?.train[String(s)], "s");
     const speedup = median(recipe.times) / median(cached.times);
     console.log(`  train step, recipe's stage 2 (encoders frozen): ${fmt(median(recipe.times), 2)} s from pixels, ${fmt(median(cached.times), 2)} s from ` +
-      `cached encoder features (feature_cache): ${fmt(speedup, 2)}x faster`);
+      `cached encoder features (feature_cache): ${fmt(speedup, 2)}x faster; ${fmt(median(constantPrompt.times), 2)} s with prompt_grad false ` +
+      `(${fmt(median(constantPrompt.times) / median(cached.times), 2)} of the cached step)`);
     const phase = (k: keyof AnswerRun) => runs.map((x) => x[k]);
     row("answer: decode (probe + ffmpeg)", phase("decode"), undefined, "ms");
     row("answer: faces (detect, track, crop)", phase("faces"), undefined, "ms");

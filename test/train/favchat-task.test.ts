@@ -77,3 +77,20 @@ test("encodeAll encodes an example's follow-up turns: every answer is a target, 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("encodeAll gives each example what encoding it alone gives, with repeated exchanges encoded once", () => {
+  const q = "What is the dominant emotion on the face? Answer with one word.";
+  const sad: Example = { ...ex(q), target: { answer: "sad" } };
+  const examples = [ex(q), sad, ex(q), ex("Classify the facial expression in the clip."), sad, ex(q, ["happy", "sad"])];
+  const dir = mkdtempSync(join(tmpdir(), "favchat-memo-"));
+  try {
+    const tok = loadTokenizer((writeTokenizerDir(dir, trainByteLevelBpe(corpusTexts(examples), { vocabSize: 300, specialTokens: SPECIAL_TOKENS, addedTokens: [...THINK_TOKENS] })), dir));
+    const all = encodeAll(tok, examples, true, "after_question");
+    examples.forEach((x, i) => assert.deepEqual(all[i], encodeAll(tok, [x], true, "after_question")[0], `example ${i}`));
+    assert.equal(all[0].full, all[2].full, "the same exchange shares one encoding");
+    assert.notDeepEqual(all[0].full.ids, all[1].full.ids, "another answer is another encoding");
+    assert.notDeepEqual(all[0].full.ids, all[5].full.ids, "options are part of the exchange");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
