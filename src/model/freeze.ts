@@ -5,6 +5,8 @@
 //   RL:              as stage 3 (the frozen reference model is the RL loop's own copy)
 //   encoders (ours): the two encoders only, before stage 1 (src/train/encoder-task.ts)
 //   connector (ours): CA², Q-Formers, adapters and MLPs, after the encoders (visualTask in src/train/favchat-task.ts)
+// "LLM embeddings" (the token embedding table, which is also the output head when tied, and the prompt the visual
+// path reads) is part of the LLM: freezing "LLM" freezes it too; it can be frozen alone.
 // Parts the table names in neither column (CA², the output MLPs, the fusion norm, the summary tokens' projections)
 // train in every stage.
 import type { FavChat } from "./favchat.ts";
@@ -13,8 +15,8 @@ export type TrainingStage = "encoders" | "connector" | 1 | 2 | 3 | "rl";
 export const TRAINING_STAGES: readonly TrainingStage[] = ["encoders", "connector", 1, 2, 3, "rl"];
 
 /** The parts the plan talks about, each a set of parameter-name prefixes. */
-export type PartName = "general encoder" | "facial encoder" | "CA²" | "Q-Formers" | "MLPs" | "adapters" | "LLM";
-export const PART_NAMES: readonly string[] = ["general encoder", "facial encoder", "CA²", "Q-Formers", "MLPs", "adapters", "LLM"];
+export type PartName = "general encoder" | "facial encoder" | "CA²" | "Q-Formers" | "MLPs" | "adapters" | "LLM" | "LLM embeddings";
+export const PART_NAMES: readonly string[] = ["general encoder", "facial encoder", "CA²", "Q-Formers", "MLPs", "adapters", "LLM", "LLM embeddings"];
 
 const FROZEN: Record<string, readonly PartName[]> = {
   // Encoder pretraining (ours; the paper's encoders arrive pretrained): the encoders alone, through label heads.
@@ -35,6 +37,7 @@ export function partOf(name: string): PartName {
   if (/^qformer_[gf]\.(out_norm|out_mlp)\./.test(name) || name.startsWith("fusion.norm.") || name.startsWith("summary.")) return "MLPs";
   if (name.startsWith("qformer_g.") || name.startsWith("qformer_f.")) return "Q-Formers";
   if (name.startsWith("fusion.adapter_")) return "adapters";
+  if (name.startsWith("llm.model.embed_tokens.")) return "LLM embeddings";
   if (name.startsWith("llm.")) return "LLM";
   // A new parameter must be placed in the plan on purpose, never trained or frozen by accident.
   throw new Error(`freeze plan: parameter "${name}" belongs to no part; add it to partOf`);
@@ -51,8 +54,9 @@ export interface FreezeSummary {
 
 /** Sets every parameter's trainable flag for `stage` (or freezes exactly the `override` parts); returns what it did. */
 export function applyFreezePlan(model: FavChat, stage: TrainingStage, override?: readonly string[]): FreezeSummary {
-  const frozenParts = override ?? FROZEN[String(stage)];
-  if (!frozenParts) throw new Error(`freeze plan: unknown stage ${String(stage)}; stages are ${TRAINING_STAGES.join(", ")}`);
+  const listed = override ?? FROZEN[String(stage)];
+  if (!listed) throw new Error(`freeze plan: unknown stage ${String(stage)}; stages are ${TRAINING_STAGES.join(", ")}`);
+  const frozenParts: readonly string[] = listed.includes("LLM") ? [...listed, "LLM embeddings"] : listed;
   const trained = new Set<PartName>();
   const frozen = new Set<PartName>();
   let trainableParams = 0;
@@ -63,5 +67,7 @@ export function applyFreezePlan(model: FavChat, stage: TrainingStage, override?:
     (train ? trained : frozen).add(part);
     if (train) trainableParams += p.variable.size;
   }
+  // The embeddings go with the rest of the LLM unless the plan separates them.
+  for (const set of [trained, frozen]) if (set.has("LLM")) set.delete("LLM embeddings");
   return { stage, trained: [...trained], frozen: [...frozen], trainableParams };
 }

@@ -11,7 +11,8 @@ export interface StageSettings {
   readonly trainer: TrainerConfig;
   /**
    * Parts to freeze instead of DESIGN 2's plan for this stage (names as in src/model/freeze.ts: "general encoder",
-   * "facial encoder", "CA²", "Q-Formers", "MLPs", "adapters", "LLM"). The paper freezes parts that were pretrained;
+   * "facial encoder", "CA²", "Q-Formers", "MLPs", "adapters", "LLM", "LLM embeddings": the token table alone; "LLM"
+   * includes it). The paper freezes parts that were pretrained;
    * a model trained from scratch may need them to learn (see README, the shipped model).
    */
   readonly frozen?: readonly string[];

@@ -45,6 +45,15 @@ test("freeze plan: stage 1 trains encoders, CA², adapters and MLPs; 2 freezes a
   assert.deepEqual(c.frozen.sort(), ["LLM", "facial encoder", "general encoder"]);
   assert.ok(!any(tc, /^(llm\.|vision_tower\.|face_encoder\.|vision_temporal_embedding$)/), "stage connector trains an encoder or the LLM");
   for (const re of [/^ca2\./, /^qformer_g\.layers\./, /^qformer_f\.out_mlp\./, /^fusion\.adapter_f\./]) assert.ok(any(tc, re), `stage connector should train ${re}`);
+  // "LLM embeddings" can be frozen alone (the rest of the LLM trains); freezing "LLM" freezes them too.
+  const e = applyFreezePlan(model, 2, ["adapters", "LLM embeddings"]);
+  const te = trainable();
+  assert.deepEqual(e.frozen.sort(), ["LLM embeddings", "adapters"]);
+  assert.ok(!any(te, /^llm\.model\.embed_tokens\./), "the embedding table should be frozen");
+  assert.ok(any(te, /^llm\.model\.layers\./), "the LLM's layers should train");
+  assert.ok(e.trained.includes("LLM"));
+  applyFreezePlan(model, 2, ["LLM"]);
+  assert.ok(!any(trainable(), /^llm\./), "freezing the LLM freezes its embeddings too");
   // Every parameter is placed in a part on purpose.
   for (const n of all) partOf(n);
   assert.throws(() => partOf("mystery.weight"), /belongs to no part/);
