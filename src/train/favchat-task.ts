@@ -241,7 +241,13 @@ export function textTask(model: FavChat, tok: TextTokenizer, examples: readonly 
   const videoId = model.config.videoTokenId;
   const padId = tok.padId ?? 0;
   // Always the default layout, placeholder dropped: stage 0's text is the same whatever config.videoPosition says.
-  const seqs = examples.map((e) => encodeExample(tok, e.question, e.target).ids.filter((id) => id !== videoId));
+  const seen = new Map<string, number[]>(); // one encoding per distinct exchange, as in encodeAll
+  const seqs = examples.map((e) => {
+    const key = JSON.stringify([e.question, e.target]);
+    let ids = seen.get(key);
+    if (!ids) seen.set(key, (ids = encodeExample(tok, e.question, e.target).ids.filter((id) => id !== videoId)));
+    return ids;
+  });
   return {
     model,
     makeBatch: (_step, _micro, rng) => {
