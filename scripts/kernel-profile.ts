@@ -7,23 +7,11 @@
 import { initBackend, tf } from "../src/core/backend.ts";
 import { createTask } from "../bench/llm.bench.ts";
 import { microGrads } from "../src/train/trainer.ts";
+import { timeKernels } from "./kernel-timer.ts";
 
 await initBackend("wasm");
 const repeats = Number(process.argv[2] ?? 5);
-const spent = new Map<string, { ms: number; n: number }>();
-let timing = false;
-for (const k of tf.getKernelsForBackend("wasm")) {
-  const run = k.kernelFunc;
-  (k as { kernelFunc: tf.KernelFunc }).kernelFunc = (args) => {
-    if (!timing) return run(args);
-    const t0 = performance.now();
-    const out = run(args);
-    const key = `${k.kernelName} ${Object.values(args.inputs).map((t) => `[${(t as tf.TensorInfo).shape}]`).join("x")}`;
-    const s = spent.get(key) ?? { ms: 0, n: 0 };
-    spent.set(key, { ms: s.ms + performance.now() - t0, n: s.n + 1 });
-    return out;
-  };
-}
+const { spent, setOn } = timeKernels();
 const task = createTask();
 const trainable = task.model.trainableVariables();
 const micro = async (step: number) => {
@@ -31,7 +19,7 @@ const micro = async (step: number) => {
   tf.dispose([...r.grads.values()]);
 };
 for (let i = 0; i < 3; i++) await micro(i); // warm-up
-timing = true;
+setOn(true);
 let wall = 0;
 for (let i = 0; i < repeats; i++) {
   const t0 = performance.now();

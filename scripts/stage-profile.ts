@@ -11,6 +11,7 @@ import { initBackend, tf } from "../src/core/backend.ts";
 import { readRunConfig } from "../src/train/run-config.ts";
 import { createTask } from "../src/train/run-stage.ts";
 import { microGrads } from "../src/train/trainer.ts";
+import { timeKernels } from "./kernel-timer.ts";
 import { loadFavchat } from "../src/model/load.ts";
 import { favchatConfigToJson } from "../src/model/config.ts";
 import { clipsFileFor, indexClips } from "../src/train/favchat-data.ts";
@@ -32,26 +33,14 @@ const key = settings.featureCache ? featureCacheKey(model, indexClips(clipsFileF
 const task = createTask({ stage, config, dataDir, model: favchatConfigToJson(model.config), tokDir: init, featureCache: key ? { dir: cacheDir, key, variants: settings.featureCache! } : undefined });
 const params = new Map([...task.model.namedParams()].map(([n, p]) => [n, p.variable]));
 for (const [n, p] of model.namedParams()) params.get(n)?.assign(p.variable);
-const spent = new Map<string, { ms: number; n: number }>();
-let timing = false;
-for (const k of tf.getKernelsForBackend("wasm")) {
-  const run = k.kernelFunc;
-  (k as { kernelFunc: tf.KernelFunc }).kernelFunc = (args) => {
-    if (!timing) return run(args);
-    const t0 = performance.now();
-    const out = run(args);
-    const key = `${k.kernelName} ${Object.values(args.inputs).map((t) => `[${(t as tf.TensorInfo).shape}]`).join("x")}`;
-    const s = spent.get(key) ?? { ms: 0, n: 0 };
-    spent.set(key, { ms: s.ms + performance.now() - t0, n: s.n + 1 });
-    return out;
-  };
-}
+const { spent, setOn } = timeKernels();
+let timingOn = false; // record batch shapes only for timed micro-batches
 const trainable = task.model.trainableVariables();
 const shapes: string[] = [];
 const make = task.makeBatch;
 (task as { makeBatch: typeof make }).makeBatch = (...a) => {
   const b = make(...a) as { ids?: tf.Tensor };
-  if (timing && b.ids) shapes.push(b.ids.shape.join("x"));
+  if (timingOn && b.ids) shapes.push(b.ids.shape.join("x"));
   return b;
 };
 const micro = async (step: number) => {
@@ -59,7 +48,7 @@ const micro = async (step: number) => {
   tf.dispose([...r.grads.values()]);
 };
 for (let i = 0; i < 3; i++) await micro(i);
-timing = true;
+setOn((timingOn = true));
 const walls: number[] = [];
 const maxText = Number(process.env.MAX_TEXT ?? Infinity);
 const kept = new Map<string, { ms: number; n: number }>();
