@@ -56,6 +56,11 @@ export interface FavchatConfig {
   readonly summaryTokens: boolean;
   /** Where the chat puts the `<video>` placeholder, before or after the first question (src/data/chat-format.ts). Absent: before. */
   readonly videoPosition: VideoPosition;
+  /**
+   * One more visual token per FACS AU (16) after the others, each saying whether its AU occurs, as read from V by a
+   * linear head (ours; src/model/au-readout.ts). Absent: false.
+   */
+  readonly auReadout: boolean;
 }
 
 export type FavchatPresetName = "tiny" | "small" | "paper";
@@ -116,7 +121,7 @@ const PRESETS: Record<FavchatPresetName, Json> = {
 
 const SUB_CONFIGS = ["vision_config", "face_config", "ca2_config", "qformer_config", "adapter_config", "llm_config"] as const;
 const TOP_KEYS = new Set<string>([
-  "model_type", "architectures", "preset", "max_frames", "video_token_id", "video_token", "ablation", "summary_tokens", "video_position", "torch_dtype", ...SUB_CONFIGS,
+  "model_type", "architectures", "preset", "max_frames", "video_token_id", "video_token", "ablation", "summary_tokens", "video_position", "au_readout", "torch_dtype", ...SUB_CONFIGS,
 ]);
 const ABLATION_KEYS = { no_face_encoder: "noFaceEncoder", no_ca2: "noCA2", qformer_without_prompt: "qformerWithoutPrompt", fixed_weights: "fixedWeights" } as const;
 
@@ -215,6 +220,8 @@ export function resolveFavchatConfig(raw: Json, source: string): FavchatConfig {
   if (!VIDEO_POSITIONS.includes(videoPosition as VideoPosition)) {
     fail(`"video_position" must be ${VIDEO_POSITIONS.map((p) => `"${p}"`).join(" or ")}, got ${JSON.stringify(videoPosition)}`);
   }
+  const auReadout = c.au_readout ?? false;
+  if (typeof auReadout !== "boolean") fail(`"au_readout" must be true or false, got ${JSON.stringify(auReadout)}`);
 
   return {
     vision,
@@ -229,6 +236,7 @@ export function resolveFavchatConfig(raw: Json, source: string): FavchatConfig {
     ablation: ablation as unknown as AblationSwitches,
     summaryTokens: summaryTokens as boolean,
     videoPosition: videoPosition as VideoPosition,
+    auReadout: auReadout as boolean,
   };
 }
 
@@ -248,6 +256,7 @@ export function favchatConfigToJson(c: FavchatConfig): Json {
     ablation: Object.fromEntries(Object.entries(ABLATION_KEYS).map(([k, field]) => [k, c.ablation[field]])),
     summary_tokens: c.summaryTokens,
     video_position: c.videoPosition,
+    au_readout: c.auReadout,
     vision_config: siglipVisionConfigToJson(c.vision),
     face_config: faceEncoderConfigToJson(c.face),
     ca2_config: { dim: c.ca2.dim, num_heads: c.ca2.numHeads, read_blocks: c.ca2.readBlocks, frame_tokens: c.ca2.frameTokens },

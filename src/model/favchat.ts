@@ -12,6 +12,7 @@ import { SiglipVisionTower } from "./vision/siglip.ts";
 import { FaceEncoder } from "./face/encoder.ts";
 import { Qwen2ForCausalLM } from "./llm/qwen2.ts";
 import { pooledFaceDim, SummaryTokens } from "./summary-tokens.ts";
+import { AU_READOUT_TOKENS, AuReadout } from "./au-readout.ts";
 import { makePrompt, type Prompt } from "./prompt/prompt.ts";
 import { CA2Stack } from "./prompt/ca2.ts";
 import { QFormer } from "./prompt/qformer.ts";
@@ -59,10 +60,12 @@ export interface TextInputs {
 export interface FavchatInputs extends VisualInputs, TextInputs {}
 
 export interface VisualTokens {
-  /** V [B, numVisualTokens, Dllm]: the fused Q, then the summary tokens when the model has them. */
+  /** V [B, numVisualTokens, Dllm]: the fused Q, then the summary tokens and the AU read-out tokens when the model has them. */
   readonly tokens: tf.Tensor;
   /** [B, 2]: w_g, w_f per row (sum 1). */
   readonly weights: tf.Tensor;
+  /** The AU read-out head's logits [B, 16] (AU_NAMES order), when the model has it (config.auReadout). */
+  readonly auLogits?: tf.Tensor;
 }
 
 /** The encoders' outputs (encoderFeatures). */
@@ -94,6 +97,8 @@ export class FavChat extends Module {
   readonly fusion: BranchFusion;
   /** The encoders' summary tokens after the fused Q (config.summaryTokens), or null. */
   readonly summary: SummaryTokens | null;
+  /** The AU read-out tokens after those (config.auReadout), or null. */
+  readonly auReadout: AuReadout | null;
   readonly llm: Qwen2ForCausalLM;
   /**
    * Whether gradients reach the LLM's token embeddings through the prompt (the question's embeddings, which CA², the
@@ -131,12 +136,13 @@ export class FavChat extends Module {
     this.fusion = this.addChild("fusion", new BranchFusion(Dllm, mode, config.adapter, fork("fusion")));
     const faceDim = withFace ? pooledFaceDim(config.face.blockDims, config.face.blockTokens) : null;
     this.summary = config.summaryTokens ? this.addChild("summary", new SummaryTokens(Dv, faceDim, Dllm, fork("summary"))) : null;
+    this.auReadout = config.auReadout ? this.addChild("au_readout", new AuReadout(Dllm, fork("au_readout"))) : null;
     this.llm = this.addChild("llm", new Qwen2ForCausalLM(llm, fork("llm")));
   }
 
-  /** The number of visual tokens that replace the placeholder: Q, plus the summary tokens when the model has them. */
+  /** The number of visual tokens that replace the placeholder: Q, plus the summary and AU read-out tokens when the model has them. */
   get numVisualTokens(): number {
-    return this.config.qformer.numQueries + (this.summary?.count ?? 0);
+    return this.config.qformer.numQueries + (this.summary?.count ?? 0) + (this.auReadout ? AU_READOUT_TOKENS : 0);
   }
 
   /** The clip and the question -> V [B, numVisualTokens, Dllm] and the branch weights [B, 2]. */
@@ -144,8 +150,8 @@ export class FavChat extends Module {
     const { B, F } = this.checkVisual(inputs);
     return tf.tidy(() => {
       const features = "features" in inputs ? inputs.features : this.encoderFeatures(inputs.frames, inputs.faces);
-      const { tokens, weights } = this.visualTokensFrom(features, inputs.promptIds, inputs.promptMask, B, F);
-      return { tokens, weights };
+      const { tokens, weights, auLogits } = this.visualTokensFrom(features, inputs.promptIds, inputs.promptMask, B, F);
+      return auLogits ? { tokens, weights, auLogits } : { tokens, weights };
     });
   }
 
@@ -171,9 +177,10 @@ export class FavChat extends Module {
       const fg = this.qformerG.forward(general, prompt); // [B, Q, Dllm]
       const ff = features.blocks.length > 0 ? this.faceTokens(features.blocks, prompt, F) : null; // [B, Q, Dllm] or null
       const fused = this.fusion.forward(fg, ff, prompt); // tokens [B, Q, Dllm]
-      if (!this.summary) return fused;
-      const summary = this.summary.forward(features.patches, features.blocks, B, F); // [B, 1 or 2, Dllm]
-      return { tokens: tf.concat([fused.tokens, summary], 1), weights: fused.weights };
+      const v = this.summary ? tf.concat([fused.tokens, this.summary.forward(features.patches, features.blocks, B, F)], 1) : fused.tokens; // + [B, 1 or 2, Dllm]
+      if (!this.auReadout) return { tokens: v, weights: fused.weights };
+      const au = this.auReadout.forward(v); // [B, 16, Dllm], [B, 16]
+      return { tokens: tf.concat([v, au.tokens], 1), weights: fused.weights, auLogits: au.logits };
     });
   }
 
@@ -243,12 +250,12 @@ export class FavChat extends Module {
     let positions: number[] = [];
     let padding: number[][] = [];
     const out = tf.tidy(() => {
-      const { tokens, weights } = this.encodeVideo(inputs);
+      const { tokens, weights, auLogits } = this.encodeVideo(inputs);
       const { embeds, keyPadding, videoPositions } = this.spliceEmbeds(inputs.ids, tokens, inputs.attentionMask);
       positions = videoPositions;
       padding = keyPadding;
       const logits = this.llm.forward({ embeds, keyPadding }); // [B, T-1+Q, V]
-      return { logits, tokens, weights };
+      return auLogits ? { logits, tokens, weights, auLogits } : { logits, tokens, weights };
     });
     return { ...out, videoPositions: positions, keyPadding: padding };
   }

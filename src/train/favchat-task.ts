@@ -149,8 +149,8 @@ export function favchatTask(model: FavChat, tok: TextTokenizer, examples: readon
   const lossesOf = (batch: TaskBatch): { lm: tf.Scalar; visual: tf.Scalar | null } => {
     const out = model.forward({ ...visualOf(batch), ids: batch.ids, attentionMask: batch.attentionMask });
     const lm = favchatLoss(out.logits, batch.ids.arraySync() as number[][], batch.targetMask, out.videoPositions, model.numVisualTokens);
-    const visual = o.aux ? o.aux.heads.loss(out.tokens, batch.clips, batch.categories, batch.answers) : null;
-    tf.dispose([out.logits, out.tokens, out.weights]);
+    const visual = o.aux ? o.aux.heads.loss(out.tokens, batch.clips, batch.categories, batch.answers, out.auLogits) : null;
+    tf.dispose([out.logits, out.tokens, out.weights, ...(out.auLogits ? [out.auLogits] : [])]);
     return { lm, visual };
   };
   const lossOf = (batch: TaskBatch): tf.Scalar => {
@@ -205,9 +205,9 @@ export function visualTask(heads: VisualAuxModel, tok: TextTokenizer, examples: 
     model: heads,
     makeBatch: (_step, _micro, rng) => batchOf(Array.from({ length: o.batchSize }, () => rng.int(examples.length)), examples, encoded, o.augment ? rng : null),
     loss: (b) => {
-      const { tokens, weights } = tokensOf(b);
-      const loss = heads.loss(tokens, b.clips, b.categories, b.answers);
-      tf.dispose([tokens, weights]);
+      const { tokens, weights, auLogits } = tokensOf(b);
+      const loss = heads.loss(tokens, b.clips, b.categories, b.answers, auLogits);
+      tf.dispose([tokens, weights, ...(auLogits ? [auLogits] : [])]);
       return loss;
     },
     disposeBatch: disposeTaskBatch,
@@ -217,11 +217,11 @@ export function visualTask(heads: VisualAuxModel, tok: TextTokenizer, examples: 
       let n = 0;
       for (const idx of validationBatches(val.length, o)) {
         const batch = batchOf(idx, val, valEncoded, null);
-        const { tokens, weights } = tokensOf(batch);
-        const loss = heads.loss(tokens, batch.clips, batch.categories, batch.answers);
+        const { tokens, weights, auLogits } = tokensOf(batch);
+        const loss = heads.loss(tokens, batch.clips, batch.categories, batch.answers, auLogits);
         sum += (await loss.data())[0];
-        await heads.score(tokens, batch.clips, tally, batch.answers);
-        tf.dispose([tokens, weights, loss]);
+        await heads.score(tokens, batch.clips, tally, batch.answers, auLogits);
+        tf.dispose([tokens, weights, loss, ...(auLogits ? [auLogits] : [])]);
         disposeTaskBatch(batch);
         n++;
       }

@@ -98,9 +98,10 @@ export class VisualAuxModel extends Module {
    * unless set), so V, made with the question as prompt, is asked most for what the question asks (and the adapters
    * can learn which branch serves which question). With `answers` (each row's answer) and an answer head, the
    * answer group is the cross-entropy of each row's answer among labels.answers (rows whose answer is not one add
-   * nothing), at full weight for every row: it is always about the row's own question.
+   * nothing), at full weight for every row: it is always about the row's own question. With `auLogits` (the model's
+   * AU read-out head, config.auReadout), its BCE joins the AU group.
    */
-  loss(tokens: tf.Tensor, clips: readonly ClipRef[], categories?: readonly string[], answers?: readonly string[]): tf.Scalar {
+  loss(tokens: tf.Tensor, clips: readonly ClipRef[], categories?: readonly string[], answers?: readonly string[], auLogits?: tf.Tensor): tf.Scalar {
     const pooled = tf.mean(tokens, 1); // [B, D]
     const weights = (group: HeadGroup) => clips.map((_, b) => headWeight(categories?.[b], group, this.offTopicWeight));
     const groups = new Map<HeadGroup, tf.Scalar[]>();
@@ -116,6 +117,8 @@ export class VisualAuxModel extends Module {
       const [target, knownRows, weightRows] = [tf.tensor2d(occurs, [clips.length, AU_NAMES.length]), tf.tensor2d(known, rows), tf.tensor2d(weights("au"), rows)];
       const auTerms = [auLoss(this.auHead.forward(pooled), target, knownRows, weightRows)];
       if (this.auTokenHead) auTerms.push(auLoss(this.auTokenLogits(tokens), target, knownRows, weightRows));
+      // The model's own AU read-out (config.auReadout) learns here too: its tokens tell the LLM what its head reads.
+      if (auLogits) auTerms.push(auLoss(auLogits, target, knownRows, weightRows));
       groups.set("au", auTerms);
     }
     if (this.answerHead && answers) {
@@ -127,13 +130,18 @@ export class VisualAuxModel extends Module {
   }
 
   /** What the heads read from V [B, Q, D] right, added into `tally`; the answer head's needs each row's `answers`. */
-  async score(tokens: tf.Tensor, clips: readonly ClipRef[], tally: HeadTally, answers?: readonly string[]): Promise<void> {
+  async score(tokens: tf.Tensor, clips: readonly ClipRef[], tally: HeadTally, answers?: readonly string[], auLogits?: tf.Tensor): Promise<void> {
     const pooled = tf.mean(tokens, 1); // [B, D]
     const picks = this.heads.map((head) => tf.tidy(() => tf.argMax(head.forward(pooled), -1))); // each [B]
     const au = this.auHead ? tf.tidy(() => tf.sigmoid((this.auHead as Linear).forward(pooled))) : null; // [B, 16]
     const answered = this.answerHead && answers ? tf.tidy(() => tf.argMax((this.answerHead as Linear).forward(pooled), -1)) : null; // [B]
     const perToken = this.auTokenHead ? tf.tidy(() => tf.sigmoid(this.auTokenLogits(tokens))) : null; // [B, 16]
     pooled.dispose();
+    if (auLogits) {
+      const p = tf.tidy(() => tf.sigmoid(auLogits));
+      tallyAus(tally.auReadout, await p.data(), clips);
+      p.dispose();
+    }
     if (perToken) {
       tallyAus(tally.auTokens, await perToken.data(), clips);
       perToken.dispose();
@@ -214,6 +222,8 @@ export interface HeadTally {
   answer: { hit: number; n: number };
   /** The AU token head. */
   auTokens: { tp: number; fp: number; fn: number };
+  /** The model's AU read-out head (config.auReadout). */
+  auReadout: { tp: number; fp: number; fn: number };
   /** Each categorical head by its label's key (hair_colour, background, emotion, ...). */
   heads: Record<string, { hit: number; n: number }>;
 }
@@ -234,11 +244,11 @@ function tallyAus(t: { tp: number; fp: number; fn: number }, p: ArrayLike<number
 const f1 = ({ tp, fp, fn }: { tp: number; fp: number; fn: number }): number => (tp === 0 ? 0 : (2 * tp) / (2 * tp + fp + fn));
 
 export function emptyTally(): HeadTally {
-  return { attribute: { hit: 0, n: 0 }, scene: { hit: 0, n: 0 }, emotion: { hit: 0, n: 0 }, au: { tp: 0, fp: 0, fn: 0 }, answer: { hit: 0, n: 0 }, auTokens: { tp: 0, fp: 0, fn: 0 }, heads: {} };
+  return { attribute: { hit: 0, n: 0 }, scene: { hit: 0, n: 0 }, emotion: { hit: 0, n: 0 }, au: { tp: 0, fp: 0, fn: 0 }, answer: { hit: 0, n: 0 }, auTokens: { tp: 0, fp: 0, fn: 0 }, auReadout: { tp: 0, fp: 0, fn: 0 }, heads: {} };
 }
 
 /**
- * visual_emotion_acc, visual_attr_acc, visual_scene_acc, visual_au_f1 (micro), visual_answer_acc and visual_au_token_f1,
+ * visual_emotion_acc, visual_attr_acc, visual_scene_acc, visual_au_f1 (micro), visual_answer_acc, visual_au_token_f1 and visual_au_readout_f1,
  * for the labels seen, then each categorical head's accuracy (visual_acc.hair_colour, ...).
  */
 export function tallyMetrics(t: HeadTally): Record<string, number> {
@@ -251,6 +261,8 @@ export function tallyMetrics(t: HeadTally): Record<string, number> {
   if (t.answer.n > 0) out.visual_answer_acc = t.answer.hit / t.answer.n;
   const at = t.auTokens;
   if (at.tp + at.fp + at.fn > 0) out.visual_au_token_f1 = f1(at);
+  const ar = t.auReadout;
+  if (ar.tp + ar.fp + ar.fn > 0) out.visual_au_readout_f1 = f1(ar);
   for (const [key, h] of Object.entries(t.heads)) if (h.n > 0) out[`visual_acc.${key}`] = h.hit / h.n;
   return out;
 }
