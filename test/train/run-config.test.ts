@@ -66,3 +66,20 @@ test("bad fields are refused with the field named", () => {
   ];
   for (const [raw, message] of cases) assert.throws(() => resolveRunConfig(raw, "cfg.json"), message);
 });
+
+test("each ablation config is configs/tiny.json with its one ablation switch (the same budget, data and seeds)", async () => {
+  const { readFileSync, readdirSync } = await import("node:fs");
+  const read = (f: string) => {
+    const { comment: _comment, ...rest } = JSON.parse(readFileSync(f, "utf8")) as Record<string, unknown>;
+    return rest as { model: Record<string, unknown> };
+  };
+  const tiny = read("configs/tiny.json");
+  const files = readdirSync("configs/ablations").filter((f) => f.endsWith(".json"));
+  assert.ok(files.length >= 4, files.join(", "));
+  for (const f of files) {
+    const { ablation, ...model } = read(`configs/ablations/${f}`).model;
+    assert.equal(Object.values(ablation as Record<string, boolean>).filter(Boolean).length, 1, `${f}: one switch`);
+    assert.deepEqual({ ...read(`configs/ablations/${f}`), model }, tiny, `${f} differs from configs/tiny.json beyond its ablation`);
+    resolveRunConfig(read(`configs/ablations/${f}`), f);
+  }
+});
