@@ -1,12 +1,14 @@
-// AU read-out tokens (ours; config.json "au_readout"): 16 more visual tokens after V, one per FACS AU of AU_NAMES.
-// A linear head reads each AU's occurrence from V pooled over its tokens (V is made with the question as the prompt),
-// and token k is LayerNorm(e_k + tanh(l_k / 2) u): a learnt identity e_k of AU k, moved along one direction u shared
-// by all AUs as far as the head believes AU k occurs. The LLM then answers "Is AU12 active?" by finding AU12's token
-// (a look-up by identity, what attention does well) and reading one direction, instead of learning, per AU, which
-// direction of V holds it. Measured on the tiny recipe without it (session 16): the LLM's yes/no margin on AU
-// questions followed a surprise-or-anger feature whatever AU was asked (AUC of the margin against the asked AU's
-// presence 0.27-0.60 for AU6, AU9, AU10, AU12, AU15, AU17), though a linear probe per AU on pooled V read those AUs
-// at 0.81-0.93 (scripts/au-probe.ts). The head is trained with the label heads' AU term (src/train/visual-aux.ts).
+// AU read-out token (ours; config.json "au_readout"): one more visual token after V that says whether the AU the
+// question asks about occurs. A linear head reads every AU's occurrence from V pooled over its tokens (l, 16 logits),
+// and a choice reads which AU the question names from the question's token embeddings: one learnt query per AU and
+// one for "no AU", each scoring the question's tokens (a soft maximum over them), softmax over the 17. The token is
+// LayerNorm(e + s u) with s = 2 p - 1, p = sum_k choice_k sigmoid(l_k) + choice_none / 2: one direction u for every
+// AU, so the LLM answers "Is AU12 active?" by reading u, not by learning for each AU where in V it lies. The label
+// heads' loss trains the head (the AU group) and the choice (the cross-entropy of the AU each question names, or
+// none; src/train/visual-aux.ts). Why: in the tiny recipe without it, the LLM's yes/no margin on AU questions
+// followed a surprise-or-anger feature whatever AU was asked (scripts/au-margin.ts), though a linear probe per AU on
+// pooled V read the AUs at 0.81-0.93; and 16 read-out tokens, one per AU (session 16), did not help: the head read
+// AU12 at AUC 0.99 on unseen clips, yet the LLM, which had to find the asked AU's token itself, reached only 0.74.
 import { tf } from "../core/backend.ts";
 import type { Rng } from "../core/rng.ts";
 import { Module } from "../nn/module.ts";
@@ -14,14 +16,29 @@ import { Linear } from "../nn/linear.ts";
 import { LayerNorm } from "../nn/norm.ts";
 import { normal } from "../nn/init.ts";
 import { AU_NAMES } from "../data/records.ts";
+import type { Prompt } from "./prompt/prompt.ts";
 
-/** How many tokens the read-out adds: one per AU of AU_NAMES. */
-export const AU_READOUT_TOKENS = AU_NAMES.length;
+/** How many tokens the read-out adds. */
+export const AU_READOUT_TOKENS = 1;
+/** The choice's classes: each AU of AU_NAMES, then "the question names no AU". */
+export const AU_CHOICES = AU_NAMES.length + 1;
 
-/** Parameter names: head.*, identity, direction, norm.*. */
+export interface AuReadoutOutput {
+  /** [B, 1, D]. */
+  readonly tokens: tf.Tensor;
+  /** The head's occurrence logits [B, 16] (AU_NAMES order). */
+  readonly logits: tf.Tensor;
+  /** The choice's scores [B, 17] (softmax gives which AU the question names; the last: none). */
+  readonly choice: tf.Tensor;
+}
+
+/** Parameter names: head.*, key.*, queries, identity, direction, norm.*. */
 export class AuReadout extends Module {
   readonly head: Linear;
-  /** e_k, one row per AU [16, D]. */
+  readonly key: Linear;
+  /** One query per choice [17, D]. */
+  readonly queries: tf.Variable;
+  /** e [1, D]. */
   readonly identity: tf.Variable;
   /** u [1, D]. */
   readonly direction: tf.Variable;
@@ -32,20 +49,40 @@ export class AuReadout extends Module {
     rng: Rng | null,
   ) {
     super();
-    this.head = this.addChild("head", new Linear(dim, AU_READOUT_TOKENS, rng?.fork("head") ?? null));
+    const fork = (name: string) => rng?.fork(name) ?? null;
+    this.head = this.addChild("head", new Linear(dim, AU_NAMES.length, fork("head")));
+    this.key = this.addChild("key", new Linear(dim, dim, fork("key")));
+    this.queries = this.addParam("queries", normal(fork("queries"), [AU_CHOICES, dim], 1));
     // Unit scale, as LayerNorm makes V's other tokens: the identity and the presence weigh alike in the token.
-    this.identity = this.addParam("identity", normal(rng?.fork("identity") ?? null, [AU_READOUT_TOKENS, dim], 1));
-    this.direction = this.addParam("direction", normal(rng?.fork("direction") ?? null, [1, dim], 1));
+    this.identity = this.addParam("identity", normal(fork("identity"), [1, dim], 1));
+    this.direction = this.addParam("direction", normal(fork("direction"), [1, dim], 1));
     this.norm = this.addChild("norm", new LayerNorm(dim));
   }
 
-  /** V [B, N, D] -> the AU tokens [B, 16, D] and the head's logits [B, 16] (AU_NAMES order). */
-  forward(v: tf.Tensor): { tokens: tf.Tensor; logits: tf.Tensor } {
+  /** V [B, N, D] and the question -> the read-out token, the head's logits and the choice's scores. */
+  forward(v: tf.Tensor, prompt: Prompt): AuReadoutOutput {
     return tf.tidy(() => {
+      const B = v.shape[0] as number;
       const logits = this.head.forward(tf.mean(v, 1)); // [B, 16]
-      const presence = tf.tanh(tf.mul(logits, 0.5)).expandDims(2); // [B, 16, 1]
-      const tokens = this.norm.forward(tf.add(this.identity.expandDims(0), tf.mul(presence, this.direction.expandDims(0)))); // [B, 16, D]
-      return { tokens, logits };
+      // Each choice's query against every question token, a soft maximum over the real ones.
+      const Tq = prompt.embeds.shape[1] as number;
+      const keys = this.key.forward(prompt.embeds).reshape([B * Tq, this.dim]); // 2-D: tfjs's batched matMul has no broadcast gradient
+      const scores = tf.div(tf.matMul(keys, this.queries, false, true), Math.sqrt(this.dim)).reshape([B, Tq, AU_CHOICES]); // [B, Tq, 17]
+      const padding = tf.mul(tf.sub(1, prompt.mask), -1e9).expandDims(2); // [B, Tq, 1]
+      const choice = tf.logSumExp(tf.add(scores, padding), 1); // [B, 17]
+      const chosen = tf.softmax(choice); // [B, 17]
+      const present = tf.concat([tf.sigmoid(logits), tf.fill([B, 1], 0.5)], 1); // [B, 17]: "no AU" is undecided
+      const s = tf.sub(tf.mul(tf.sum(tf.mul(chosen, present), 1, true), 2), 1); // [B, 1] in [-1, 1]
+      const tokens = this.norm.forward(tf.add(this.identity, tf.mul(s, this.direction))).expandDims(1); // [B, 1, D]
+      return { tokens, logits, choice };
     });
   }
+}
+
+/** Which AU a question names (its AU_NAMES index), or AU_NAMES.length when it names none or several: the choice's target. */
+export function askedAu(question: string): number {
+  const named = new Set([...question.matchAll(/\bAU(\d+)\b/g)].map((m) => `AU${m[1]}`));
+  const [only] = named;
+  const k = named.size === 1 ? (AU_NAMES as readonly string[]).indexOf(only) : -1;
+  return k < 0 ? AU_NAMES.length : k;
 }

@@ -57,8 +57,8 @@ export interface FavchatConfig {
   /** Where the chat puts the `<video>` placeholder, before or after the first question (src/data/chat-format.ts). Absent: before. */
   readonly videoPosition: VideoPosition;
   /**
-   * One more visual token per FACS AU (16) after the others, each saying whether its AU occurs, as read from V by a
-   * linear head (ours; src/model/au-readout.ts). Absent: false.
+   * One more visual token after the others, saying whether the AU the question names occurs, as a linear head reads
+   * it from V (ours; src/model/au-readout.ts). Absent: false.
    */
   readonly auReadout: boolean;
 }

@@ -64,8 +64,9 @@ export interface VisualTokens {
   readonly tokens: tf.Tensor;
   /** [B, 2]: w_g, w_f per row (sum 1). */
   readonly weights: tf.Tensor;
-  /** The AU read-out head's logits [B, 16] (AU_NAMES order), when the model has it (config.auReadout). */
+  /** The AU read-out's head logits [B, 16] (AU_NAMES order) and choice scores [B, 17], when the model has it (config.auReadout). */
   readonly auLogits?: tf.Tensor;
+  readonly auChoice?: tf.Tensor;
 }
 
 /** The encoders' outputs (encoderFeatures). */
@@ -97,7 +98,7 @@ export class FavChat extends Module {
   readonly fusion: BranchFusion;
   /** The encoders' summary tokens after the fused Q (config.summaryTokens), or null. */
   readonly summary: SummaryTokens | null;
-  /** The AU read-out tokens after those (config.auReadout), or null. */
+  /** The AU read-out token after those (config.auReadout), or null. */
   readonly auReadout: AuReadout | null;
   readonly llm: Qwen2ForCausalLM;
   /**
@@ -150,8 +151,8 @@ export class FavChat extends Module {
     const { B, F } = this.checkVisual(inputs);
     return tf.tidy(() => {
       const features = "features" in inputs ? inputs.features : this.encoderFeatures(inputs.frames, inputs.faces);
-      const { tokens, weights, auLogits } = this.visualTokensFrom(features, inputs.promptIds, inputs.promptMask, B, F);
-      return auLogits ? { tokens, weights, auLogits } : { tokens, weights };
+      const { tokens, weights, auLogits, auChoice } = this.visualTokensFrom(features, inputs.promptIds, inputs.promptMask, B, F);
+      return auLogits && auChoice ? { tokens, weights, auLogits, auChoice } : { tokens, weights };
     });
   }
 
@@ -179,8 +180,8 @@ export class FavChat extends Module {
       const fused = this.fusion.forward(fg, ff, prompt); // tokens [B, Q, Dllm]
       const v = this.summary ? tf.concat([fused.tokens, this.summary.forward(features.patches, features.blocks, B, F)], 1) : fused.tokens; // + [B, 1 or 2, Dllm]
       if (!this.auReadout) return { tokens: v, weights: fused.weights };
-      const au = this.auReadout.forward(v); // [B, 16, Dllm], [B, 16]
-      return { tokens: tf.concat([v, au.tokens], 1), weights: fused.weights, auLogits: au.logits };
+      const au = this.auReadout.forward(v, prompt); // [B, 1, Dllm], [B, 16], [B, 17]
+      return { tokens: tf.concat([v, au.tokens], 1), weights: fused.weights, auLogits: au.logits, auChoice: au.choice };
     });
   }
 
@@ -250,12 +251,12 @@ export class FavChat extends Module {
     let positions: number[] = [];
     let padding: number[][] = [];
     const out = tf.tidy(() => {
-      const { tokens, weights, auLogits } = this.encodeVideo(inputs);
+      const { tokens, weights, auLogits, auChoice } = this.encodeVideo(inputs);
       const { embeds, keyPadding, videoPositions } = this.spliceEmbeds(inputs.ids, tokens, inputs.attentionMask);
       positions = videoPositions;
       padding = keyPadding;
       const logits = this.llm.forward({ embeds, keyPadding }); // [B, T-1+Q, V]
-      return auLogits ? { logits, tokens, weights, auLogits } : { logits, tokens, weights };
+      return auLogits && auChoice ? { logits, tokens, weights, auLogits, auChoice } : { logits, tokens, weights };
     });
     return { ...out, videoPositions: positions, keyPadding: padding };
   }

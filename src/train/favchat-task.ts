@@ -12,7 +12,8 @@ import type { EncoderFeatures, FavChat } from "../model/favchat.ts";
 import type { FeatureCache } from "./feature-cache.ts";
 import type { TextTokenizer } from "../text/tokenizer.ts";
 import type { ClipRef, Example } from "./favchat-data.ts";
-import { emptyTally, tallyMetrics, type VisualAuxModel } from "./visual-aux.ts";
+import { emptyTally, tallyMetrics, type ReadoutOutputs, type VisualAuxModel } from "./visual-aux.ts";
+import { askedAu } from "../model/au-readout.ts";
 import { favchatLoss } from "./favchat-loss.ts";
 import { maskedCrossEntropy } from "./loss.ts";
 import type { TrainTask } from "./trainer.ts";
@@ -62,7 +63,18 @@ export interface TaskOptions {
 export type VisualPart = { readonly frames: tf.Tensor; readonly faces: tf.Tensor } | { readonly features: EncoderFeatures };
 
 /** A training batch, the clips it came from (the visual heads' labels), each row's question category and answer. */
-export type TaskBatch = ChatTextBatch & VisualPart & { readonly clips: readonly ClipRef[]; readonly categories: readonly string[]; readonly answers: readonly string[] };
+export type TaskBatch = ChatTextBatch & VisualPart & {
+  readonly clips: readonly ClipRef[];
+  readonly categories: readonly string[];
+  readonly answers: readonly string[];
+  /** The AU each row's question names (askedAu): the AU read-out's target. */
+  readonly asked: readonly number[];
+};
+
+/** The AU read-out's outputs with the batch's targets, when the model has one. */
+function readoutOf(v: { auLogits?: tf.Tensor; auChoice?: tf.Tensor }, b: TaskBatch): ReadoutOutputs | undefined {
+  return v.auLogits && v.auChoice ? { logits: v.auLogits, choice: v.auChoice, asked: b.asked } : undefined;
+}
 
 export function disposeTaskBatch(b: TaskBatch): void {
   tf.dispose([b.ids, b.promptIds]);
@@ -125,7 +137,7 @@ export function trainingText(e: Encoded, i: number, rng: Rng | null): EncodedExa
 function batcher(model: FavChat, tok: TextTokenizer, frames: number, cache?: FeatureCache) {
   const padId = tok.padId ?? 0;
   return (idx: readonly number[], pool: readonly Example[], enc: readonly Encoded[], rng: Rng | null): TaskBatch => {
-    const labels = { clips: idx.map((i) => pool[i].clip), categories: idx.map((i) => pool[i].category), answers: idx.map((i) => pool[i].target.answer) };
+    const labels = { clips: idx.map((i) => pool[i].clip), categories: idx.map((i) => pool[i].category), answers: idx.map((i) => pool[i].target.answer), asked: idx.map((i) => askedAu(pool[i].question.question)) };
     if (!cache) {
       return { ...collate(idx.map((i) => ({ pixels: examplePixels(model, pool[i], frames, rng?.fork("pixels", i) ?? null), text: trainingText(enc[i], i, rng) })), padId), ...labels };
     }
@@ -149,8 +161,8 @@ export function favchatTask(model: FavChat, tok: TextTokenizer, examples: readon
   const lossesOf = (batch: TaskBatch): { lm: tf.Scalar; visual: tf.Scalar | null } => {
     const out = model.forward({ ...visualOf(batch), ids: batch.ids, attentionMask: batch.attentionMask });
     const lm = favchatLoss(out.logits, batch.ids.arraySync() as number[][], batch.targetMask, out.videoPositions, model.numVisualTokens);
-    const visual = o.aux ? o.aux.heads.loss(out.tokens, batch.clips, batch.categories, batch.answers, out.auLogits) : null;
-    tf.dispose([out.logits, out.tokens, out.weights, ...(out.auLogits ? [out.auLogits] : [])]);
+    const visual = o.aux ? o.aux.heads.loss(out.tokens, batch.clips, batch.categories, batch.answers, readoutOf(out, batch)) : null;
+    tf.dispose([out.logits, out.tokens, out.weights, ...(out.auLogits ? [out.auLogits] : []), ...(out.auChoice ? [out.auChoice] : [])]);
     return { lm, visual };
   };
   const lossOf = (batch: TaskBatch): tf.Scalar => {
@@ -205,9 +217,9 @@ export function visualTask(heads: VisualAuxModel, tok: TextTokenizer, examples: 
     model: heads,
     makeBatch: (_step, _micro, rng) => batchOf(Array.from({ length: o.batchSize }, () => rng.int(examples.length)), examples, encoded, o.augment ? rng : null),
     loss: (b) => {
-      const { tokens, weights, auLogits } = tokensOf(b);
-      const loss = heads.loss(tokens, b.clips, b.categories, b.answers, auLogits);
-      tf.dispose([tokens, weights, ...(auLogits ? [auLogits] : [])]);
+      const v = tokensOf(b);
+      const loss = heads.loss(v.tokens, b.clips, b.categories, b.answers, readoutOf(v, b));
+      tf.dispose([v.tokens, v.weights, ...(v.auLogits ? [v.auLogits] : []), ...(v.auChoice ? [v.auChoice] : [])]);
       return loss;
     },
     disposeBatch: disposeTaskBatch,
@@ -217,11 +229,11 @@ export function visualTask(heads: VisualAuxModel, tok: TextTokenizer, examples: 
       let n = 0;
       for (const idx of validationBatches(val.length, o)) {
         const batch = batchOf(idx, val, valEncoded, null);
-        const { tokens, weights, auLogits } = tokensOf(batch);
-        const loss = heads.loss(tokens, batch.clips, batch.categories, batch.answers, auLogits);
+        const v = tokensOf(batch);
+        const loss = heads.loss(v.tokens, batch.clips, batch.categories, batch.answers, readoutOf(v, batch));
         sum += (await loss.data())[0];
-        await heads.score(tokens, batch.clips, tally, batch.answers, auLogits);
-        tf.dispose([tokens, weights, loss, ...(auLogits ? [auLogits] : [])]);
+        await heads.score(v.tokens, batch.clips, tally, batch.answers, readoutOf(v, batch));
+        tf.dispose([v.tokens, v.weights, loss, ...(v.auLogits ? [v.auLogits] : []), ...(v.auChoice ? [v.auChoice] : [])]);
         disposeTaskBatch(batch);
         n++;
       }

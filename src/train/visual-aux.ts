@@ -98,10 +98,11 @@ export class VisualAuxModel extends Module {
    * unless set), so V, made with the question as prompt, is asked most for what the question asks (and the adapters
    * can learn which branch serves which question). With `answers` (each row's answer) and an answer head, the
    * answer group is the cross-entropy of each row's answer among labels.answers (rows whose answer is not one add
-   * nothing), at full weight for every row: it is always about the row's own question. With `auLogits` (the model's
-   * AU read-out head, config.auReadout), its BCE joins the AU group.
+   * nothing), at full weight for every row: it is always about the row's own question. With `readout` (the model's
+   * AU read-out, config.auReadout), its head's BCE and its choice's cross-entropy (the AU each question names, every
+   * row at full weight) join the AU group.
    */
-  loss(tokens: tf.Tensor, clips: readonly ClipRef[], categories?: readonly string[], answers?: readonly string[], auLogits?: tf.Tensor): tf.Scalar {
+  loss(tokens: tf.Tensor, clips: readonly ClipRef[], categories?: readonly string[], answers?: readonly string[], readout?: ReadoutOutputs): tf.Scalar {
     const pooled = tf.mean(tokens, 1); // [B, D]
     const weights = (group: HeadGroup) => clips.map((_, b) => headWeight(categories?.[b], group, this.offTopicWeight));
     const groups = new Map<HeadGroup, tf.Scalar[]>();
@@ -117,30 +118,40 @@ export class VisualAuxModel extends Module {
       const [target, knownRows, weightRows] = [tf.tensor2d(occurs, [clips.length, AU_NAMES.length]), tf.tensor2d(known, rows), tf.tensor2d(weights("au"), rows)];
       const auTerms = [auLoss(this.auHead.forward(pooled), target, knownRows, weightRows)];
       if (this.auTokenHead) auTerms.push(auLoss(this.auTokenLogits(tokens), target, knownRows, weightRows));
-      // The model's own AU read-out (config.auReadout) learns here too: its tokens tell the LLM what its head reads.
-      if (auLogits) auTerms.push(auLoss(auLogits, target, knownRows, weightRows));
+      // The model's own AU read-out (config.auReadout) learns here too: its token tells the LLM what its head reads.
+      if (readout) auTerms.push(auLoss(readout.logits, target, knownRows, weightRows));
       groups.set("au", auTerms);
     }
     if (this.answerHead && answers) {
       const term = headLoss(this.answerHead.forward(pooled), answers.map((a) => this.labels.answers.indexOf(a)));
       if (term) groups.set("answer", [term]);
     }
+    if (readout) {
+      // Which AU each question names (or none), for every row: the read-out's choice.
+      const term = headLoss(readout.choice, readout.asked);
+      if (term) groups.set("au", [...(groups.get("au") ?? []), term]);
+    }
     const terms = [...groups.values()].map((ts) => tf.div(tf.addN(ts), ts.length) as tf.Scalar);
     return (terms.length === 0 ? tf.scalar(0) : tf.div(tf.addN(terms), terms.length)) as tf.Scalar;
   }
 
   /** What the heads read from V [B, Q, D] right, added into `tally`; the answer head's needs each row's `answers`. */
-  async score(tokens: tf.Tensor, clips: readonly ClipRef[], tally: HeadTally, answers?: readonly string[], auLogits?: tf.Tensor): Promise<void> {
+  async score(tokens: tf.Tensor, clips: readonly ClipRef[], tally: HeadTally, answers?: readonly string[], readout?: ReadoutOutputs): Promise<void> {
     const pooled = tf.mean(tokens, 1); // [B, D]
     const picks = this.heads.map((head) => tf.tidy(() => tf.argMax(head.forward(pooled), -1))); // each [B]
     const au = this.auHead ? tf.tidy(() => tf.sigmoid((this.auHead as Linear).forward(pooled))) : null; // [B, 16]
     const answered = this.answerHead && answers ? tf.tidy(() => tf.argMax((this.answerHead as Linear).forward(pooled), -1)) : null; // [B]
     const perToken = this.auTokenHead ? tf.tidy(() => tf.sigmoid(this.auTokenLogits(tokens))) : null; // [B, 16]
     pooled.dispose();
-    if (auLogits) {
-      const p = tf.tidy(() => tf.sigmoid(auLogits));
+    if (readout) {
+      const [p, picked] = tf.tidy(() => [tf.sigmoid(readout.logits), tf.argMax(readout.choice, -1)]);
       tallyAus(tally.auReadout, await p.data(), clips);
-      p.dispose();
+      const k = await picked.data();
+      readout.asked.forEach((a, b) => {
+        tally.auChoice.n++;
+        if (k[b] === a) tally.auChoice.hit++;
+      });
+      tf.dispose([p, picked]);
     }
     if (perToken) {
       tallyAus(tally.auTokens, await perToken.data(), clips);
@@ -173,6 +184,13 @@ export class VisualAuxModel extends Module {
     if (au) tallyAus(tally.au, await au.data(), clips);
     tf.dispose([...picks, ...(au ? [au] : [])]);
   }
+}
+
+/** The model's AU read-out outputs (VisualTokens.auLogits, auChoice) and each row's named AU (askedAu). */
+export interface ReadoutOutputs {
+  readonly logits: tf.Tensor;
+  readonly choice: tf.Tensor;
+  readonly asked: readonly number[];
 }
 
 /** What a head reads: a clip's appearance, its scene, its emotion, or its AUs. */
@@ -222,8 +240,9 @@ export interface HeadTally {
   answer: { hit: number; n: number };
   /** The AU token head. */
   auTokens: { tp: number; fp: number; fn: number };
-  /** The model's AU read-out head (config.auReadout). */
+  /** The model's AU read-out (config.auReadout): its head, and its choice of the AU each question names. */
   auReadout: { tp: number; fp: number; fn: number };
+  auChoice: { hit: number; n: number };
   /** Each categorical head by its label's key (hair_colour, background, emotion, ...). */
   heads: Record<string, { hit: number; n: number }>;
 }
@@ -244,11 +263,12 @@ function tallyAus(t: { tp: number; fp: number; fn: number }, p: ArrayLike<number
 const f1 = ({ tp, fp, fn }: { tp: number; fp: number; fn: number }): number => (tp === 0 ? 0 : (2 * tp) / (2 * tp + fp + fn));
 
 export function emptyTally(): HeadTally {
-  return { attribute: { hit: 0, n: 0 }, scene: { hit: 0, n: 0 }, emotion: { hit: 0, n: 0 }, au: { tp: 0, fp: 0, fn: 0 }, answer: { hit: 0, n: 0 }, auTokens: { tp: 0, fp: 0, fn: 0 }, auReadout: { tp: 0, fp: 0, fn: 0 }, heads: {} };
+  return { attribute: { hit: 0, n: 0 }, scene: { hit: 0, n: 0 }, emotion: { hit: 0, n: 0 }, au: { tp: 0, fp: 0, fn: 0 }, answer: { hit: 0, n: 0 }, auTokens: { tp: 0, fp: 0, fn: 0 }, auReadout: { tp: 0, fp: 0, fn: 0 }, auChoice: { hit: 0, n: 0 }, heads: {} };
 }
 
 /**
- * visual_emotion_acc, visual_attr_acc, visual_scene_acc, visual_au_f1 (micro), visual_answer_acc, visual_au_token_f1 and visual_au_readout_f1,
+ * visual_emotion_acc, visual_attr_acc, visual_scene_acc, visual_au_f1 (micro), visual_answer_acc, visual_au_token_f1,
+ * visual_au_readout_f1 and visual_au_choice_acc,
  * for the labels seen, then each categorical head's accuracy (visual_acc.hair_colour, ...).
  */
 export function tallyMetrics(t: HeadTally): Record<string, number> {
@@ -263,6 +283,7 @@ export function tallyMetrics(t: HeadTally): Record<string, number> {
   if (at.tp + at.fp + at.fn > 0) out.visual_au_token_f1 = f1(at);
   const ar = t.auReadout;
   if (ar.tp + ar.fp + ar.fn > 0) out.visual_au_readout_f1 = f1(ar);
+  if (t.auChoice.n > 0) out.visual_au_choice_acc = t.auChoice.hit / t.auChoice.n;
   for (const [key, h] of Object.entries(t.heads)) if (h.n > 0) out[`visual_acc.${key}`] = h.hit / h.n;
   return out;
 }

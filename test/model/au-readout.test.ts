@@ -1,7 +1,7 @@
-// AU read-out tokens (config.json "au_readout"): V gains one token per AU after its other tokens; token k is
-// LayerNorm(e_k + tanh(l_k / 2) u) with l the head's logits on V pooled (checked against a computation by hand); the
-// other tokens are those of the same model without the read-out; the head learns the clips' AU occurrence through
-// the label heads' loss; the parameters save, load and sit in the freeze plan's "MLPs".
+// AU read-out token (config.json "au_readout"): V gains one token after its other tokens, LayerNorm(e + s u) with s
+// from the head's logits on V pooled and the choice of the AU the question names (checked against a computation by
+// hand); the other tokens are those of the same model without the read-out; the head learns the clips' AU occurrence
+// and the choice the named AU through the label heads' loss; the parameters save, load and sit in "MLPs".
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -14,7 +14,8 @@ import { FavChat } from "../../src/model/favchat.ts";
 import { favchatConfigToJson, resolveFavchatConfig } from "../../src/model/config.ts";
 import { applyFreezePlan, partOf } from "../../src/model/freeze.ts";
 import { loadFavchat, saveFavchat } from "../../src/model/load.ts";
-import { AU_READOUT_TOKENS } from "../../src/model/au-readout.ts";
+import { AU_CHOICES, AU_READOUT_TOKENS, askedAu } from "../../src/model/au-readout.ts";
+import { makePrompt } from "../../src/model/prompt/prompt.ts";
 import { synthesize } from "../../src/data/faceworld/synth.ts";
 import { AU_NAMES } from "../../src/data/records.ts";
 import { AU_PRESENT } from "../../src/data/builder/clip-facts.ts";
@@ -43,75 +44,103 @@ test("config: au_readout is read, written and defaults to false; a non-boolean i
   assert.throws(() => resolveFavchatConfig({ ...microConfigJson(), au_readout: 1 }, "bad.json"), (e: Error) => e instanceof FavchatError && /bad\.json: "au_readout" must be true or false/.test(e.message));
 });
 
-test("V is the model's tokens without the read-out, then 16 AU tokens LayerNorm(e_k + tanh(l_k / 2) u), l = head(mean V)", () => {
+test("V is the model's tokens without the read-out, then LayerNorm(e + s u): s from the head on mean V and the choice over the question", () => {
   for (const extra of [{}, { summary_tokens: true }]) {
     const model = new FavChat(readoutConfig(extra), new Rng(1));
     const base = new FavChat(resolveFavchatConfig({ ...microConfigJson(), ...extra }, "micro"), new Rng(1)); // same streams for the shared parts
     const N = base.numVisualTokens;
     assert.equal(model.numVisualTokens, N + AU_READOUT_TOKENS);
+    assert.equal(AU_READOUT_TOKENS, 1);
     const x = microInputs(2);
     const out = model.forward(x);
-    assert.deepEqual(out.tokens.shape, [2, N + 16, D]);
-    assert.deepEqual(out.logits.shape, [2, 7 - 1 + N + 16, 32]);
+    assert.deepEqual(out.tokens.shape, [2, N + 1, D]);
+    assert.deepEqual(out.logits.shape, [2, 7 - 1 + N + 1, 32]);
     assert.deepEqual(out.auLogits!.shape, [2, 16]);
+    assert.deepEqual(out.auChoice!.shape, [2, AU_CHOICES]);
     const v = base.encodeVideo(x);
     const got = out.tokens.arraySync() as number[][][];
     const want = v.tokens.arraySync() as number[][][];
     const r = model.auReadout!;
-    const W = r.head.weight.arraySync() as number[][]; // [D, 16]
-    const bias = r.head.bias!.arraySync() as number[];
-    const e = r.identity.arraySync() as number[][];
+    const [W, bias] = [r.head.weight.arraySync() as number[][], r.head.bias!.arraySync() as number[]]; // [D, 16], [16]
+    const [Wk, bk] = [r.key.weight.arraySync() as number[][], r.key.bias!.arraySync() as number[]]; // [D, D], [D]
+    const q = r.queries.arraySync() as number[][]; // [17, D]
+    const e = (r.identity.arraySync() as number[][])[0];
     const u = (r.direction.arraySync() as number[][])[0];
+    const prompt = model.llm.embed(x.promptIds).arraySync() as number[][][]; // [2, 3, D]
     const logits = out.auLogits!.arraySync() as number[][];
+    const choice = out.auChoice!.arraySync() as number[][];
+    const dot = (a: readonly number[], b: readonly number[]) => a.reduce((s, ai, j) => s + ai * b[j], 0);
     for (let b = 0; b < 2; b++) {
       for (let t = 0; t < N; t++) want[b][t].forEach((w, j) => assert.ok(Math.abs(got[b][t][j] - w) < 1e-5, `row ${b} token ${t}`));
       const mean = want[b][0].map((_, j) => want[b].reduce((s, row) => s + row[j], 0) / N);
-      for (let k = 0; k < 16; k++) {
-        const l = bias[k] + mean.reduce((s, m, j) => s + m * W[j][k], 0);
-        assert.ok(Math.abs(logits[b][k] - l) < 1e-4, `row ${b} AU ${k}: logit ${logits[b][k]} vs ${l}`);
-        const y = e[k].map((ek, j) => ek + Math.tanh(l / 2) * u[j]);
-        const mu = y.reduce((s, q) => s + q, 0) / D;
-        const sd = Math.sqrt(y.reduce((s, q) => s + (q - mu) ** 2, 0) / D + 1e-5);
-        y.forEach((q, j) => assert.ok(Math.abs(got[b][N + k][j] - (q - mu) / sd) < 1e-4, `row ${b} AU token ${k} dim ${j}`));
-      }
+      const l = bias.map((bi, k) => bi + mean.reduce((s, m, j) => s + m * W[j][k], 0));
+      l.forEach((lk, k) => assert.ok(Math.abs(logits[b][k] - lk) < 1e-4, `row ${b} AU ${k}: logit ${logits[b][k]} vs ${lk}`));
+      // Choice k: log-sum-exp over the question's real tokens of key(p_t) . q_k / sqrt(D) (row 1's third token is padding).
+      const keys = prompt[b].filter((_, t) => x.promptMask[b][t] === 1).map((p) => bk.map((bj, j) => bj + p.reduce((s, pi, i) => s + pi * Wk[i][j], 0)));
+      const c = q.map((qk) => Math.log(keys.reduce((s, key) => s + Math.exp(dot(key, qk) / Math.sqrt(D)), 0)));
+      c.forEach((ck, k) => assert.ok(Math.abs(choice[b][k] - ck) < 1e-3, `row ${b} choice ${k}: ${choice[b][k]} vs ${ck}`));
+      const z = c.reduce((s, ck) => s + Math.exp(ck), 0);
+      const p = c.reduce((s, ck, k) => s + (Math.exp(ck) / z) * (k < 16 ? 1 / (1 + Math.exp(-l[k])) : 0.5), 0);
+      const y = e.map((ej, j) => ej + (2 * p - 1) * u[j]);
+      const mu = y.reduce((s, yj) => s + yj, 0) / D;
+      const sd = Math.sqrt(y.reduce((s, yj) => s + (yj - mu) ** 2, 0) / D + 1e-5);
+      y.forEach((yj, j) => assert.ok(Math.abs(got[b][N][j] - (yj - mu) / sd) < 1e-4, `row ${b} read-out token dim ${j}`));
     }
-    tf.dispose([out.logits, out.tokens, out.weights, out.auLogits!, v.tokens, v.weights]);
+    tf.dispose([out.logits, out.tokens, out.weights, out.auLogits!, out.auChoice!, v.tokens, v.weights]);
     disposeInputs(x);
     model.dispose();
     base.dispose();
   }
 });
 
-test("the read-out head learns the clips' AU occurrence through the label heads' loss; the LM path reaches e and u", async () => {
+test("askedAu: the AU a question names, or none (16) when it names none, several or an unknown one", () => {
+  assert.equal(askedAu("Is AU12 (lip corner puller) active at any point in the clip?"), AU_NAMES.indexOf("AU12"));
+  assert.equal(askedAu("Do you see AU1, the inner brow raiser?"), AU_NAMES.indexOf("AU1"));
+  assert.equal(askedAu("Does AU12 come before AU4?"), AU_NAMES.length);
+  assert.equal(askedAu("Is AU12 active? Answer about AU12 only."), AU_NAMES.indexOf("AU12"));
+  assert.equal(askedAu("How many times does the person blink?"), AU_NAMES.length);
+  assert.equal(askedAu("Is AU99 active?"), AU_NAMES.length);
+  assert.equal(askedAu("Is AU120 active?"), AU_NAMES.length);
+});
+
+test("the label heads' loss teaches the head the clips' AUs and the choice the AU each question names; gradients reach every read-out parameter", async () => {
   const out = join(root, "clips");
   await synthesize({ out, clips: 6, seed: 4, frames: 4, size: 64, mp4: false });
   const clips: ClipRef[] = [...indexClips(join(out, "clips.jsonl")).values()];
   const model = new FavChat(readoutConfig(), new Rng(2));
   const aux = new VisualAuxModel(model, visualLabels(clips), new Rng(3));
-  // V that carries each clip's AUs: a fixed random token per clip (the head's input), through the model's read-out.
   const r = new Rng(5);
-  const V = tf.tensor3d(clips.map(() => { const t = Array.from({ length: D }, () => r.uniform(-1, 1)); return [t, t, t]; }));
-  const head = [...model.auReadout!.head.trainableVariables("head.")].map(([, v]) => v);
-  const withReadout = () => {
-    const { tokens, logits } = model.auReadout!.forward(V);
-    tokens.dispose();
-    return logits;
+  const vec = () => Array.from({ length: D }, () => r.uniform(-1, 1));
+  // V that carries each clip's AUs: a fixed random token per clip. Questions: two tokens, one of them names an AU
+  // (a fixed random embedding per AU) or none; the rows ask AU k = row index, and the last row names none.
+  const V = tf.tensor3d(clips.map(() => { const t = vec(); return [t, t, t]; }));
+  const auEmbeds = AU_NAMES.map(vec);
+  const filler = vec();
+  const asked = clips.map((_, b) => (b === clips.length - 1 ? AU_NAMES.length : b));
+  const prompt = makePrompt(tf.tensor3d(asked.map((k) => [filler, k < AU_NAMES.length ? auEmbeds[k] : vec()])), asked.map(() => [1, 1]));
+  const readout = () => {
+    const o = model.auReadout!.forward(V, prompt);
+    o.tokens.dispose();
+    return { logits: o.logits, choice: o.choice, asked };
   };
+  const trained = [...model.auReadout!.trainableVariables()].filter(([n]) => !n.startsWith("identity") && !n.startsWith("direction") && !n.startsWith("norm")).map(([, v]) => v);
   const opt = tf.train.adam(0.05);
-  for (let s = 0; s < 150; s++) opt.minimize(() => tf.tidy(() => aux.loss(V, clips, undefined, undefined, withReadout())), false, head);
+  for (let s = 0; s < 150; s++) opt.minimize(() => tf.tidy(() => aux.loss(V, clips, undefined, undefined, readout())), false, trained);
   const tally = emptyTally();
-  const logits = withReadout();
-  await aux.score(V, clips, tally, undefined, logits);
+  const o = readout();
+  await aux.score(V, clips, tally, undefined, o);
   const occurs = clips.flatMap((c) => AU_NAMES.map((au) => Math.max(0, ...(c.record.labels.aus?.[au] ?? [0])) >= AU_PRESENT));
-  assert.ok(occurs.some((o) => o), "the fixture clips have AUs");
-  assert.equal(tallyMetrics(tally).visual_au_readout_f1, 1);
-  logits.dispose();
-  // Gradients reach every read-out parameter from the AU tokens (what the LLM reads).
+  assert.ok(occurs.some((x) => x), "the fixture clips have AUs");
+  const m = tallyMetrics(tally);
+  assert.equal(m.visual_au_readout_f1, 1);
+  assert.equal(m.visual_au_choice_acc, 1);
+  tf.dispose([o.logits, o.choice]);
+  // Gradients reach every read-out parameter from the token (what the LLM reads).
   const vars = [...model.auReadout!.trainableVariables("au_readout.")];
-  assert.equal(vars.length, 6); // head weight + bias, identity, direction, norm weight + bias
-  const { value, grads } = tf.variableGrads(() => tf.tidy(() => tf.sum(tf.square(model.auReadout!.forward(V).tokens.mul(tf.linspace(0, 1, D))))) as tf.Scalar, vars.map(([, v]) => v));
+  assert.equal(vars.length, 9); // head and key: weight + bias; queries, identity, direction; norm: weight + bias
+  const { value, grads } = tf.variableGrads(() => tf.tidy(() => tf.sum(tf.square(model.auReadout!.forward(V, prompt).tokens.mul(tf.linspace(0, 1, D))))) as tf.Scalar, vars.map(([, v]) => v));
   for (const [name, v] of vars) assert.ok(tf.max(tf.abs(grads[v.name])).dataSync()[0] > 0, `${name} has no gradient`);
-  tf.dispose([value, ...Object.values(grads), V]);
+  tf.dispose([value, ...Object.values(grads), V, prompt.embeds, prompt.mask]);
   opt.dispose();
   aux.dispose();
 });
@@ -119,7 +148,7 @@ test("the read-out head learns the clips' AU occurrence through the label heads'
 test("read-out parameters are MLPs in the freeze plan (trained from stage connector on, frozen in stage encoders); save and load round-trip", async () => {
   const model = new FavChat(readoutConfig(), new Rng(5));
   const names = [...model.namedParams().keys()].filter((n) => n.startsWith("au_readout."));
-  assert.deepEqual(names.sort(), ["au_readout.direction", "au_readout.head.bias", "au_readout.head.weight", "au_readout.identity", "au_readout.norm.bias", "au_readout.norm.weight"]);
+  assert.deepEqual(names.sort(), ["au_readout.direction", "au_readout.head.bias", "au_readout.head.weight", "au_readout.identity", "au_readout.key.bias", "au_readout.key.weight", "au_readout.norm.bias", "au_readout.norm.weight", "au_readout.queries"]);
   for (const n of names) assert.equal(partOf(n), "MLPs");
   const trainable = () => names.every((n) => model.namedParams().get(n)!.variable.trainable);
   for (const stage of ["connector", 1, 2, 3] as const) {
@@ -135,7 +164,7 @@ test("read-out parameters are MLPs in the freeze plan (trained from stage connec
   const x = microInputs(6);
   const [a, b] = [model.encodeVideo(x), back.encodeVideo(x)];
   assert.deepEqual(b.tokens.arraySync(), a.tokens.arraySync());
-  tf.dispose([a.tokens, a.weights, a.auLogits!, b.tokens, b.weights, b.auLogits!]);
+  tf.dispose([a.tokens, a.weights, a.auLogits!, a.auChoice!, b.tokens, b.weights, b.auLogits!, b.auChoice!]);
   disposeInputs(x);
   model.dispose();
   back.dispose();
