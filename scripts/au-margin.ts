@@ -4,7 +4,7 @@
 // the answer ignores it; below: it says yes when the AU is absent), accuracy at margin 0 (what greedy answers get) and
 // at the best threshold (what calibration alone could reach), and the AUC against each emotion, the two highest shown:
 // a margin that follows one emotion whatever AU is asked means the LLM answers from the expression, not the AU. With
-// the AU read-out (config.json "au_readout"), the read-out head's own AUC beside it.
+// the AU read-out (config.json "au_readout"), the AUC of what its token says (p, the chosen AU's probability) beside it.
 //   node --import tsx scripts/au-margin.ts MODEL_DIR CLIPS_JSONL [LIMIT=600] [SPLIT=test]
 import { tf, initBackend } from "../src/core/backend.ts";
 import { loadFavchat } from "../src/model/load.ts";
@@ -41,9 +41,13 @@ for (const [i, item] of items.entries()) {
   const { scores } = await scoreCandidates(model, inputs, ["yes", "no"].map((a) => encodeExample(tok, question, { answer: a }, model.config.videoPosition)));
   let readout: number | null = null;
   if (model.auReadout) {
-    const logits = tf.tidy(() => model.encodeVideo({ ...inputs, promptIds: tf.tensor2d([text.promptIds as number[]], [1, text.promptIds.length], "int32"), promptMask: [text.promptIds.map(() => 1)] }).auLogits!);
-    readout = (await logits.data())[AU_NAMES.indexOf(item.label as (typeof AU_NAMES)[number])];
-    logits.dispose();
+    // What the read-out token says: p = sum_k choice_k sigmoid(l_k) + choice_none / 2 (src/model/au-readout.ts).
+    const p = tf.tidy(() => {
+      const v = model.encodeVideo({ ...inputs, promptIds: tf.tensor2d([text.promptIds as number[]], [1, text.promptIds.length], "int32"), promptMask: [text.promptIds.map(() => 1)] });
+      return tf.sum(tf.mul(tf.softmax(v.auChoice!), tf.concat([tf.sigmoid(v.auLogits!), tf.fill([1, 1], 0.5)], 1)));
+    });
+    readout = (await p.data())[0];
+    p.dispose();
   }
   tf.dispose([batch.frames, batch.faces, batch.ids, batch.promptIds]);
   const list = rows.get(item.label!) ?? [];

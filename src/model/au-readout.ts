@@ -5,7 +5,8 @@
 // LayerNorm(e + s u) with s = 2 p - 1, p = sum_k choice_k sigmoid(l_k) + choice_none / 2: one direction u for every
 // AU, so the LLM answers "Is AU12 active?" by reading u, not by learning for each AU where in V it lies. The label
 // heads' loss trains the head (the AU group) and the choice (the cross-entropy of the AU each question names, or
-// none; src/train/visual-aux.ts). Why: in the tiny recipe without it, the LLM's yes/no margin on AU questions
+// none; src/train/visual-aux.ts). The head reads V as a constant: no gradient from the read-out reaches V, which the
+// label heads and the LLM's reading of the other tokens shape as without it. Why: in the tiny recipe without it, the LLM's yes/no margin on AU questions
 // followed a surprise-or-anger feature whatever AU was asked (scripts/au-margin.ts), though a linear probe per AU on
 // pooled V read the AUs at 0.81-0.93; and 16 read-out tokens, one per AU (session 16), did not help: the head read
 // AU12 at AUC 0.99 on unseen clips, yet the LLM, which had to find the asked AU's token itself, reached only 0.74.
@@ -63,7 +64,10 @@ export class AuReadout extends Module {
   forward(v: tf.Tensor, prompt: Prompt): AuReadoutOutput {
     return tf.tidy(() => {
       const B = v.shape[0] as number;
-      const logits = this.head.forward(tf.mean(v, 1)); // [B, 16]
+      // The head reads V as a constant (tfjs has no stop-gradient: a tensor made from the values has no path back),
+      // so neither its loss nor the LLM's through the token pulls V's tokens toward the AUs.
+      const pooled = tf.mean(v, 1); // [B, D]
+      const logits = this.head.forward(tf.tensor(pooled.dataSync(), pooled.shape, "float32")); // [B, 16]
       // Each choice's query against every question token, a soft maximum over the real ones.
       const Tq = prompt.embeds.shape[1] as number;
       const keys = this.key.forward(prompt.embeds).reshape([B * Tq, this.dim]); // 2-D: tfjs's batched matMul has no broadcast gradient

@@ -103,7 +103,7 @@ test("askedAu: the AU a question names, or none (16) when it names none, several
   assert.equal(askedAu("Is AU120 active?"), AU_NAMES.length);
 });
 
-test("the label heads' loss teaches the head the clips' AUs and the choice the AU each question names; gradients reach every read-out parameter", async () => {
+test("the label heads' loss teaches the head the clips' AUs and the choice the AU each question names; gradients reach every read-out parameter, none V", async () => {
   const out = join(root, "clips");
   await synthesize({ out, clips: 6, seed: 4, frames: 4, size: 64, mp4: false });
   const clips: ClipRef[] = [...indexClips(join(out, "clips.jsonl")).values()];
@@ -140,7 +140,14 @@ test("the label heads' loss teaches the head the clips' AUs and the choice the A
   assert.equal(vars.length, 9); // head and key: weight + bias; queries, identity, direction; norm: weight + bias
   const { value, grads } = tf.variableGrads(() => tf.tidy(() => tf.sum(tf.square(model.auReadout!.forward(V, prompt).tokens.mul(tf.linspace(0, 1, D))))) as tf.Scalar, vars.map(([, v]) => v));
   for (const [name, v] of vars) assert.ok(tf.max(tf.abs(grads[v.name])).dataSync()[0] > 0, `${name} has no gradient`);
-  tf.dispose([value, ...Object.values(grads), V, prompt.embeds, prompt.mask]);
+  // ...but none reaches V: the head reads it as a constant, so the read-out cannot pull V's tokens toward the AUs.
+  const Vvar = tf.variable(V);
+  const toV = tf.variableGrads(() => tf.tidy(() => {
+    const o = model.auReadout!.forward(Vvar, prompt);
+    return tf.add(tf.sum(o.tokens), tf.add(tf.sum(o.logits), tf.sum(Vvar.mul(0)))); // the last term keeps Vvar on the tape
+  }) as tf.Scalar, [Vvar]);
+  assert.equal(tf.max(tf.abs(toV.grads[Vvar.name])).dataSync()[0], 0);
+  tf.dispose([value, ...Object.values(grads), toV.value, ...Object.values(toV.grads), Vvar, V, prompt.embeds, prompt.mask]);
   opt.dispose();
   aux.dispose();
 });
