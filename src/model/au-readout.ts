@@ -6,10 +6,11 @@
 // AU, so the LLM answers "Is AU12 active?" by reading u, not by learning for each AU where in V it lies. The label
 // heads' loss trains the head (the AU group) and the choice (the cross-entropy of the AU each question names, or
 // none; src/train/visual-aux.ts). The head reads V as a constant: no gradient from the read-out reaches V, which the
-// label heads and the LLM's reading of the other tokens shape as without it. Why: in the tiny recipe without it, the LLM's yes/no margin on AU questions
-// followed a surprise-or-anger feature whatever AU was asked (scripts/au-margin.ts), though a linear probe per AU on
-// pooled V read the AUs at 0.81-0.93; and 16 read-out tokens, one per AU (session 16), did not help: the head read
-// AU12 at AUC 0.99 on unseen clips, yet the LLM, which had to find the asked AU's token itself, reached only 0.74.
+// label heads and the LLM's reading of the other tokens shape as without it. Why: in the tiny recipe without it, the
+// LLM's yes/no margin on AU questions followed a surprise-or-anger feature whatever AU was asked
+// (scripts/au-margin.ts), though a linear probe per AU on pooled V read the AUs at 0.81-0.93; and 16 read-out tokens,
+// one per AU (session 16), did not help: the head read AU12 at AUC 0.99 on unseen clips, yet the LLM, which had to
+// find the asked AU's token itself, reached only 0.74.
 import { tf } from "../core/backend.ts";
 import type { Rng } from "../core/rng.ts";
 import { Module } from "../nn/module.ts";

@@ -162,7 +162,7 @@ export function favchatTask(model: FavChat, tok: TextTokenizer, examples: readon
     const out = model.forward({ ...visualOf(batch), ids: batch.ids, attentionMask: batch.attentionMask });
     const lm = favchatLoss(out.logits, batch.ids.arraySync() as number[][], batch.targetMask, out.videoPositions, model.numVisualTokens);
     const visual = o.aux ? o.aux.heads.loss(out.tokens, batch.clips, batch.categories, batch.answers, readoutOf(out, batch)) : null;
-    tf.dispose([out.logits, out.tokens, out.weights, ...(out.auLogits ? [out.auLogits] : []), ...(out.auChoice ? [out.auChoice] : [])]);
+    tf.dispose([out.logits, out.tokens, out.weights, out.auLogits, out.auChoice]); // the read-out's: undefined without one
     return { lm, visual };
   };
   const lossOf = (batch: TaskBatch): tf.Scalar => {
@@ -219,7 +219,7 @@ export function visualTask(heads: VisualAuxModel, tok: TextTokenizer, examples: 
     loss: (b) => {
       const v = tokensOf(b);
       const loss = heads.loss(v.tokens, b.clips, b.categories, b.answers, readoutOf(v, b));
-      tf.dispose([v.tokens, v.weights, ...(v.auLogits ? [v.auLogits] : []), ...(v.auChoice ? [v.auChoice] : [])]);
+      tf.dispose([v.tokens, v.weights, v.auLogits, v.auChoice]);
       return loss;
     },
     disposeBatch: disposeTaskBatch,
@@ -230,10 +230,11 @@ export function visualTask(heads: VisualAuxModel, tok: TextTokenizer, examples: 
       for (const idx of validationBatches(val.length, o)) {
         const batch = batchOf(idx, val, valEncoded, null);
         const v = tokensOf(batch);
-        const loss = heads.loss(v.tokens, batch.clips, batch.categories, batch.answers, readoutOf(v, batch));
+        const readout = readoutOf(v, batch);
+        const loss = heads.loss(v.tokens, batch.clips, batch.categories, batch.answers, readout);
         sum += (await loss.data())[0];
-        await heads.score(v.tokens, batch.clips, tally, batch.answers, readoutOf(v, batch));
-        tf.dispose([v.tokens, v.weights, loss, ...(v.auLogits ? [v.auLogits] : []), ...(v.auChoice ? [v.auChoice] : [])]);
+        await heads.score(v.tokens, batch.clips, tally, batch.answers, readout);
+        tf.dispose([v.tokens, v.weights, loss, v.auLogits, v.auChoice]);
         disposeTaskBatch(batch);
         n++;
       }
