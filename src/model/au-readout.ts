@@ -1,16 +1,16 @@
 // AU read-out token (ours; config.json "au_readout"): one more visual token after V that says whether the AU the
 // question asks about occurs. A linear head reads every AU's occurrence from V pooled over its tokens (l, 16 logits),
-// and a choice reads which AU the question names from the question's token embeddings: one learnt query per AU and
-// one for "no AU", each scoring the question's tokens (a soft maximum over them), softmax over the 17. The token is
-// LayerNorm(e + s u) with s = 2 p - 1, p = sum_k choice_k sigmoid(l_k) + choice_none / 2: one direction u for every
-// AU, so the LLM answers "Is AU12 active?" by reading u, not by learning for each AU where in V it lies. The label
-// heads' loss trains the head (the AU group) and the choice (the cross-entropy of the AU each question names, or
-// none; src/train/visual-aux.ts). The head reads V as a constant: no gradient from the read-out reaches V, which the
-// label heads and the LLM's reading of the other tokens shape as without it. Why: in the tiny recipe without it, the
-// LLM's yes/no margin on AU questions followed a surprise-or-anger feature whatever AU was asked
-// (scripts/au-margin.ts), though a linear probe per AU on pooled V read the AUs at 0.81-0.93; and 16 read-out tokens,
-// one per AU (session 16), did not help: the head read AU12 at AUC 0.99 on unseen clips, yet the LLM, which had to
-// find the asked AU's token itself, reached only 0.74.
+// and a choice reads which AU the question names from the question's token embeddings: one learnt query per AU and one
+// for "no AU", each scoring the question's tokens with the token before each (a soft maximum over them), softmax over
+// the 17. The token is LayerNorm(e + s u) with s = 2 p - 1, p = sum_k choice_k sigmoid(l_k) + choice_none / 2: one
+// direction u for every AU, so the LLM answers "Is AU12 active?" by reading u, not by learning for each AU where in V
+// it lies. The label heads' loss trains the head (the AU group) and the choice (the cross-entropy of the AU each
+// question names, or none; src/train/visual-aux.ts). The head reads V, and the choice the question's embeddings, as
+// constants: no gradient from the read-out reaches V or the LLM's token table, which the label heads and the LLM shape
+// as without it. Why: in the tiny recipe without it, the LLM's yes/no margin on AU questions followed a
+// surprise-or-anger feature whatever AU was asked (scripts/au-margin.ts), though a linear probe per AU on pooled V read
+// the AUs at 0.81-0.93; and 16 read-out tokens, one per AU (session 16), did not help: the head read AU12 at AUC 0.99
+// on unseen clips, yet the LLM, which had to find the asked AU's token itself, reached only 0.74.
 import { tf } from "../core/backend.ts";
 import type { Rng } from "../core/rng.ts";
 import { Module } from "../nn/module.ts";
@@ -34,10 +34,12 @@ export interface AuReadoutOutput {
   readonly choice: tf.Tensor;
 }
 
-/** Parameter names: head.*, key.*, queries, identity, direction, norm.*. */
+/** Parameter names: head.*, key.*, previous.*, queries, identity, direction, norm.*. */
 export class AuReadout extends Module {
   readonly head: Linear;
   readonly key: Linear;
+  /** The key's term for the token before each question token. */
+  readonly previous: Linear;
   /** One query per choice [17, D]. */
   readonly queries: tf.Variable;
   /** e [1, D]. */
@@ -54,6 +56,7 @@ export class AuReadout extends Module {
     const fork = (name: string) => rng?.fork(name) ?? null;
     this.head = this.addChild("head", new Linear(dim, AU_NAMES.length, fork("head")));
     this.key = this.addChild("key", new Linear(dim, dim, fork("key")));
+    this.previous = this.addChild("previous", new Linear(dim, dim, fork("previous")));
     this.queries = this.addParam("queries", normal(fork("queries"), [AU_CHOICES, dim], 1));
     // Unit scale, as LayerNorm makes V's other tokens: the identity and the presence weigh alike in the token.
     this.identity = this.addParam("identity", normal(fork("identity"), [1, dim], 1));
@@ -69,9 +72,15 @@ export class AuReadout extends Module {
       // so neither its loss nor the LLM's through the token pulls V's tokens toward the AUs.
       const pooled = tf.mean(v, 1); // [B, D]
       const logits = this.head.forward(tf.tensor(pooled.dataSync(), pooled.shape, "float32")); // [B, 16]
-      // Each choice's query against every question token, a soft maximum over the real ones.
-      const Tq = prompt.embeds.shape[1] as number;
-      const keys = this.key.forward(prompt.embeds).reshape([B * Tq, this.dim]); // 2-D: tfjs's batched matMul has no broadcast gradient
+      // Each choice's query against every question token and the one before it (" AU" "12": the number alone is also
+      // a frame number), a soft maximum over the real ones. The question's embeddings are read as constants too: with
+      // them on the tape, the choice's cross-entropy (on every question) and the LLM's loss through the token moved the
+      // LLM's token table, which is also the prompt the frozen CA² and Q-Formers read, and attributes fell from 0.513
+      // to 0.401 (clothes colour 0.98 -> 0.26) though V's gradient was already cut (session 16).
+      const [, Tq, D] = prompt.embeds.shape as number[];
+      const e = tf.tensor(prompt.embeds.dataSync(), prompt.embeds.shape, "float32"); // [B, Tq, D]
+      const before = tf.pad(e, [[0, 0], [1, 0], [0, 0]]).slice([0, 0, 0], [B, Tq, D]); // token t-1, zeros before the first
+      const keys = tf.add(this.key.forward(e), this.previous.forward(before)).reshape([B * Tq, this.dim]); // 2-D: tfjs's batched matMul has no broadcast gradient
       const scores = tf.div(tf.matMul(keys, this.queries, false, true), Math.sqrt(this.dim)).reshape([B, Tq, AU_CHOICES]); // [B, Tq, 17]
       const padding = tf.mul(tf.sub(1, prompt.mask), -1e9).expandDims(2); // [B, Tq, 1]
       const choice = tf.logSumExp(tf.add(scores, padding), 1); // [B, 17]

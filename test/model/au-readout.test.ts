@@ -63,6 +63,7 @@ test("V is the model's tokens without the read-out, then LayerNorm(e + s u): s f
     const r = model.auReadout!;
     const [W, bias] = [r.head.weight.arraySync() as number[][], r.head.bias!.arraySync() as number[]]; // [D, 16], [16]
     const [Wk, bk] = [r.key.weight.arraySync() as number[][], r.key.bias!.arraySync() as number[]]; // [D, D], [D]
+    const [Wp, bp] = [r.previous.weight.arraySync() as number[][], r.previous.bias!.arraySync() as number[]];
     const q = r.queries.arraySync() as number[][]; // [17, D]
     const e = (r.identity.arraySync() as number[][])[0];
     const u = (r.direction.arraySync() as number[][])[0];
@@ -75,8 +76,13 @@ test("V is the model's tokens without the read-out, then LayerNorm(e + s u): s f
       const mean = want[b][0].map((_, j) => want[b].reduce((s, row) => s + row[j], 0) / N);
       const l = bias.map((bi, k) => bi + mean.reduce((s, m, j) => s + m * W[j][k], 0));
       l.forEach((lk, k) => assert.ok(Math.abs(logits[b][k] - lk) < 1e-4, `row ${b} AU ${k}: logit ${logits[b][k]} vs ${lk}`));
-      // Choice k: log-sum-exp over the question's real tokens of key(p_t) . q_k / sqrt(D) (row 1's third token is padding).
-      const keys = prompt[b].filter((_, t) => x.promptMask[b][t] === 1).map((p) => bk.map((bj, j) => bj + p.reduce((s, pi, i) => s + pi * Wk[i][j], 0)));
+      // Choice k: log-sum-exp over the question's real tokens of (key(p_t) + previous(p_t-1)) . q_k / sqrt(D), p_-1 = 0
+      // (row 1's third token is padding).
+      const linear = (Wm: number[][], bv: number[], p: readonly number[]) => bv.map((bj, j) => bj + p.reduce((s, pi, i) => s + pi * Wm[i][j], 0));
+      const zero = new Array<number>(D).fill(0);
+      const keys = prompt[b]
+        .map((p, t) => linear(Wk, bk, p).map((kj, j) => kj + linear(Wp, bp, t > 0 ? prompt[b][t - 1] : zero)[j]))
+        .filter((_, t) => x.promptMask[b][t] === 1);
       const c = q.map((qk) => Math.log(keys.reduce((s, key) => s + Math.exp(dot(key, qk) / Math.sqrt(D)), 0)));
       c.forEach((ck, k) => assert.ok(Math.abs(choice[b][k] - ck) < 1e-3, `row ${b} choice ${k}: ${choice[b][k]} vs ${ck}`));
       const z = c.reduce((s, ck) => s + Math.exp(ck), 0);
@@ -103,7 +109,7 @@ test("askedAu: the AU a question names, or none (16) when it names none, several
   assert.equal(askedAu("Is AU120 active?"), AU_NAMES.length);
 });
 
-test("the label heads' loss teaches the head the clips' AUs and the choice the AU each question names; gradients reach every read-out parameter, none V", async () => {
+test("the label heads' loss teaches the head the clips' AUs and the choice the AU each question names; gradients reach every read-out parameter, none V or the question", async () => {
   const out = join(root, "clips");
   await synthesize({ out, clips: 6, seed: 4, frames: 4, size: 64, mp4: false });
   const clips: ClipRef[] = [...indexClips(join(out, "clips.jsonl")).values()];
@@ -137,17 +143,21 @@ test("the label heads' loss teaches the head the clips' AUs and the choice the A
   tf.dispose([o.logits, o.choice]);
   // Gradients reach every read-out parameter from the token (what the LLM reads).
   const vars = [...model.auReadout!.trainableVariables("au_readout.")];
-  assert.equal(vars.length, 9); // head and key: weight + bias; queries, identity, direction; norm: weight + bias
+  assert.equal(vars.length, 11); // head, key, previous: weight + bias; queries, identity, direction; norm: weight + bias
   const { value, grads } = tf.variableGrads(() => tf.tidy(() => tf.sum(tf.square(model.auReadout!.forward(V, prompt).tokens.mul(tf.linspace(0, 1, D))))) as tf.Scalar, vars.map(([, v]) => v));
   for (const [name, v] of vars) assert.ok(tf.max(tf.abs(grads[v.name])).dataSync()[0] > 0, `${name} has no gradient`);
-  // ...but none reaches V: the head reads it as a constant, so the read-out cannot pull V's tokens toward the AUs.
+  // ...but none reaches V or the question's embeddings: the read-out reads both as constants, so it can pull neither
+  // V's tokens toward the AUs nor the LLM's token table (the prompt the visual path reads) toward its choice.
   const Vvar = tf.variable(V);
-  const toV = tf.variableGrads(() => tf.tidy(() => {
-    const o = model.auReadout!.forward(Vvar, prompt);
-    return tf.add(tf.sum(o.tokens), tf.add(tf.sum(o.logits), tf.sum(Vvar.mul(0)))); // the last term keeps Vvar on the tape
-  }) as tf.Scalar, [Vvar]);
-  assert.equal(tf.max(tf.abs(toV.grads[Vvar.name])).dataSync()[0], 0);
-  tf.dispose([value, ...Object.values(grads), toV.value, ...Object.values(toV.grads), Vvar, V, prompt.embeds, prompt.mask]);
+  const Evar = tf.variable(prompt.embeds);
+  const toInputs = tf.variableGrads(() => tf.tidy(() => {
+    const o = model.auReadout!.forward(Vvar, makePrompt(Evar, asked.map(() => [1, 1])));
+    const keep = tf.add(tf.sum(Vvar.mul(0)), tf.sum(Evar.mul(0))); // keeps both on the tape
+    return tf.addN([tf.sum(o.tokens), tf.sum(o.logits), tf.sum(o.choice), keep]);
+  }) as tf.Scalar, [Vvar, Evar]);
+  assert.equal(tf.max(tf.abs(toInputs.grads[Vvar.name])).dataSync()[0], 0);
+  assert.equal(tf.max(tf.abs(toInputs.grads[Evar.name])).dataSync()[0], 0);
+  tf.dispose([value, ...Object.values(grads), toInputs.value, ...Object.values(toInputs.grads), Vvar, Evar, V, prompt.embeds, prompt.mask]);
   opt.dispose();
   aux.dispose();
 });
@@ -155,7 +165,7 @@ test("the label heads' loss teaches the head the clips' AUs and the choice the A
 test("read-out parameters are MLPs in the freeze plan (trained from stage connector on, frozen in stage encoders); save and load round-trip", async () => {
   const model = new FavChat(readoutConfig(), new Rng(5));
   const names = [...model.namedParams().keys()].filter((n) => n.startsWith("au_readout."));
-  assert.deepEqual(names.sort(), ["au_readout.direction", "au_readout.head.bias", "au_readout.head.weight", "au_readout.identity", "au_readout.key.bias", "au_readout.key.weight", "au_readout.norm.bias", "au_readout.norm.weight", "au_readout.queries"]);
+  assert.deepEqual(names.sort(), ["au_readout.direction", "au_readout.head.bias", "au_readout.head.weight", "au_readout.identity", "au_readout.key.bias", "au_readout.key.weight", "au_readout.norm.bias", "au_readout.norm.weight", "au_readout.previous.bias", "au_readout.previous.weight", "au_readout.queries"]);
   for (const n of names) assert.equal(partOf(n), "MLPs");
   const trainable = () => names.every((n) => model.namedParams().get(n)!.variable.trainable);
   for (const stage of ["connector", 1, 2, 3] as const) {
