@@ -3,6 +3,7 @@
 import { tf } from "../core/backend.ts";
 import { expandTargetsAt, type FavChat } from "./favchat.ts";
 import { generate, type GenerateOptions, type GenerateResult } from "./llm/generate.ts";
+import { readoutReport, type AuReadoutReport } from "./au-readout.ts";
 
 export interface AnswerInputs {
   /** [1, F, S, S, 3] in [0, 1]. */
@@ -19,24 +20,27 @@ export interface Answer extends GenerateResult {
   /** Adapter weights of the general and the face branch (sum 1). */
   readonly wGeneral: number;
   readonly wFace: number;
+  /** What the AU read-out token said (the asked AU, its probability, every AU's), or null when the model has none. */
+  readonly auReadout: AuReadoutReport | null;
   /** Seconds spent encoding the video. */
   readonly encodeSec: number;
 }
 
 export async function answerVideo(model: FavChat, x: AnswerInputs, opts: GenerateOptions = {}): Promise<Answer> {
   const t0 = performance.now();
-  const { embeds, weights } = tf.tidy(() => {
+  const { embeds, weights, auLogits, auChoice } = tf.tidy(() => {
     const promptIds = tf.tensor2d([x.promptIds as number[]], [1, x.promptIds.length], "int32");
-    const { tokens, weights } = model.encodeVideo({ frames: x.frames, faces: x.faces, promptIds, promptMask: [x.promptIds.map(() => 1)] });
+    const { tokens, weights, auLogits, auChoice } = model.encodeVideo({ frames: x.frames, faces: x.faces, promptIds, promptMask: [x.promptIds.map(() => 1)] });
     const ids = tf.tensor2d([x.ids as number[]], [1, x.ids.length], "int32");
-    return { embeds: model.spliceEmbeds(ids, tokens).embeds, weights };
+    return { embeds: model.spliceEmbeds(ids, tokens).embeds, weights, auLogits, auChoice };
   });
   const [wGeneral, wFace] = Array.from(await weights.data());
-  weights.dispose();
+  const auReadout = auLogits && auChoice ? readoutReport(Array.from(await auLogits.data()), Array.from(await auChoice.data())) : null;
+  tf.dispose([weights, auLogits, auChoice]);
   const encodeSec = (performance.now() - t0) / 1000;
   try {
     const result = await generate(model.llm, x.ids, { ...opts, promptEmbeds: embeds });
-    return { ...result, wGeneral, wFace, encodeSec };
+    return { ...result, wGeneral, wFace, auReadout, encodeSec };
   } finally {
     embeds.dispose();
   }

@@ -100,3 +100,31 @@ export function askedAu(question: string): number {
   const k = named.size === 1 ? (AU_NAMES as readonly string[]).indexOf(only) : -1;
   return k < 0 ? AU_NAMES.length : k;
 }
+
+/** What the read-out says for one question: the AU the choice picks, and the head's occurrence probabilities. */
+export interface AuReadoutReport {
+  /** The AU the question names by the choice's top class, or null when that class is "none". */
+  readonly asked: string | null;
+  /** The choice's probability of that class. */
+  readonly askedProbability: number;
+  /** p: the probability the token carries that the asked AU occurs (0.5 when the question names none). */
+  readonly active: number;
+  /** The head's occurrence probability of every AU (AU_NAMES order), whatever the question. */
+  readonly aus: Readonly<Record<string, number>>;
+}
+
+/** The read-out's head logits [16] and choice scores [17] of one question -> its report (the forward's p, recomputed). */
+export function readoutReport(logits: readonly number[], choice: readonly number[]): AuReadoutReport {
+  const top = Math.max(...choice);
+  const exp = choice.map((c) => Math.exp(c - top));
+  const z = exp.reduce((s, x) => s + x, 0);
+  const chosen = exp.map((x) => x / z);
+  const present = [...logits.map((l) => 1 / (1 + Math.exp(-l))), 0.5];
+  const k = chosen.indexOf(Math.max(...chosen));
+  return {
+    asked: k < AU_NAMES.length ? AU_NAMES[k] : null,
+    askedProbability: chosen[k],
+    active: chosen.reduce((s, c, i) => s + c * present[i], 0),
+    aus: Object.fromEntries(AU_NAMES.map((au, i) => [au, present[i]])),
+  };
+}

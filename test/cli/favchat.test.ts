@@ -22,7 +22,7 @@ before(async () => {
   writeFileSync(
     join(work, "cfg.json"),
     JSON.stringify({
-      model: { preset: "tiny", max_frames: 2, llm_config: { num_hidden_layers: 1 }, vision_config: { num_hidden_layers: 1 } },
+      model: { preset: "tiny", max_frames: 2, llm_config: { num_hidden_layers: 1 }, vision_config: { num_hidden_layers: 1 }, au_readout: true },
       vocab_size: 300,
       frames: 2,
       stages: {
@@ -150,13 +150,19 @@ test("eval: predictions and a scored report on held-out clips", async () => {
   assert.equal(dr.meta["clips not answered (counted wrong)"], 1);
 });
 
-test("chat --json: answer, adapter weights that sum to 1, frames with face boxes, timings", async () => {
-  const r = await favchat(["chat", "--model", model, "--video", join(data, "clips", "fw-000001.mp4"), "--max-tokens", "4", "--json", "What", "is", "the", "emotion?"]);
+test("chat --json: answer, adapter weights that sum to 1, the AU read-out, frames with face boxes, timings", async () => {
+  const r = await favchat(["chat", "--model", model, "--video", join(data, "clips", "fw-000001.mp4"), "--max-tokens", "4", "--json", "Is", "AU12", "active?"]);
   assert.equal(r.code, 0, r.stderr);
-  const out = JSON.parse(r.stdout) as { question: string; answer: string; w_general: number; w_face: number; frames: { timeSec: number; box: unknown; window: { side: number } | null }[]; timings: Record<string, number> };
-  assert.equal(out.question, "What is the emotion?");
+  type Readout = { asked_au: string | null; asked_probability: number; p_active: number; au_probabilities: Record<string, number> };
+  const out = JSON.parse(r.stdout) as { question: string; answer: string; w_general: number; w_face: number; au_readout: Readout; frames: { timeSec: number; box: unknown; window: { side: number } | null }[]; timings: Record<string, number> };
+  assert.equal(out.question, "Is AU12 active?");
   assert.equal(typeof out.answer, "string");
   assert.ok(Math.abs(out.w_general + out.w_face - 1) < 1e-5);
+  // The test model has the read-out (trained for 2 steps: its values are arbitrary, their form is not).
+  assert.ok(out.au_readout.asked_au === null || /^AU\d+$/.test(out.au_readout.asked_au), String(out.au_readout.asked_au));
+  assert.ok(out.au_readout.asked_probability > 0 && out.au_readout.asked_probability <= 1);
+  assert.ok(out.au_readout.p_active > 0 && out.au_readout.p_active < 1);
+  assert.equal(Object.keys(out.au_readout.au_probabilities).length, 16);
   assert.equal(out.frames.length, 2);
   assert.ok(out.frames.every((f) => f.box !== null), "the FaceWorld face is detected");
   assert.ok(out.frames.every((f) => f.window !== null && f.window.side > 0), "each frame says where its crop was cut");

@@ -14,7 +14,7 @@ import { FavChat } from "../../src/model/favchat.ts";
 import { favchatConfigToJson, resolveFavchatConfig } from "../../src/model/config.ts";
 import { applyFreezePlan, partOf } from "../../src/model/freeze.ts";
 import { loadFavchat, saveFavchat } from "../../src/model/load.ts";
-import { AU_CHOICES, AU_READOUT_TOKENS, askedAu } from "../../src/model/au-readout.ts";
+import { AU_CHOICES, AU_READOUT_TOKENS, askedAu, readoutReport } from "../../src/model/au-readout.ts";
 import { makePrompt } from "../../src/model/prompt/prompt.ts";
 import { synthesize } from "../../src/data/faceworld/synth.ts";
 import { AU_NAMES } from "../../src/data/records.ts";
@@ -87,6 +87,13 @@ test("V is the model's tokens without the read-out, then LayerNorm(e + s u): s f
       c.forEach((ck, k) => assert.ok(Math.abs(choice[b][k] - ck) < 1e-3, `row ${b} choice ${k}: ${choice[b][k]} vs ${ck}`));
       const z = c.reduce((s, ck) => s + Math.exp(ck), 0);
       const p = c.reduce((s, ck, k) => s + (Math.exp(ck) / z) * (k < 16 ? 1 / (1 + Math.exp(-l[k])) : 0.5), 0);
+      // What `favchat chat --json` reports: the same p, the top choice and every AU's probability.
+      const report = readoutReport(logits[b], choice[b]);
+      assert.ok(Math.abs(report.active - p) < 1e-5, `row ${b}: report p ${report.active} vs ${p}`);
+      const top = c.indexOf(Math.max(...c));
+      assert.equal(report.asked, top < 16 ? AU_NAMES[top] : null);
+      assert.ok(Math.abs(report.askedProbability - Math.exp(c[top]) / z) < 1e-4);
+      AU_NAMES.forEach((au, k) => assert.ok(Math.abs(report.aus[au] - 1 / (1 + Math.exp(-l[k]))) < 1e-5, au));
       const y = e.map((ej, j) => ej + (2 * p - 1) * u[j]);
       const mu = y.reduce((s, yj) => s + yj, 0) / D;
       const sd = Math.sqrt(y.reduce((s, yj) => s + (yj - mu) ** 2, 0) / D + 1e-5);
@@ -97,6 +104,20 @@ test("V is the model's tokens without the read-out, then LayerNorm(e + s u): s f
     model.dispose();
     base.dispose();
   }
+});
+
+test("readoutReport: a sure choice of AU12 reports AU12 and its head probability; a sure none reports null and 0.5", () => {
+  const logits = AU_NAMES.map((_, k) => k - 8); // AU12 is index 8: logit 0
+  logits[8] = 2;
+  const sure = (k: number) => Array.from({ length: AU_CHOICES }, (_, i) => (i === k ? 50 : 0));
+  const au12 = readoutReport(logits, sure(8));
+  assert.equal(au12.asked, "AU12");
+  assert.ok(Math.abs(au12.active - 1 / (1 + Math.exp(-2))) < 1e-6);
+  assert.ok(au12.askedProbability > 0.999);
+  const none = readoutReport(logits, sure(AU_NAMES.length));
+  assert.equal(none.asked, null);
+  assert.ok(Math.abs(none.active - 0.5) < 1e-6);
+  assert.equal(Object.keys(none.aus).length, 16);
 });
 
 test("askedAu: the AU a question names, or none (16) when it names none, several or an unknown one", () => {
