@@ -1,4 +1,4 @@
-// AU read-out token (ours; config.json "au_readout"): one more visual token after V that says whether the AU the
+// AU read-out token (ours; config.json "au_readout"): one more visual token, first in V, that says whether the AU the
 // question asks about occurs. A linear head reads every AU's occurrence from V pooled over its tokens (l, 16 logits),
 // and a choice reads which AU the question names from the question's token embeddings: one learnt query per AU and one
 // for "no AU", each scoring the question's tokens with the token before each (a soft maximum over them), softmax over

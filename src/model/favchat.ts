@@ -60,7 +60,7 @@ export interface TextInputs {
 export interface FavchatInputs extends VisualInputs, TextInputs {}
 
 export interface VisualTokens {
-  /** V [B, numVisualTokens, Dllm]: the fused Q, then the summary tokens and the AU read-out tokens when the model has them. */
+  /** V [B, numVisualTokens, Dllm]: the AU read-out token when the model has it, the fused Q, then the summary tokens when it has them. */
   readonly tokens: tf.Tensor;
   /** [B, 2]: w_g, w_f per row (sum 1). */
   readonly weights: tf.Tensor;
@@ -98,7 +98,7 @@ export class FavChat extends Module {
   readonly fusion: BranchFusion;
   /** The encoders' summary tokens after the fused Q (config.summaryTokens), or null. */
   readonly summary: SummaryTokens | null;
-  /** The AU read-out token after those (config.auReadout), or null. */
+  /** The AU read-out token before V's other tokens (config.auReadout), or null. */
   readonly auReadout: AuReadout | null;
   readonly llm: Qwen2ForCausalLM;
   /**
@@ -181,7 +181,9 @@ export class FavChat extends Module {
       const v = this.summary ? tf.concat([fused.tokens, this.summary.forward(features.patches, features.blocks, B, F)], 1) : fused.tokens; // + [B, 1 or 2, Dllm]
       if (!this.auReadout) return { tokens: v, weights: fused.weights };
       const au = this.auReadout.forward(v, prompt); // [B, 1, Dllm], [B, 16], [B, 17]
-      return { tokens: tf.concat([v, au.tokens], 1), weights: fused.weights, auLogits: au.logits, auChoice: au.choice };
+      // The read-out token goes first, so V still ends with the summary tokens, next to the answer: after V (last),
+      // it cost attributes 0.513 -> 0.443 (clothes colour 0.98 -> 0.53) in the recipe; first, 0.470 (0.84) (session 17).
+      return { tokens: tf.concat([au.tokens, v], 1), weights: fused.weights, auLogits: au.logits, auChoice: au.choice };
     });
   }
 

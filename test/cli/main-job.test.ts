@@ -15,6 +15,20 @@ test("favchat chat --video examples/sad.mp4 answers with the shipped model", asy
   assert.ok(Math.abs(out.w_general + out.w_face - 1) < 1e-5);
 });
 
+test("favchat chat --json on an AU question: the shipped model's AU read-out finds the AU asked and says it is active on the sad clip", async () => {
+  // Sadness moves the lip corners down (AU15); the question is worded as in training. Asked without the AU's words
+  // ("Is AU12 active?"), the read-out's choice is unsure (README, session 17).
+  const r = await favchat(["chat", "--video", "examples/sad.mp4", "--json", "Is AU15 (lip corner depressor) active at any point in the clip?"]);
+  assert.equal(r.code, 0, r.stderr);
+  const out = JSON.parse(r.stdout) as { answer: string; au_readout: { asked_au: string | null; asked_probability: number; p_active: number; au_probabilities: Record<string, number> } | null };
+  assert.ok(out.au_readout, "the shipped model has the AU read-out");
+  assert.equal(out.au_readout.asked_au, "AU15");
+  assert.ok(out.au_readout.asked_probability > 0.5, `choice of AU15 ${out.au_readout.asked_probability}`);
+  assert.ok(Math.abs(out.au_readout.p_active - out.au_readout.au_probabilities.AU15) <= 1 - out.au_readout.asked_probability + 1e-6, "p is the head's AU15 probability, up to the choice's doubt");
+  assert.ok(out.au_readout.p_active > 0.5, `p ${out.au_readout.p_active}`);
+  assert.equal(out.answer.trim().toLowerCase(), "yes");
+});
+
 test("favchat chat without a question: a conversation, every piped question answered in turn", async () => {
   const questions = ["What is the dominant emotion on the face?", "Is the person wearing glasses?", "How many times does the person blink?"];
   const r = await favchat(["chat", "--video", "examples/sad.mp4"], 120_000, questions.join("\n") + "\n");

@@ -1,4 +1,4 @@
-// AU read-out token (config.json "au_readout"): V gains one token after its other tokens, LayerNorm(e + s u) with s
+// AU read-out token (config.json "au_readout"): V gains one token before its other tokens, LayerNorm(e + s u) with s
 // from the head's logits on V pooled and the choice of the AU the question names (checked against a computation by
 // hand); the other tokens are those of the same model without the read-out; the head learns the clips' AU occurrence
 // and the choice the named AU through the label heads' loss; the parameters save, load and sit in "MLPs".
@@ -44,7 +44,7 @@ test("config: au_readout is read, written and defaults to false; a non-boolean i
   assert.throws(() => resolveFavchatConfig({ ...microConfigJson(), au_readout: 1 }, "bad.json"), (e: Error) => e instanceof FavchatError && /bad\.json: "au_readout" must be true or false/.test(e.message));
 });
 
-test("V is the model's tokens without the read-out, then LayerNorm(e + s u): s from the head on mean V and the choice over the question", () => {
+test("V is LayerNorm(e + s u), then the model's tokens without the read-out: s from the head on mean V and the choice over the question", () => {
   for (const extra of [{}, { summary_tokens: true }]) {
     const model = new FavChat(readoutConfig(extra), new Rng(1));
     const base = new FavChat(resolveFavchatConfig({ ...microConfigJson(), ...extra }, "micro"), new Rng(1)); // same streams for the shared parts
@@ -72,7 +72,8 @@ test("V is the model's tokens without the read-out, then LayerNorm(e + s u): s f
     const choice = out.auChoice!.arraySync() as number[][];
     const dot = (a: readonly number[], b: readonly number[]) => a.reduce((s, ai, j) => s + ai * b[j], 0);
     for (let b = 0; b < 2; b++) {
-      for (let t = 0; t < N; t++) want[b][t].forEach((w, j) => assert.ok(Math.abs(got[b][t][j] - w) < 1e-5, `row ${b} token ${t}`));
+      // The read-out token comes first (V keeps ending with the summary tokens), then the other tokens unchanged.
+      for (let t = 0; t < N; t++) want[b][t].forEach((w, j) => assert.ok(Math.abs(got[b][t + 1][j] - w) < 1e-5, `row ${b} token ${t}`));
       const mean = want[b][0].map((_, j) => want[b].reduce((s, row) => s + row[j], 0) / N);
       const l = bias.map((bi, k) => bi + mean.reduce((s, m, j) => s + m * W[j][k], 0));
       l.forEach((lk, k) => assert.ok(Math.abs(logits[b][k] - lk) < 1e-4, `row ${b} AU ${k}: logit ${logits[b][k]} vs ${lk}`));
@@ -97,7 +98,7 @@ test("V is the model's tokens without the read-out, then LayerNorm(e + s u): s f
       const y = e.map((ej, j) => ej + (2 * p - 1) * u[j]);
       const mu = y.reduce((s, yj) => s + yj, 0) / D;
       const sd = Math.sqrt(y.reduce((s, yj) => s + (yj - mu) ** 2, 0) / D + 1e-5);
-      y.forEach((yj, j) => assert.ok(Math.abs(got[b][N][j] - (yj - mu) / sd) < 1e-4, `row ${b} read-out token dim ${j}`));
+      y.forEach((yj, j) => assert.ok(Math.abs(got[b][0][j] - (yj - mu) / sd) < 1e-4, `row ${b} read-out token dim ${j}`));
     }
     tf.dispose([out.logits, out.tokens, out.weights, out.auLogits!, out.auChoice!, v.tokens, v.weights]);
     disposeInputs(x);
