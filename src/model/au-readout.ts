@@ -75,8 +75,8 @@ export class AuReadout extends Module {
       // Each choice's query against every question token and the one before it (" AU" "12": the number alone is also
       // a frame number), a soft maximum over the real ones. The question's embeddings are read as constants too: with
       // them on the tape, the choice's cross-entropy (on every question) and the LLM's loss through the token moved the
-      // LLM's token table, which is also the prompt the frozen CA² and Q-Formers read, and attributes fell from 0.513
-      // to 0.401 (clothes colour 0.98 -> 0.26) though V's gradient was already cut (session 16).
+      // LLM's token table, which is also the prompt the frozen CA² and Q-Formers read: attributes 0.401 with that path
+      // (session 16), 0.443 without it, 0.470 with the token also first in V (FavChat; 0.513 without a read-out).
       const [, Tq, D] = prompt.embeds.shape as number[];
       const e = tf.tensor(prompt.embeds.dataSync(), prompt.embeds.shape, "float32"); // [B, Tq, D]
       const before = tf.pad(e, [[0, 0], [1, 0], [0, 0]]).slice([0, 0, 0], [B, Tq, D]); // token t-1, zeros before the first
