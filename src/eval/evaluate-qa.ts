@@ -5,6 +5,7 @@ import { FavchatError } from "../core/errors.ts";
 import { labelOf, mapChoice, mapYesNo, type LabelMatch } from "./labels.ts";
 import { attributeAccuracy, groupMajorityShare, multiLabelF1, type AttributeAccuracy, type MultiLabelMetrics } from "./metrics.ts";
 import type { Prediction } from "./predictions.ts";
+import { auNamedIn } from "../data/builder/phrasing.ts";
 import { unmappedExamples, type EvalReport, type ScoredAnswer } from "./report.ts";
 
 const count = (items: readonly ScoredAnswer[], kind: LabelMatch["kind"]) => items.filter((i) => i.mapped.kind === kind).length;
@@ -31,9 +32,9 @@ export interface AuEvaluation {
   readonly items: readonly ScoredAnswer[];
 }
 
-/** The AU a prediction is about: its `label`, else the first "AU<n>" in its question. */
+/** The AU a prediction is about: its `label`, else the one AU its question names (by number or words: auNamedIn). */
 function auOf(p: Prediction): string {
-  const au = p.label ?? /\bAU\d+\b/i.exec(p.question ?? "")?.[0]?.toUpperCase();
+  const au = p.label ?? auNamedIn(p.question ?? "") ?? undefined;
   if (!au) throw new FavchatError(`prediction "${p.id}": cannot tell which AU it is about; give it a "label" (e.g. "AU12") or the question naming the AU`);
   return au;
 }

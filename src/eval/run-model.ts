@@ -11,6 +11,7 @@ import { pixelsFromRaw, pixelsFromVideo, type ClipPixels } from "../data/clip-pi
 import { collate } from "../data/collate.ts";
 import { readRawClip } from "../data/frames.ts";
 import { clipQa, plainQuestion, qaContext } from "../data/builder/qa.ts";
+import { auNamedIn } from "../data/builder/phrasing.ts";
 import type { ClipRecord } from "../data/records.ts";
 import { answerVideo, scoreCandidates } from "../model/answer.ts";
 import type { FavChat } from "../model/favchat.ts";
@@ -52,7 +53,7 @@ export function evalItems(clips: readonly ClipRecord[], task: EvalTask, seed: nu
       if (keep && !keep.includes(q.category)) return;
       const label =
         q.category === "au_presence"
-          ? /\bAU\d+\b/.exec(q.question)?.[0]
+          ? (auNamedIn(q.question) ?? undefined)
           : q.category === "attribute"
             ? attributeOf(clip, q.answer, q.options, context.pools)
             : undefined;

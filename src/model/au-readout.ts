@@ -18,6 +18,7 @@ import { Linear } from "../nn/linear.ts";
 import { LayerNorm } from "../nn/norm.ts";
 import { normal } from "../nn/init.ts";
 import { AU_NAMES } from "../data/records.ts";
+import { auNamedIn } from "../data/builder/phrasing.ts";
 import type { Prompt } from "./prompt/prompt.ts";
 
 /** How many tokens the read-out adds. */
@@ -93,12 +94,10 @@ export class AuReadout extends Module {
   }
 }
 
-/** Which AU a question names (its AU_NAMES index), or AU_NAMES.length when it names none or several: the choice's target. */
+/** Which AU a question names (its AU_NAMES index; by number or words: auNamedIn), or AU_NAMES.length when it names none or several: the choice's target. */
 export function askedAu(question: string): number {
-  const named = new Set([...question.matchAll(/\bAU(\d+)\b/g)].map((m) => `AU${m[1]}`));
-  const [only] = named;
-  const k = named.size === 1 ? (AU_NAMES as readonly string[]).indexOf(only) : -1;
-  return k < 0 ? AU_NAMES.length : k;
+  const au = auNamedIn(question);
+  return au === null ? AU_NAMES.length : (AU_NAMES as readonly string[]).indexOf(au);
 }
 
 /** What the read-out says for one question: the AU the choice picks, and the head's occurrence probabilities. */

@@ -19,6 +19,8 @@ import { makePrompt } from "../../src/model/prompt/prompt.ts";
 import { synthesize } from "../../src/data/faceworld/synth.ts";
 import { AU_NAMES } from "../../src/data/records.ts";
 import { AU_PRESENT } from "../../src/data/builder/clip-facts.ts";
+import { AU_WORDS } from "../../src/data/builder/phrasing.ts";
+import { AU_INTENSITY_Q, AU_PRESENCE_Q } from "../../src/data/builder/qa.ts";
 import { indexClips, type ClipRef } from "../../src/train/favchat-data.ts";
 import { VisualAuxModel, emptyTally, tallyMetrics, visualLabels } from "../../src/train/visual-aux.ts";
 import { disposeInputs, microConfigJson, microInputs } from "./favchat-helpers.ts";
@@ -129,6 +131,23 @@ test("askedAu: the AU a question names, or none (16) when it names none, several
   assert.equal(askedAu("How many times does the person blink?"), AU_NAMES.length);
   assert.equal(askedAu("Is AU99 active?"), AU_NAMES.length);
   assert.equal(askedAu("Is AU120 active?"), AU_NAMES.length);
+  // By the words alone, any case; words and a number of two different AUs name several.
+  assert.equal(askedAu("Is the lip corner puller visible at any point in the clip?"), AU_NAMES.indexOf("AU12"));
+  assert.equal(askedAu("Are the person's eyes closed? Eyes Closed, I mean."), AU_NAMES.indexOf("AU43"));
+  assert.equal(askedAu("Is the upper lip raiser active?"), AU_NAMES.indexOf("AU10"));
+  assert.equal(askedAu("Is AU12 (brow lowerer) active?"), AU_NAMES.length);
+  assert.equal(askedAu("Which starts first: the lip tightener or the lid tightener?"), AU_NAMES.length);
+});
+
+test("every AU presence and intensity template names its AU so that askedAu finds it", () => {
+  for (const templates of [AU_PRESENCE_Q, AU_INTENSITY_Q]) {
+    for (const t of templates) {
+      for (const au of AU_NAMES) assert.equal(askedAu(t.replace("{au}", au).replace("{w}", AU_WORDS[au])), AU_NAMES.indexOf(au), `${t} / ${au}`);
+    }
+  }
+  // Each way of naming an AU is among the templates: number and words, number alone, words alone.
+  const kinds = (ts: readonly string[]) => new Set(ts.map((t) => `${t.includes("{au}")}/${t.includes("{w}")}`));
+  for (const ts of [AU_PRESENCE_Q, AU_INTENSITY_Q]) assert.deepEqual([...kinds(ts)].sort(), ["false/true", "true/false", "true/true"]);
 });
 
 test("the label heads' loss teaches the head the clips' AUs and the choice the AU each question names; gradients reach every read-out parameter, none V or the question", async () => {

@@ -11,6 +11,19 @@ export const AU_WORDS: Record<string, string> = {
   AU23: "lip tightener", AU25: "lips part", AU26: "jaw drop", AU43: "eyes closed",
 };
 
+/**
+ * The one AU a question names, by its number ("AU12") or its words ("lip corner puller", any case), or null when it
+ * names none, several, or an AU outside AU_WORDS ("Is AU99 active?" names none).
+ */
+export function auNamedIn(question: string): string | null {
+  const named = new Set<string>();
+  for (const m of question.matchAll(/\bAU(\d+)\b/gi)) named.add(`AU${m[1]}`);
+  const lower = question.toLowerCase();
+  for (const [au, words] of Object.entries(AU_WORDS)) if (new RegExp(`\\b${words}\\b`).test(lower)) named.add(au);
+  const [only] = named;
+  return named.size === 1 && only in AU_WORDS ? only : null;
+}
+
 /** What each AU looks like, for summaries and reasoning chains. */
 export const AU_LOOKS: Record<string, string[]> = {
   AU1: ["the inner ends of the brows lift", "the inner brows are drawn up"],

@@ -73,6 +73,23 @@ export function qaContext(clips: readonly ClipRecord[]): QaContext {
   return { pools, auRates: new Map(AU_NAMES.map((au) => [au, labelled.length ? (counts.get(au) ?? 0) / labelled.length : 0])) };
 }
 
+/**
+ * AU presence questions: by the AU's number and its words, by the number alone ("Is AU12 active?") and by the words
+ * alone, so that the AU read-out's choice (src/model/au-readout.ts) learns each way of naming an AU: trained on the
+ * first three only, it picked the wrong AU for "Is AU12 active?" (AU43 at 0.25, session 17).
+ */
+export const AU_PRESENCE_Q = [
+  "Is {au} ({w}) active at any point in the clip?", "Does the {w} ({au}) appear in this video? Answer yes or no.", "Do you see {au}, the {w}?",
+  "Is {au} active at any point in the clip?", "Does {au} occur in this video? Answer yes or no.",
+  "Is the {w} visible at any point in the clip?", "Does the person show the {w} in this video? Answer yes or no.",
+] as const;
+
+/** AU intensity questions, named the same three ways. */
+export const AU_INTENSITY_Q = [
+  "How intense is {au} ({w}) at its peak?", "At its strongest, how strong is the {w} ({au})?",
+  "How intense is {au} at its peak?", "At its strongest, how strong is the {w}?",
+] as const;
+
 /** AU presence questions per clip (different AUs). */
 export const AU_QUESTIONS = 4;
 
@@ -94,14 +111,14 @@ function auQa(rec: ClipRecord, rng: Rng, rates: ReadonlyMap<string, number>): Qa
     if (asked.has(au) || !rng.bool(keep)) continue;
     asked.add(au);
     out.push({
-      question: fill(rng, ["Is {au} ({w}) active at any point in the clip?", "Does the {w} ({au}) appear in this video? Answer yes or no.", "Do you see {au}, the {w}?"], { au, w: AU_WORDS[au] }),
+      question: fill(rng, AU_PRESENCE_Q, { au, w: AU_WORDS[au] }),
       answer: has ? "yes" : "no", category: "au_presence",
     });
   }
   if (facts.length) {
     const f = rng.pick(facts);
     out.push({
-      question: fill(rng, ["How intense is {au} ({w}) at its peak?", "At its strongest, how strong is the {w} ({au})?"], { au: f.au, w: AU_WORDS[f.au] }),
+      question: fill(rng, AU_INTENSITY_Q, { au: f.au, w: AU_WORDS[f.au] }),
       answer: auGrade(f.peak), category: "au_intensity", options: AU_GRADES.slice(1),
     });
   }

@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { before, test } from "node:test";
 import { buildDataset, buildRecords } from "../../../src/data/builder/build.ts";
 import { FORMAT_HINTS, OPEN_CATEGORIES, plainQuestion } from "../../../src/data/builder/qa.ts";
+import { auNamedIn } from "../../../src/data/builder/phrasing.ts";
 import { synthesize } from "../../../src/data/faceworld/synth.ts";
 import { readClipRecords, readQaRecords, readRlRecords, readSummaryRecords, type ClipRecord } from "../../../src/data/records.ts";
 
@@ -70,7 +71,8 @@ test("AU presence: the AU asked says nothing about the answer (yes and no equall
     const { qa } = buildRecords(clips, seed);
     const byVideo = new Map<string, string[]>();
     for (const q of qa.filter((x) => x.category === "au_presence")) {
-      const au = /\bAU\d+\b/.exec(q.question)![0];
+      const au = auNamedIn(q.question)!;
+      assert.ok(au, `no AU named in ${q.question}`);
       byVideo.set(q.video, [...(byVideo.get(q.video) ?? []), au]);
       const t = perAu.get(au) ?? { yes: 0, n: 0 };
       perAu.set(au, { yes: t.yes + (q.answer === "yes" ? 1 : 0), n: t.n + 1 });
