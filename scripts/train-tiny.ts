@@ -35,9 +35,11 @@ function favchat(label: string, args: string[]): void {
   console.log(`[train:tiny] ${label} done in ${((performance.now() - t) / 60000).toFixed(1)} min (total ${((performance.now() - t0) / 60000).toFixed(1)} min)`);
 }
 
-// 1. Data: clips (raw frames only: training reads those) and the records of every stage.
+// 1. Data: clips (raw frames only: training reads those) and the records of every stage. The raw frames are the
+// clips' H.264 round trip (what `favchat chat` decodes from a video), not the renderer's clean frames: trained on
+// clean frames, the model named the emotion of 78% of fresh clips from their frames and 57% from their MP4s.
 mkdirSync(work, { recursive: true });
-if (!existsSync(join(data, "clips.jsonl"))) favchat("FaceWorld clips", ["synth", "--out", data, "--clips", a.clips!, "--seed", a.seed!, "--no-mp4"]);
+if (!existsSync(join(data, "clips.jsonl"))) favchat("FaceWorld clips", ["synth", "--out", data, "--clips", a.clips!, "--seed", a.seed!, "--no-mp4", "--h264-frames"]);
 if (!existsSync(join(built, "qa.jsonl"))) favchat("training records", ["data", "build", "--clips", join(data, "clips.jsonl"), "--out", built, "--seed", a.seed!]);
 
 // 2. Stages 0, encoders, connector, 1, 2, 3, each from the previous one's model.

@@ -29,12 +29,13 @@ export function register(program: Command): void {
     .option("--split <a:b:c>", "train:val:test fractions of identities", "0.8:0.1:0.1")
     .option("--no-mp4", "skip MP4 (raw frames only; no ffmpeg needed)")
     .option("--no-raw", "skip raw frames (MP4 only)")
-    .action(async (o: { out: string; clips: number; seed: number; frames: number; size: number; fps: number; split: string; mp4: boolean; raw: boolean }) => {
-      const ffmpeg = o.mp4 ? findFfmpeg({ ffmpegPath: process.env.FFMPEG_PATH, searchPath: process.env.PATH }).path : undefined;
+    .option("--h264-frames", "raw frames as the MP4 shows them (H.264 at the MP4's settings, decoded) instead of the clean render: train on what videos look like")
+    .action(async (o: { out: string; clips: number; seed: number; frames: number; size: number; fps: number; split: string; mp4: boolean; raw: boolean; h264Frames?: boolean }) => {
+      const ffmpeg = o.mp4 || o.h264Frames ? findFfmpeg({ ffmpegPath: process.env.FFMPEG_PATH, searchPath: process.env.PATH }).path : undefined;
       let last = 0;
       const { records, seconds } = await synthesize({
         out: o.out, clips: o.clips, seed: o.seed, frames: o.frames, size: o.size, fps: o.fps, split: parseSplit(o.split),
-        mp4: o.mp4, raw: o.raw, ffmpeg,
+        mp4: o.mp4, raw: o.raw, h264Frames: o.h264Frames ?? false, ffmpeg,
         onProgress: (done, total) => {
           if (process.stderr.isTTY && (done === total || done - last >= 50)) {
             last = done;

@@ -5,7 +5,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { check } from "../../core/errors.ts";
 import { Rng } from "../../core/rng.ts";
-import { encodeMp4 } from "../ffmpeg.ts";
+import { encodeMp4, H264RoundTrip } from "../ffmpeg.ts";
 import { encodeRawClip } from "../frames.ts";
 import { AU_NAMES, clipRecordSchema, writeJsonl, type ClipRecord } from "../records.ts";
 import { contactSheetPng, type SheetTile } from "./contact-sheet.ts";
@@ -27,6 +27,11 @@ export interface SynthOptions {
   /** Write MP4 (needs ffmpeg) and/or raw frames; both by default. */
   mp4?: boolean;
   raw?: boolean;
+  /**
+   * Raw frames as a viewer of the MP4 sees them (H.264 at the MP4's settings, then decoded: H264RoundTrip) instead
+   * of the renderer's clean frames; needs ffmpeg. Default false.
+   */
+  h264Frames?: boolean;
   ffmpeg?: string;
   onProgress?: (done: number, total: number) => void;
 }
@@ -39,7 +44,7 @@ export function resolveSynth(o: SynthOptions): ResolvedSynth {
   const r = {
     out: o.out, clips: o.clips, seed: o.seed, frames: o.frames ?? 16, size: o.size ?? 112, fps: o.fps ?? 8,
     split: o.split ?? ([0.8, 0.1, 0.1] as const), clipsPerIdentity: o.clipsPerIdentity ?? 3,
-    mp4: o.mp4 ?? true, raw: o.raw ?? true, ffmpeg: o.ffmpeg,
+    mp4: o.mp4 ?? true, raw: o.raw ?? true, h264Frames: o.h264Frames ?? false, ffmpeg: o.ffmpeg,
   };
   check(Number.isInteger(r.clips) && r.clips >= 1, `--clips must be a positive integer, got ${o.clips}`);
   check(Number.isInteger(r.seed) && r.seed >= 0, `--seed must be a non-negative integer, got ${o.seed}`);
@@ -51,6 +56,8 @@ export function resolveSynth(o: SynthOptions): ResolvedSynth {
   check(r.clipsPerIdentity >= 1, `clipsPerIdentity must be >= 1, got ${r.clipsPerIdentity}`);
   check(r.mp4 || r.raw, "nothing to write: enable MP4 or raw frames");
   if (r.mp4) check(r.ffmpeg !== undefined, "MP4 output needs an ffmpeg binary (pass its path, or write raw frames only)");
+  if (r.h264Frames) check(r.raw, "H.264 frames are raw frames: drop --no-raw or --h264-frames");
+  if (r.h264Frames) check(r.ffmpeg !== undefined, "H.264 frames need an ffmpeg binary (pass its path, or write the clean frames)");
   return r;
 }
 
@@ -133,6 +140,10 @@ export async function synthesize(options: SynthOptions): Promise<{ records: Clip
   const inFlight = new Set<Promise<void>>();
   let failure: unknown = null;
   const canvases = new ClipCanvases(o.size);
+  // With h264Frames, every clip's frames go through one H.264 encoder/decoder pair; a clip's raw file is written when
+  // its frames come back (the encoder holds a few clips for its look-ahead). At most 16 clips wait.
+  const h264 = o.h264Frames ? new H264RoundTrip({ ffmpeg: o.ffmpeg!, width: o.size, height: o.size, fps: o.fps, framesPerClip: o.frames }) : null;
+  const rawWrites: Promise<void>[] = [];
   for (let i = 0; i < o.clips; i++) {
     const id = clipId(i);
     const who = i < nIdentities ? i : root.fork("who", i).int(nIdentities);
@@ -141,8 +152,14 @@ export async function synthesize(options: SynthOptions): Promise<{ records: Clip
     const rendered = renderClip(plan, canvases);
     const video = `clips/${id}.mp4`;
     const frames = `frames/${id}.u8`;
-    if (o.raw) {
-      writeFileSync(join(o.out, frames), encodeRawClip({ frames: o.frames, height: o.size, width: o.size, channels: 3, fps: o.fps, data: rendered.rgb }));
+    const writeRaw = (data: Uint8Array) => writeFileSync(join(o.out, frames), encodeRawClip({ frames: o.frames, height: o.size, width: o.size, channels: 3, fps: o.fps, data }));
+    if (h264) {
+      const written = h264.send(rendered.rgb.slice()).then(writeRaw);
+      written.catch(() => {}); // awaited below; this only keeps Node from calling it unhandled before then
+      rawWrites.push(written);
+      if (rawWrites.length > 16) await rawWrites.shift();
+    } else if (o.raw) {
+      writeRaw(rendered.rgb);
     }
     if (o.mp4) {
       while (inFlight.size >= 2) await Promise.race(inFlight);
@@ -162,6 +179,7 @@ export async function synthesize(options: SynthOptions): Promise<{ records: Clip
   }
   await Promise.all(inFlight);
   if (failure) throw failure;
+  if (h264) await Promise.all([...rawWrites, h264.close()]);
   writeJsonl(join(o.out, "clips.jsonl"), records, clipRecordSchema, "clip");
   writeFileSync(join(o.out, "contact_sheet.png"), contactSheetPng(tiles, 8));
   const { ffmpeg: _ffmpeg, out: _out, ...settings } = o;
