@@ -5,7 +5,7 @@ import { FavchatError } from "../core/errors.ts";
 import { labelOf, mapChoice, mapYesNo, type LabelMatch } from "./labels.ts";
 import { attributeAccuracy, groupMajorityShare, multiLabelF1, type AttributeAccuracy, type MultiLabelMetrics } from "./metrics.ts";
 import type { Prediction } from "./predictions.ts";
-import { auNamedIn } from "../data/builder/phrasing.ts";
+import { AU_WORDS, auNamedIn } from "../data/builder/phrasing.ts";
 import { unmappedExamples, type EvalReport, type ScoredAnswer } from "./report.ts";
 
 const count = (items: readonly ScoredAnswer[], kind: LabelMatch["kind"]) => items.filter((i) => i.mapped.kind === kind).length;
@@ -27,9 +27,24 @@ export interface AuEvaluation {
    * questions (what the AU's name alone can score, at best) and the micro F1 of "yes" to everything.
    */
   readonly baselines: { readonly perAuMajority: number; readonly allYesF1: number };
+  /**
+   * Micro F1 and accuracy per way the questions name their AU (the builder asks all three: AU_PRESENCE_Q), for the
+   * namings present; empty when the predictions carry no questions.
+   */
+  readonly byNaming: Readonly<Partial<Record<AuNaming, { readonly questions: number; readonly f1: number; readonly accuracy: number }>>>;
   readonly multiple: number;
   readonly none: number;
   readonly items: readonly ScoredAnswer[];
+}
+
+export type AuNaming = "number and words" | "number alone" | "words alone";
+
+/** How a question names its AU: by "AU12", by "lip corner puller", or both; null when it names it neither way. */
+export function auNaming(question: string): AuNaming | null {
+  const number = /\bAU\d+\b/i.test(question);
+  const lower = question.toLowerCase();
+  const words = Object.values(AU_WORDS).some((w) => new RegExp(`\\b${w}\\b`).test(lower));
+  return number && words ? "number and words" : number ? "number alone" : words ? "words alone" : null;
 }
 
 /** The AU a prediction is about: its `label`, else the one AU its question names (by number or words: auNamedIn). */
@@ -48,10 +63,19 @@ export function evaluateAuPresence(predictions: readonly Prediction[]): AuEvalua
   const right = decisions.filter((d) => d.predicted === d.truth).length;
   const majority = groupMajorityShare(decisions.map((d) => ({ group: d.label, truth: String(d.truth) })));
   const yes = decisions.filter((d) => d.truth).length;
+  const byNaming: Partial<Record<AuNaming, { questions: number; f1: number; accuracy: number }>> = {};
+  const namings = predictions.map((p) => (p.question ? auNaming(p.question) : null));
+  for (const naming of ["number and words", "number alone", "words alone"] as const) {
+    const group = decisions.filter((_, i) => namings[i] === naming);
+    if (!group.length) continue;
+    const tp = group.filter((d) => d.truth && d.predicted === true).length;
+    const wrong = group.filter((d) => d.predicted !== d.truth).length;
+    byNaming[naming] = { questions: group.length, f1: tp === 0 ? 0 : (2 * tp) / (2 * tp + wrong), accuracy: 1 - wrong / group.length };
+  }
   return {
     metrics: multiLabelF1(decisions, labels), accuracy: right / decisions.length,
     baselines: { perAuMajority: majority, allYesF1: yes === 0 ? 0 : (2 * yes) / (2 * yes + (decisions.length - yes)) },
-    multiple: count(items, "multiple"), none: count(items, "none"), items,
+    byNaming, multiple: count(items, "multiple"), none: count(items, "none"), items,
   };
 }
 
@@ -64,6 +88,7 @@ export function auReport(ev: AuEvaluation, o: { title?: string; meta?: Record<st
       questions: m.decisions, "micro F1": m.micro.f1, "macro F1": m.macroF1, accuracy: ev.accuracy,
       "without the video: each AU's usual answer, accuracy": ev.baselines.perAuMajority,
       "without the video: \"yes\" to all, micro F1": ev.baselines.allYesF1,
+      ...Object.fromEntries(Object.entries(ev.byNaming).flatMap(([naming, g]) => [[`AU named by ${naming}: questions`, g.questions], [`AU named by ${naming}: micro F1`, g.f1], [`AU named by ${naming}: accuracy`, g.accuracy]])),
       "unmapped (no answer)": ev.none, "unmapped (yes and no)": ev.multiple,
     },
     multiLabel: m,

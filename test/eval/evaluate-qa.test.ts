@@ -33,6 +33,24 @@ test("AU presence: per-AU F1, micro/macro, accuracy; the AU comes from label or 
   assert.deepEqual(r.examples!.map((e) => e.id), ["6"]);
 });
 
+test("AU presence per naming: number and words, number alone, words alone, each scored on its own questions", () => {
+  const preds = [
+    { id: "a", question: "Is AU12 (lip corner puller) active at any point in the clip?", prediction: "yes", answer: "yes" },
+    { id: "b", question: "Is AU12 active at any point in the clip?", prediction: "no", answer: "yes" },
+    { id: "c", question: "Does AU4 occur in this video? Answer yes or no.", prediction: "no", answer: "no" },
+    { id: "d", question: "Is the brow lowerer visible at any point in the clip?", prediction: "yes", answer: "yes" },
+    { id: "e", question: "Is the Lip Corner Puller visible at any point in the clip?", prediction: "maybe", answer: "no" },
+  ];
+  const ev = evaluateAuPresence(preds);
+  assert.deepEqual(ev.byNaming["number and words"], { questions: 1, f1: 1, accuracy: 1 });
+  assert.deepEqual(ev.byNaming["number alone"], { questions: 2, f1: 0, accuracy: 0.5 });
+  // "maybe" is unmapped: wrong, counted as a false "yes" for a "no" question (as the micro F1 counts it).
+  assert.deepEqual(ev.byNaming["words alone"], { questions: 2, f1: 2 / 3, accuracy: 0.5 });
+  assert.equal(auReport(ev).overall["AU named by number alone: accuracy"], 0.5);
+  // Predictions without questions (a label only) have no naming to report.
+  assert.deepEqual(evaluateAuPresence([{ id: "x", label: "AU1", prediction: "yes", answer: "yes" }]).byNaming, {});
+});
+
 test("AU presence bad input: no AU to group by, a truth that is not yes/no, empty", () => {
   assert.throws(() => evaluateAuPresence([{ id: "q", question: "Is the person smiling?", prediction: "yes", answer: "yes" }]),
     (e: unknown) => e instanceof FavchatError && /prediction "q": cannot tell which AU/.test(e.message));
