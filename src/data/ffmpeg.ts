@@ -58,6 +58,7 @@ export class H264RoundTrip {
   private chunks: Buffer[] = [];
   private buffered = 0;
   private failure: Error | null = null;
+  private closed = false;
   private readonly exited: Promise<void>;
 
   constructor(private readonly o: EncodeOptions & { framesPerClip: number }) {
@@ -108,7 +109,13 @@ export class H264RoundTrip {
   async close(): Promise<void> {
     this.encoder.stdin.end();
     await this.exited;
+    this.closed = true;
     if (this.failure) throw this.failure;
+  }
+
+  /** Stops both processes now (after an error elsewhere): waiting clips are rejected. Nothing once closed. */
+  abort(reason = "aborted"): void {
+    if (!this.closed) this.fail(new FavchatError(`H.264 round trip ${reason}`));
   }
 
   private take(d: Buffer): void {

@@ -144,42 +144,47 @@ export async function synthesize(options: SynthOptions): Promise<{ records: Clip
   // its frames come back (the encoder holds a few clips for its look-ahead). At most 16 clips wait.
   const h264 = o.h264Frames ? new H264RoundTrip({ ffmpeg: o.ffmpeg!, width: o.size, height: o.size, fps: o.fps, framesPerClip: o.frames }) : null;
   const rawWrites: Promise<void>[] = [];
-  for (let i = 0; i < o.clips; i++) {
-    const id = clipId(i);
-    const who = i < nIdentities ? i : root.fork("who", i).int(nIdentities);
-    const identity = makeIdentity(o.seed, who);
-    const plan = planClip(root.fork("clip", i), id, identity, { frames: o.frames, size: o.size, fps: o.fps });
-    const rendered = renderClip(plan, canvases);
-    const video = `clips/${id}.mp4`;
-    const frames = `frames/${id}.u8`;
-    const writeRaw = (data: Uint8Array) => writeFileSync(join(o.out, frames), encodeRawClip({ frames: o.frames, height: o.size, width: o.size, channels: 3, fps: o.fps, data }));
-    if (h264) {
-      const written = h264.send(rendered.rgb.slice()).then(writeRaw);
-      written.catch(() => {}); // awaited below; this only keeps Node from calling it unhandled before then
-      rawWrites.push(written);
-      if (rawWrites.length > 16) await rawWrites.shift();
-    } else if (o.raw) {
-      writeRaw(rendered.rgb);
+  try {
+    for (let i = 0; i < o.clips; i++) {
+      const id = clipId(i);
+      const who = i < nIdentities ? i : root.fork("who", i).int(nIdentities);
+      const identity = makeIdentity(o.seed, who);
+      const plan = planClip(root.fork("clip", i), id, identity, { frames: o.frames, size: o.size, fps: o.fps });
+      const rendered = renderClip(plan, canvases);
+      const video = `clips/${id}.mp4`;
+      const frames = `frames/${id}.u8`;
+      const writeRaw = (data: Uint8Array) => writeFileSync(join(o.out, frames), encodeRawClip({ frames: o.frames, height: o.size, width: o.size, channels: 3, fps: o.fps, data }));
+      if (h264) {
+        const written = h264.send(rendered.rgb.slice()).then(writeRaw);
+        written.catch(() => {}); // awaited below; this only keeps Node from calling it unhandled before then
+        rawWrites.push(written);
+        if (rawWrites.length > 16) await rawWrites.shift();
+      } else if (o.raw) {
+        writeRaw(rendered.rgb);
+      }
+      if (o.mp4) {
+        while (inFlight.size >= 2) await Promise.race(inFlight);
+        if (failure) throw failure;
+        const job: Promise<void> = encodeMp4(rendered.rgb, join(o.out, video), { ffmpeg: o.ffmpeg!, width: o.size, height: o.size, fps: o.fps })
+          .catch((err) => void (failure = err))
+          .finally(() => inFlight.delete(job));
+        inFlight.add(job);
+      }
+      // Without MP4 the raw file is the clip's video: records stay valid and point at what exists.
+      records.push(clipRecord(plan, rendered, splits[who], o.mp4 ? { video, ...(o.raw ? { frames } : {}) } : { video: frames, frames }));
+      if (tiles.length < 48) tiles.push(apexTile(plan, rendered, plan.expression.emotion === "neutral" ? "neutral" : `${plan.expression.emotion} ${plan.expression.band}`));
+      options.onProgress?.(i + 1, o.clips);
+      // Skia's pixel buffers are freed by N-API finalizers, which only run when the event loop turns: without this
+      // yield (raw frames only, nothing awaited) memory grew by 1 MB a clip; with it, it stays flat.
+      if (i % 20 === 19) await new Promise((resolve) => setImmediate(resolve));
     }
-    if (o.mp4) {
-      while (inFlight.size >= 2) await Promise.race(inFlight);
-      if (failure) throw failure;
-      const job: Promise<void> = encodeMp4(rendered.rgb, join(o.out, video), { ffmpeg: o.ffmpeg!, width: o.size, height: o.size, fps: o.fps })
-        .catch((err) => void (failure = err))
-        .finally(() => inFlight.delete(job));
-      inFlight.add(job);
-    }
-    // Without MP4 the raw file is the clip's video: records stay valid and point at what exists.
-    records.push(clipRecord(plan, rendered, splits[who], o.mp4 ? { video, ...(o.raw ? { frames } : {}) } : { video: frames, frames }));
-    if (tiles.length < 48) tiles.push(apexTile(plan, rendered, plan.expression.emotion === "neutral" ? "neutral" : `${plan.expression.emotion} ${plan.expression.band}`));
-    options.onProgress?.(i + 1, o.clips);
-    // Skia's pixel buffers are freed by N-API finalizers, which only run when the event loop turns: without this
-    // yield (raw frames only, nothing awaited) memory grew by 1 MB a clip; with it, it stays flat.
-    if (i % 20 === 19) await new Promise((resolve) => setImmediate(resolve));
+    await Promise.all(inFlight);
+    if (failure) throw failure;
+    if (h264) await Promise.all([...rawWrites, h264.close()]);
+  } finally {
+    // An error above (a render, an MP4) must not leave the encoder and decoder running.
+    h264?.abort("stopped: synth failed");
   }
-  await Promise.all(inFlight);
-  if (failure) throw failure;
-  if (h264) await Promise.all([...rawWrites, h264.close()]);
   writeJsonl(join(o.out, "clips.jsonl"), records, clipRecordSchema, "clip");
   writeFileSync(join(o.out, "contact_sheet.png"), contactSheetPng(tiles, 8));
   const { ffmpeg: _ffmpeg, out: _out, ...settings } = o;

@@ -85,6 +85,8 @@ test("h264Frames: the raw frames are what the clip's MP4 decodes to, near enough
   assert.ok(toClean > 1, `H.264 frames equal the clean render (RMS ${toClean.toFixed(2)})`);
   assert.ok(toMp4 < 0.75 * toClean, `H.264 frames are as far from the MP4's frames (${toMp4.toFixed(2)}) as from the render (${toClean.toFixed(2)})`);
   await assert.rejects(synthesize({ ...opts, out: coded, raw: false, h264Frames: true }), /H.264 frames are raw frames/);
+  // A broken ffmpeg is a clear error, and synth does not hang on the processes.
+  await assert.rejects(synthesize({ ...opts, out: mkdtempSync(join(tmpdir(), "fv-synth-noff-")), mp4: false, h264Frames: true, ffmpeg: "/nonexistent/ffmpeg" }), /cannot run ffmpeg \(\/nonexistent\/ffmpeg\) as the H.264 (encoder|decoder)/);
 });
 
 test("splitIdentities honours the fractions and gives each asked-for split someone", () => {
