@@ -12,19 +12,23 @@ export interface EncodeOptions {
   crf?: number;
 }
 
+/** RGB frames on stdin -> H.264 as FaceWorld's MP4s have it (x264 veryfast, CRF, yuv420p, one thread, bit-exact); output options follow. */
+function x264Args(o: EncodeOptions): string[] {
+  return [
+    "-v", "error", "-nostdin",
+    "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", `${o.width}x${o.height}`, "-r", String(o.fps), "-i", "-",
+    "-c:v", "libx264", "-preset", "veryfast", "-crf", String(o.crf ?? 20), "-pix_fmt", "yuv420p",
+    "-threads", "1", "-fflags", "+bitexact", "-flags:v", "+bitexact",
+  ];
+}
+
 /**
  * Encodes [F, H, W, 3] RGB bytes to an H.264 MP4. One encoder thread and bit-exact flags, so the
  * same frames give the same file bytes (the synth command promises byte-identical output per seed).
  */
 export function encodeMp4(rgb: Uint8Array, out: string, o: EncodeOptions): Promise<void> {
   if (o.width % 2 || o.height % 2) throw new FavchatError(`MP4 needs even frame sizes for yuv420p, got ${o.width}x${o.height}`);
-  const args = [
-    "-v", "error", "-nostdin",
-    "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", `${o.width}x${o.height}`, "-r", String(o.fps), "-i", "-",
-    "-c:v", "libx264", "-preset", "veryfast", "-crf", String(o.crf ?? 20), "-pix_fmt", "yuv420p",
-    "-threads", "1", "-fflags", "+bitexact", "-flags:v", "+bitexact", "-map_metadata", "-1",
-    "-movflags", "+faststart", "-y", out,
-  ];
+  const args = [...x264Args(o), "-map_metadata", "-1", "-movflags", "+faststart", "-y", out];
   return new Promise((resolve, reject) => {
     const child = spawn(o.ffmpeg, args, { stdio: ["pipe", "ignore", "pipe"] });
     let stderr = "";
@@ -65,13 +69,7 @@ export class H264RoundTrip {
     if (o.width % 2 || o.height % 2) throw new FavchatError(`H.264 needs even frame sizes for yuv420p, got ${o.width}x${o.height}`);
     this.clipBytes = o.width * o.height * 3 * o.framesPerClip;
     const F = o.framesPerClip;
-    this.encoder = spawn(o.ffmpeg, [
-      "-v", "error", "-nostdin",
-      "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", `${o.width}x${o.height}`, "-r", String(o.fps), "-i", "-",
-      "-c:v", "libx264", "-preset", "veryfast", "-crf", String(o.crf ?? 20), "-pix_fmt", "yuv420p",
-      "-x264-params", `keyint=${F}:min-keyint=${F}:scenecut=0:open-gop=0`,
-      "-threads", "1", "-fflags", "+bitexact", "-flags:v", "+bitexact", "-f", "h264", "-",
-    ]);
+    this.encoder = spawn(o.ffmpeg, [...x264Args(o), "-x264-params", `keyint=${F}:min-keyint=${F}:scenecut=0:open-gop=0`, "-f", "h264", "-"]);
     this.decoder = spawn(o.ffmpeg, ["-v", "error", "-nostdin", "-f", "h264", "-i", "-", "-f", "rawvideo", "-pix_fmt", "rgb24", "-vsync", "0", "-"]);
     this.encoder.stdout.pipe(this.decoder.stdin);
     this.decoder.stdout.on("data", (d: Buffer) => this.take(d));

@@ -5,7 +5,7 @@ import { FavchatError } from "../core/errors.ts";
 import { labelOf, mapChoice, mapYesNo, type LabelMatch } from "./labels.ts";
 import { attributeAccuracy, groupMajorityShare, multiLabelF1, type AttributeAccuracy, type MultiLabelMetrics } from "./metrics.ts";
 import type { Prediction } from "./predictions.ts";
-import { AU_WORDS, auNamedIn } from "../data/builder/phrasing.ts";
+import { auMentions, auNamedIn } from "../data/builder/phrasing.ts";
 import { unmappedExamples, type EvalReport, type ScoredAnswer } from "./report.ts";
 
 const count = (items: readonly ScoredAnswer[], kind: LabelMatch["kind"]) => items.filter((i) => i.mapped.kind === kind).length;
@@ -41,9 +41,8 @@ export type AuNaming = "number and words" | "number alone" | "words alone";
 
 /** How a question names its AU: by "AU12", by "lip corner puller", or both; null when it names it neither way. */
 export function auNaming(question: string): AuNaming | null {
-  const number = /\bAU\d+\b/i.test(question);
-  const lower = question.toLowerCase();
-  const words = Object.values(AU_WORDS).some((w) => new RegExp(`\\b${w}\\b`).test(lower));
+  const { byNumber, byWords } = auMentions(question);
+  const [number, words] = [byNumber.size > 0, byWords.size > 0];
   return number && words ? "number and words" : number ? "number alone" : words ? "words alone" : null;
 }
 

@@ -11,15 +11,24 @@ export const AU_WORDS: Record<string, string> = {
   AU23: "lip tightener", AU25: "lips part", AU26: "jaw drop", AU43: "eyes closed",
 };
 
+/** Each AU's words as a whole-phrase, any-case pattern (built once: questions are read on every training step). */
+const AU_WORD_PATTERNS = Object.entries(AU_WORDS).map(([au, words]) => [au, new RegExp(`\\b${words}\\b`, "i")] as const);
+
+/** The AUs a question mentions by number ("AU12", any case) and by words ("lip corner puller", any case). */
+export function auMentions(question: string): { readonly byNumber: ReadonlySet<string>; readonly byWords: ReadonlySet<string> } {
+  return {
+    byNumber: new Set([...question.matchAll(/\bAU(\d+)\b/gi)].map((m) => `AU${m[1]}`)),
+    byWords: new Set(AU_WORD_PATTERNS.filter(([, re]) => re.test(question)).map(([au]) => au)),
+  };
+}
+
 /**
  * The one AU a question names, by its number ("AU12") or its words ("lip corner puller", any case), or null when it
  * names none, several, or an AU outside AU_WORDS ("Is AU99 active?" names none).
  */
 export function auNamedIn(question: string): string | null {
-  const named = new Set<string>();
-  for (const m of question.matchAll(/\bAU(\d+)\b/gi)) named.add(`AU${m[1]}`);
-  const lower = question.toLowerCase();
-  for (const [au, words] of Object.entries(AU_WORDS)) if (new RegExp(`\\b${words}\\b`).test(lower)) named.add(au);
+  const { byNumber, byWords } = auMentions(question);
+  const named = new Set([...byNumber, ...byWords]);
   const [only] = named;
   return named.size === 1 && only in AU_WORDS ? only : null;
 }
