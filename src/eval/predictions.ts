@@ -82,3 +82,23 @@ export function emotionReport(ev: EmotionEvaluation, o: { title?: string; meta?:
     ...(o.meta ? { meta: o.meta } : {}),
   };
 }
+
+/** FaceWorld's expression bands, in the order the report lists them. */
+export const EXPRESSION_BANDS = ["subtle", "moderate", "strong", "neutral"] as const;
+export type ExpressionBand = (typeof EXPRESSION_BANDS)[number];
+
+/**
+ * WAR and UAR of the answers about each expression band's clips, as report rows ("WAR, subtle clips (n=129)"), for
+ * the bands `bandOf` (prediction id -> band, undefined when the clip has none) finds; {} when it finds none.
+ */
+export function emotionBandRows(predictions: readonly Prediction[], bandOf: (id: string) => ExpressionBand | undefined, classes: readonly string[] = EMOTIONS7): Record<string, number> {
+  const rows: Record<string, number> = {};
+  for (const band of EXPRESSION_BANDS) {
+    const subset = predictions.filter((p) => bandOf(p.id) === band);
+    if (!subset.length) continue;
+    const m = evaluateEmotion(subset, classes).metrics;
+    rows[`WAR, ${band} clips (n=${m.n})`] = m.war;
+    rows[`UAR, ${band} clips (n=${m.n})`] = m.uar;
+  }
+  return rows;
+}

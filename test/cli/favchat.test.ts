@@ -120,6 +120,10 @@ test("eval: predictions and a scored report on held-out clips", async () => {
   const report = JSON.parse(r.stdout) as { overall: Record<string, number> };
   assert.equal(report.overall.items, 3);
   assert.ok("WAR" in report.overall && "UAR" in report.overall);
+  // Each expression band's scores beside the whole set's: the bands' clip counts add up to the clips asked.
+  const bandCounts = Object.keys(report.overall).flatMap((k) => /^WAR, (subtle|moderate|strong|neutral) clips \(n=(\d+)\)$/.exec(k)?.[2] ?? []).map(Number);
+  assert.ok(bandCounts.length > 0, JSON.stringify(report.overall));
+  assert.equal(bandCounts.reduce((a, b) => a + b, 0), 3);
   assert.ok(existsSync(preds) && existsSync(join(work, "report", "report.md")));
   // Multiple-choice scoring: every answer to a question with options is one of them (a question without, asked of an
   // attribute with one value among these clips, is answered by generation).

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { FavchatError } from "../../src/core/errors.ts";
 import { EMOTIONS11 } from "../../src/eval/labels.ts";
-import { emotionReport, evaluateEmotion, readPredictions, writePredictions, type Prediction } from "../../src/eval/predictions.ts";
+import { emotionBandRows, emotionReport, evaluateEmotion, readPredictions, writePredictions, type Prediction } from "../../src/eval/predictions.ts";
 
 const tmp = () => mkdtempSync(join(tmpdir(), "favchat-pred-"));
 
@@ -66,4 +66,23 @@ test("evaluateEmotion bad input: empty, a truth outside the class set (with a hi
   assert.throws(() => evaluateEmotion([{ id: "x1", prediction: "sad", answer: "contempt" }]),
     (e: unknown) => e instanceof FavchatError && /prediction "x1": the true answer "contempt" is not one of the 7 classes .*MAFW's 11/.test(e.message));
   assert.throws(() => evaluateEmotion([{ id: "x2", prediction: "sad", answer: "blue" }]), /"blue" is not one of the 7 classes/);
+});
+
+test("emotionBandRows: WAR and UAR per expression band, hand-counted; bands without clips left out", () => {
+  const p = (id: string, answer: string, prediction: string): Prediction => ({ id, answer, prediction });
+  const preds = [
+    p("a#emotion0", "happy", "happy"), p("b#emotion0", "sad", "happy"), p("c#emotion0", "sad", "sad"), // subtle
+    p("d#emotion0", "angry", "angry"), // strong
+    p("e#emotion0", "neutral", "sad"), // neutral
+    p("f#emotion0", "fear", "fear"), // no band
+  ];
+  const band = { a: "subtle", b: "subtle", c: "subtle", d: "strong", e: "neutral" } as const;
+  const rows = emotionBandRows(preds, (id) => band[id.split("#")[0] as keyof typeof band]);
+  assert.deepEqual(Object.keys(rows), [
+    "WAR, subtle clips (n=3)", "UAR, subtle clips (n=3)", "WAR, strong clips (n=1)", "UAR, strong clips (n=1)", "WAR, neutral clips (n=1)", "UAR, neutral clips (n=1)",
+  ]);
+  assert.equal(rows["WAR, subtle clips (n=3)"], 2 / 3);
+  assert.equal(rows["UAR, subtle clips (n=3)"], (1 + 0.5) / 2); // happy 1/1, sad 1/2
+  assert.equal(rows["WAR, neutral clips (n=1)"], 0);
+  assert.deepEqual(emotionBandRows(preds, () => undefined), {});
 });

@@ -5,11 +5,12 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { FavchatError } from "../../core/errors.ts";
 import type { BackendName } from "../../core/backend.ts";
-import { readClipRecords } from "../../data/records.ts";
+import { EMOTIONS7, readClipRecords, type ClipRecord } from "../../data/records.ts";
 import { loadFavchat } from "../../model/load.ts";
 import { loadTokenizer } from "../../text/tokenizer.ts";
 import { EVAL_TASKS, evalItems, meanFaceWeight, predict, rawPixelSource, videoPixelSource, type EvalTask } from "../../eval/run-model.ts";
-import { writePredictions } from "../../eval/predictions.ts";
+import { EXPRESSION_BANDS, emotionBandRows, writePredictions, type ExpressionBand } from "../../eval/predictions.ts";
+import { EMOTIONS11 } from "../../eval/labels.ts";
 import { reportMarkdown, writeReport } from "../../eval/report.ts";
 import { scorePredictions } from "../../eval/score.ts";
 import { createProgress } from "../../train/progress.ts";
@@ -18,6 +19,9 @@ import { FaceDetector } from "../../video/faces/detect.ts";
 import { DEFAULT_MODEL } from "../defaults.ts";
 import { backendFromGlobals, choice, parseIntOption } from "../options.ts";
 import { ffmpegFromEnv } from "./probe.ts";
+
+/** A FaceWorld clip's expression band: its label, or "neutral" for a clip without expression; undefined otherwise. */
+const bandOf = (c: ClipRecord): ExpressionBand | undefined => c.labels.band ?? (c.labels.intensity === 0 ? "neutral" : undefined);
 
 interface EvalFlags {
   model: string;
@@ -31,7 +35,7 @@ interface EvalFlags {
   json?: boolean;
   seed: number;
   classes: "7" | "11";
-  band?: "subtle" | "moderate" | "strong" | "neutral";
+  band?: ExpressionBand;
   answers: "generate" | "choose";
   plain?: boolean;
 }
@@ -49,7 +53,7 @@ export function register(program: Command): void {
     .option("--predictions <file>", "write one {id, prediction, answer} per line here")
     .option("--out <dir>", "write report.json, report.md and the confusion matrix PNG here")
     .option("--classes <n>", "emotion classes: 7 or 11", choice("--classes", ["7", "11"] as const), "7")
-    .option("--band <band>", "only clips of this expression intensity (FaceWorld labels): subtle, moderate, strong or neutral", choice("--band", ["subtle", "moderate", "strong", "neutral"] as const))
+    .option("--band <band>", "only clips of this expression intensity (FaceWorld labels): subtle, moderate, strong or neutral", choice("--band", EXPRESSION_BANDS))
     .option("--answers <how>", "generate: score the model's free-text answers; choose: answer each question that lists options with the option the model finds most likely (multiple-choice scoring)", choice("--answers", ["generate", "choose"] as const), "generate")
     .option("--plain", "ask each question as people would: without its format instruction (\"Answer with one word.\") and, for attribute, emotion, action and timing questions, without its options; the answer is mapped onto every value of its kind")
     .option("--seed <s>", "seed of the question wording", parseIntOption("--seed", 0), 0)
@@ -59,7 +63,7 @@ export function register(program: Command): void {
       const all = readClipRecords(o.clips, { onBadLine: "fail" }).records;
       let clips = o.split === "all" ? all : all.filter((c) => (c.split ?? "test") === o.split);
       if (clips.length === 0) throw new FavchatError(`${o.clips} has no ${o.split} clips; pass --split all to use every clip`);
-      if (o.band) clips = clips.filter((c) => (c.labels.band ?? (c.labels.intensity === 0 ? "neutral" : undefined)) === o.band);
+      if (o.band) clips = clips.filter((c) => bandOf(c) === o.band);
       if (clips.length === 0) throw new FavchatError(`no ${o.split} clips with band ${o.band} in ${o.clips}`);
       if (o.limit !== undefined) clips = clips.slice(0, o.limit);
       const items = evalItems(clips, o.task, o.seed, o.plain ?? false);
@@ -98,7 +102,12 @@ export function register(program: Command): void {
         meta["clips not answered (counted wrong)"] = failed.length;
         for (const f of failed) process.stderr.write(`favchat: clip ${f.clip} not answered (counted wrong): ${f.reason}\n`);
       }
-      const report = scorePredictions(predictions, o.task, o.classes, meta);
+      let report = scorePredictions(predictions, o.task, o.classes, meta);
+      if (o.task === "emotion" && !o.band) {
+        // Subtle expressions are the hard part of FaceWorld: each band's scores beside the whole split's.
+        const bands = new Map(items.map((it) => [it.id, bandOf(it.clip)]));
+        report = { ...report, overall: { ...report.overall, ...emotionBandRows(predictions, (id) => bands.get(id), o.classes === "11" ? EMOTIONS11 : EMOTIONS7) } };
+      }
       const written = o.out ? writeReport(o.out, report) : undefined;
       process.stdout.write(o.json ? JSON.stringify(report) + "\n" : reportMarkdown(report) + "\n");
       if (written) process.stderr.write(`favchat: report written to ${written.markdown}\n`);
