@@ -6,6 +6,7 @@
 //   steady-*       variants of the steady window (no roll, nose-only anchor, 8% larger or 7% smaller)
 //   mp4-label      the labelled boxes on the MP4's decoded frames (the codec's loss)
 //   mp4-steady     detection and steady crops on the decoded frames (what `chat` does now)
+//   mp4-steady-noroll  the same, the crops kept upright (as the labelled boxes' are)
 //   raw-ends-steady  steady crops on the frames `chat` samples (first and last included)
 //   yuv420-label   the labelled boxes on raw frames with only 4:2:0 chroma simulated
 // ONLY=name,name runs some of them.
@@ -156,6 +157,10 @@ for (const from of ["mp4", "raw-ends"] as const) {
     return pixels(d.frames, cropWindows(d.tracked, d.frames[0].width, d.frames[0].height, 0.4, "steady"));
   };
 }
+sources["mp4-steady-noroll"] = async (clip) => {
+  const d = await detect(clip, "mp4");
+  return pixels(d.frames, steady(d).map((w) => ({ ...w, angle: 0 })));
+};
 sources["yuv420-label"] = async (clip) => {
   const raw = readRawClip(resolve(base, clip.frames!));
   return pixelsFromRaw({ ...raw, data: chroma420(raw.data, raw.width, raw.height, raw.frames) }, clip.labels.faceBoxes, { frames: F, frameSize, faceSize: S });
