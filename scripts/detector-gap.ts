@@ -9,19 +9,23 @@
 //   mp4-steady-noroll  the same, the crops kept upright (as the labelled boxes' are)
 //   raw-ends-steady  steady crops on the frames `chat` samples (first and last included)
 //   yuv420-label   the labelled boxes on raw frames with only 4:2:0 chroma simulated
-// ONLY=name,name runs some of them.
+// ONLY=name,name runs some of them. GEOMETRY=1 instead compares the steady windows' motion with the labelled boxes'
+// on the raw frames: each frame's window against the clip's first (what the facial encoder's crop-minus-first input
+// sees), as RMS over clips and frames of the centre shift and scale change (fractions of the first window's side) and
+// the roll change (degrees), for the labelled windows, the steady ones, and their difference; GEOMETRY=mp4 detects
+// on the MP4's decoded frames instead.
 // Usage: node --import tsx scripts/detector-gap.ts MODEL_DIR CLIPS_JSONL [LIMIT=60]
 import { dirname, resolve } from "node:path";
 import { initBackend } from "../src/core/backend.ts";
 import { FavchatError } from "../src/core/errors.ts";
-import { pixelsFromRaw, uniformIndices, type ClipPixels } from "../src/data/clip-pixels.ts";
+import { FACEWORLD_TO_DETECTOR, pixelsFromRaw, uniformIndices, type ClipPixels } from "../src/data/clip-pixels.ts";
 import { readRawClip } from "../src/data/frames.ts";
 import { readClipRecords, type ClipRecord } from "../src/data/records.ts";
 import { evalItems, predict } from "../src/eval/run-model.ts";
 import { scorePredictions } from "../src/eval/score.ts";
 import { loadFavchat } from "../src/model/load.ts";
 import { loadTokenizer } from "../src/text/tokenizer.ts";
-import { cropWindow, wholeFrameWindow, type CropWindow } from "../src/video/faces/align.ts";
+import { cropWindow, faceWindow, wholeFrameWindow, type CropWindow } from "../src/video/faces/align.ts";
 import { ffmpegFromEnv } from "../src/cli/commands/probe.ts";
 import { decodeSamples } from "../src/video/decode.ts";
 import { FaceDetector } from "../src/video/faces/detect.ts";
@@ -161,10 +165,59 @@ sources["mp4-steady-noroll"] = async (clip) => {
   const d = await detect(clip, "mp4");
   return pixels(d.frames, steady(d).map((w) => ({ ...w, angle: 0 })));
 };
+// The steady window at one size for the whole clip (its median): the rigid points' size varies frame to frame (GEOMETRY).
+const oneSize = (w: CropWindow[]) => {
+  const sides = w.map((x) => x.side).sort((a, b) => a - b);
+  return w.map((x) => ({ ...x, side: sides[sides.length >> 1] }));
+};
+sources["steady-onesize"] = async (clip) => {
+  const d = await detect(clip);
+  return pixels(d.frames, oneSize(steady(d)));
+};
+sources["mp4-steady-onesize"] = async (clip) => {
+  const d = await detect(clip, "mp4");
+  return pixels(d.frames, oneSize(steady(d)));
+};
 sources["yuv420-label"] = async (clip) => {
   const raw = readRawClip(resolve(base, clip.frames!));
   return pixelsFromRaw({ ...raw, data: chroma420(raw.data, raw.width, raw.height, raw.frames) }, clip.labels.faceBoxes, { frames: F, frameSize, faceSize: S });
 };
+if (process.env.GEOMETRY) {
+  const rel = (w: readonly CropWindow[]) => w.slice(1).map((x) => [(x.cx - w[0].cx) / w[0].side, (x.cy - w[0].cy) / w[0].side, x.side / w[0].side - 1, ((x.angle - w[0].angle) * 180) / Math.PI]);
+  const sq = { label: [0, 0, 0, 0], steady: [0, 0, 0, 0], diff: [0, 0, 0, 0] };
+  let n = 0;
+  let skipped = 0;
+  for (const clip of clips) {
+    const d = await detect(clip, process.env.GEOMETRY === "mp4" ? "mp4" : "raw").catch(() => null);
+    const boxes = clip.labels.faceBoxes;
+    if (!d || !boxes) {
+      skipped++;
+      continue;
+    }
+    const label = d.idx.map((i) => {
+      const b = boxes[i];
+      const side = Math.max(b[2], b[3]);
+      const s = side * FACEWORLD_TO_DETECTOR.side;
+      const cx = b[0] + b[2] / 2 + side * FACEWORLD_TO_DETECTOR.dx;
+      const cy = b[1] + b[3] / 2 + side * FACEWORLD_TO_DETECTOR.dy;
+      return faceWindow({ x: cx - s / 2, y: cy - s / 2, width: s, height: s }, null, 0.4);
+    });
+    const [l, st] = [rel(label), rel(steady(d))];
+    l.forEach((lk, k) => {
+      for (let j = 0; j < 4; j++) {
+        sq.label[j] += lk[j] ** 2;
+        sq.steady[j] += st[k][j] ** 2;
+        sq.diff[j] += (st[k][j] - lk[j]) ** 2;
+      }
+      n++;
+    });
+  }
+  for (const [name, v] of Object.entries(sq)) {
+    const r = v.map((x) => Math.sqrt(x / n));
+    console.log(`${name.padEnd(7)} RMS vs first window over ${n} frames (${skipped} clips without a detected face skipped): centre x ${r[0].toFixed(4)}, y ${r[1].toFixed(4)}, scale ${r[2].toFixed(4)}, roll ${r[3].toFixed(2)} deg`);
+  }
+  process.exit(0);
+}
 const only = process.env.ONLY?.split(",");
 const items = evalItems(clips, "emotion", 0);
 for (const [name, source] of Object.entries(sources)) {
