@@ -18,14 +18,14 @@
 import { dirname, resolve } from "node:path";
 import { initBackend } from "../src/core/backend.ts";
 import { FavchatError } from "../src/core/errors.ts";
-import { FACEWORLD_TO_DETECTOR, pixelsFromRaw, uniformIndices, type ClipPixels } from "../src/data/clip-pixels.ts";
+import { labelledWindow, pixelsFromRaw, uniformIndices, type ClipPixels } from "../src/data/clip-pixels.ts";
 import { readRawClip } from "../src/data/frames.ts";
 import { readClipRecords, type ClipRecord } from "../src/data/records.ts";
 import { evalItems, predict } from "../src/eval/run-model.ts";
 import { scorePredictions } from "../src/eval/score.ts";
 import { loadFavchat } from "../src/model/load.ts";
 import { loadTokenizer } from "../src/text/tokenizer.ts";
-import { cropWindow, faceWindow, wholeFrameWindow, type CropWindow } from "../src/video/faces/align.ts";
+import { cropWindow, wholeFrameWindow, type CropWindow } from "../src/video/faces/align.ts";
 import { ffmpegFromEnv } from "../src/cli/commands/probe.ts";
 import { decodeSamples } from "../src/video/decode.ts";
 import { FaceDetector } from "../src/video/faces/detect.ts";
@@ -194,14 +194,7 @@ if (process.env.GEOMETRY) {
       skipped++;
       continue;
     }
-    const label = d.idx.map((i) => {
-      const b = boxes[i];
-      const side = Math.max(b[2], b[3]);
-      const s = side * FACEWORLD_TO_DETECTOR.side;
-      const cx = b[0] + b[2] / 2 + side * FACEWORLD_TO_DETECTOR.dx;
-      const cy = b[1] + b[3] / 2 + side * FACEWORLD_TO_DETECTOR.dy;
-      return faceWindow({ x: cx - s / 2, y: cy - s / 2, width: s, height: s }, null, 0.4);
-    });
+    const label = d.idx.map((i) => labelledWindow(boxes[i], 0.4));
     const [l, st] = [rel(label), rel(steady(d))];
     l.forEach((lk, k) => {
       for (let j = 0; j < 4; j++) {

@@ -3,7 +3,7 @@
 // a decoded video with detected faces (src/video, inference): both must give the same kind of crop.
 import { FavchatError } from "../core/errors.ts";
 import type { Rng } from "../core/rng.ts";
-import { cropWindow, faceWindow, wholeFrameWindow } from "../video/faces/align.ts";
+import { cropWindow, faceWindow, wholeFrameWindow, type CropWindow } from "../video/faces/align.ts";
 import type { RgbFrame } from "../video/frame.ts";
 import type { RawClip } from "./frames.ts";
 
@@ -33,6 +33,19 @@ export interface PixelOptions {
  * so they look like the crops `favchat chat` makes.
  */
 export const FACEWORLD_TO_DETECTOR = { side: 0.731, dy: 0.045, dx: -0.004 } as const;
+
+/**
+ * The crop window of a FaceWorld face box [x, y, w, h] as the detector would frame it (FACEWORLD_TO_DETECTOR), with
+ * `margin` around it, moved by `shift` (training jitter) if given.
+ */
+export function labelledWindow(b: readonly [number, number, number, number], margin: number, shift?: CropShift): CropWindow {
+  const gtSide = Math.max(b[2], b[3]);
+  const s = gtSide * FACEWORLD_TO_DETECTOR.side * (shift?.scale ?? 1);
+  const cx = b[0] + b[2] / 2 + gtSide * (FACEWORLD_TO_DETECTOR.dx + (shift?.dx ?? 0));
+  const cy = b[1] + b[3] / 2 + gtSide * (FACEWORLD_TO_DETECTOR.dy + (shift?.dy ?? 0));
+  const window = faceWindow({ x: cx - s / 2, y: cy - s / 2, width: s, height: s }, null, margin);
+  return { ...window, angle: shift?.angle ?? 0 };
+}
 
 /** How one frame's face crop is moved from the labelled box: centre and scale as fractions of the box, roll in radians. */
 export interface CropShift {
@@ -89,12 +102,7 @@ export function pixelsFromRaw(
     const b = faceBoxes?.[src];
     let crop: RgbFrame;
     if (b) {
-      const gtSide = Math.max(b[2], b[3]);
-      const s = gtSide * FACEWORLD_TO_DETECTOR.side * (shift?.scale ?? 1);
-      const cx = b[0] + b[2] / 2 + gtSide * (FACEWORLD_TO_DETECTOR.dx + (shift?.dx ?? 0));
-      const cy = b[1] + b[3] / 2 + gtSide * (FACEWORLD_TO_DETECTOR.dy + (shift?.dy ?? 0));
-      const window = faceWindow({ x: cx - s / 2, y: cy - s / 2, width: s, height: s }, null, margin);
-      crop = cropWindow(frame, { ...window, angle: shift?.angle ?? 0 }, o.faceSize);
+      crop = cropWindow(frame, labelledWindow(b, margin, shift), o.faceSize);
     } else {
       crop = cropWindow(frame, wholeFrameWindow(frame), o.faceSize);
     }

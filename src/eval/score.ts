@@ -29,8 +29,11 @@ export function qaReport(predictions: readonly Prediction[], meta: Record<string
   return { title: "Question answering (exact match)", task: "qa", overall, meta };
 }
 
+/** The emotion classes of `--classes`: 7 (DFEW, FERV39k, FaceWorld) or 11 (MAFW). */
+export const emotionClasses = (classes: "7" | "11"): readonly string[] => (classes === "11" ? EMOTIONS11 : EMOTIONS7);
+
 export function scorePredictions(records: readonly Prediction[], task: ScoreTask, classes: "7" | "11", meta: Record<string, string | number>): EvalReport {
-  if (task === "emotion") return emotionReport(evaluateEmotion(records, classes === "11" ? EMOTIONS11 : EMOTIONS7), { meta });
+  if (task === "emotion") return emotionReport(evaluateEmotion(records, emotionClasses(classes)), { meta });
   if (task === "au") return auReport(evaluateAuPresence(records), { meta });
   if (task === "attribute") return attributeReport(evaluateAttributes(records), { meta });
   return qaReport(records, meta);

@@ -5,14 +5,13 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { FavchatError } from "../../core/errors.ts";
 import type { BackendName } from "../../core/backend.ts";
-import { EMOTIONS7, readClipRecords, type ClipRecord } from "../../data/records.ts";
+import { readClipRecords, type ClipRecord } from "../../data/records.ts";
 import { loadFavchat } from "../../model/load.ts";
 import { loadTokenizer } from "../../text/tokenizer.ts";
 import { EVAL_TASKS, evalItems, meanFaceWeight, predict, rawPixelSource, videoPixelSource, type EvalTask } from "../../eval/run-model.ts";
 import { EXPRESSION_BANDS, emotionBandRows, writePredictions, type ExpressionBand } from "../../eval/predictions.ts";
-import { EMOTIONS11 } from "../../eval/labels.ts";
 import { reportMarkdown, writeReport } from "../../eval/report.ts";
-import { scorePredictions } from "../../eval/score.ts";
+import { emotionClasses, scorePredictions } from "../../eval/score.ts";
 import { createProgress } from "../../train/progress.ts";
 import { loadClip } from "../../video/clip.ts";
 import { FaceDetector } from "../../video/faces/detect.ts";
@@ -106,7 +105,7 @@ export function register(program: Command): void {
       if (o.task === "emotion" && !o.band) {
         // Subtle expressions are the hard part of FaceWorld: each band's scores beside the whole split's.
         const bands = new Map(items.map((it) => [it.id, bandOf(it.clip)]));
-        report = { ...report, overall: { ...report.overall, ...emotionBandRows(predictions, (id) => bands.get(id), o.classes === "11" ? EMOTIONS11 : EMOTIONS7) } };
+        report = { ...report, overall: { ...report.overall, ...emotionBandRows(predictions, (id) => bands.get(id), emotionClasses(o.classes)) } };
       }
       const written = o.out ? writeReport(o.out, report) : undefined;
       process.stdout.write(o.json ? JSON.stringify(report) + "\n" : reportMarkdown(report) + "\n");
