@@ -4,6 +4,7 @@ import { tf } from "../core/backend.ts";
 import { expandTargetsAt, type FavChat } from "./favchat.ts";
 import { generate, type GenerateOptions, type GenerateResult } from "./llm/generate.ts";
 import { readoutReport, type AuReadoutReport } from "./au-readout.ts";
+import type { AttributeReadoutReport } from "./attribute-readout.ts";
 
 export interface AnswerInputs {
   /** [1, F, S, S, 3] in [0, 1]. */
@@ -22,25 +23,29 @@ export interface Answer extends GenerateResult {
   readonly wFace: number;
   /** What the AU read-out token said (the asked AU, its probability, every AU's), or null when the model has none. */
   readonly auReadout: AuReadoutReport | null;
+  /** What the attribute read-out token said (the asked attribute, every attribute's likeliest value), or null when the model has none. */
+  readonly attributeReadout: AttributeReadoutReport | null;
   /** Seconds spent encoding the video. */
   readonly encodeSec: number;
 }
 
 export async function answerVideo(model: FavChat, x: AnswerInputs, opts: GenerateOptions = {}): Promise<Answer> {
   const t0 = performance.now();
-  const { embeds, weights, auLogits, auChoice } = tf.tidy(() => {
+  const { embeds, weights, auLogits, auChoice, attributeLogits, attributeChoice } = tf.tidy(() => {
     const promptIds = tf.tensor2d([x.promptIds as number[]], [1, x.promptIds.length], "int32");
-    const { tokens, weights, auLogits, auChoice } = model.encodeVideo({ frames: x.frames, faces: x.faces, promptIds, promptMask: [x.promptIds.map(() => 1)] });
+    const { tokens, ...rest } = model.encodeVideo({ frames: x.frames, faces: x.faces, promptIds, promptMask: [x.promptIds.map(() => 1)] });
     const ids = tf.tensor2d([x.ids as number[]], [1, x.ids.length], "int32");
-    return { embeds: model.spliceEmbeds(ids, tokens).embeds, weights, auLogits, auChoice };
+    return { embeds: model.spliceEmbeds(ids, tokens).embeds, ...rest };
   });
   const [wGeneral, wFace] = Array.from(await weights.data());
-  const auReadout = auLogits && auChoice ? readoutReport(Array.from(await auLogits.data()), Array.from(await auChoice.data())) : null;
-  tf.dispose([weights, auLogits, auChoice]);
+  const values = async (t: tf.Tensor) => Array.from(await t.data());
+  const auReadout = auLogits && auChoice ? readoutReport(await values(auLogits), await values(auChoice)) : null;
+  const attributeReadout = model.attributeReadout && attributeLogits && attributeChoice ? model.attributeReadout.report(await values(attributeLogits), await values(attributeChoice)) : null;
+  tf.dispose([weights, auLogits, auChoice, attributeLogits, attributeChoice]);
   const encodeSec = (performance.now() - t0) / 1000;
   try {
     const result = await generate(model.llm, x.ids, { ...opts, promptEmbeds: embeds });
-    return { ...result, wGeneral, wFace, auReadout, encodeSec };
+    return { ...result, wGeneral, wFace, auReadout, attributeReadout, encodeSec };
   } finally {
     embeds.dispose();
   }

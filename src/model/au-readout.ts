@@ -73,18 +73,9 @@ export class AuReadout extends Module {
       // so neither its loss nor the LLM's through the token pulls V's tokens toward the AUs.
       const pooled = tf.mean(v, 1); // [B, D]
       const logits = this.head.forward(tf.tensor(pooled.dataSync(), pooled.shape, "float32")); // [B, 16]
-      // Each choice's query against every question token and the one before it (" AU" "12": the number alone is also
-      // a frame number), a soft maximum over the real ones. The question's embeddings are read as constants too: with
-      // them on the tape, the choice's cross-entropy (on every question) and the LLM's loss through the token moved the
-      // LLM's token table, which is also the prompt the frozen CA² and Q-Formers read: attributes 0.401 with that path
-      // (session 16), 0.443 without it, 0.470 with the token also first in V (FavChat; 0.513 without a read-out).
-      const [, Tq, D] = prompt.embeds.shape as number[];
-      const e = tf.tensor(prompt.embeds.dataSync(), prompt.embeds.shape, "float32"); // [B, Tq, D]
-      const before = tf.pad(e, [[0, 0], [1, 0], [0, 0]]).slice([0, 0, 0], [B, Tq, D]); // token t-1, zeros before the first
-      const keys = tf.add(this.key.forward(e), this.previous.forward(before)).reshape([B * Tq, this.dim]); // 2-D: tfjs's batched matMul has no broadcast gradient
-      const scores = tf.div(tf.matMul(keys, this.queries, false, true), Math.sqrt(this.dim)).reshape([B, Tq, AU_CHOICES]); // [B, Tq, 17]
-      const padding = tf.mul(tf.sub(1, prompt.mask), -1e9).expandDims(2); // [B, Tq, 1]
-      const choice = tf.logSumExp(tf.add(scores, padding), 1); // [B, 17]
+      // Which AU the question names, from its embeddings read as constants (questionChoice). With the token first in
+      // V, attributes 0.470 in the recipe (FavChat; 0.513 without a read-out, 0.443 with it last).
+      const choice = questionChoice(prompt, this.key, this.previous, this.queries); // [B, 17]
       const chosen = tf.softmax(choice); // [B, 17]
       const present = tf.concat([tf.sigmoid(logits), tf.fill([B, 1], 0.5)], 1); // [B, 17]: "no AU" is undecided
       const s = tf.sub(tf.mul(tf.sum(tf.mul(chosen, present), 1, true), 2), 1); // [B, 1] in [-1, 1]
@@ -92,6 +83,27 @@ export class AuReadout extends Module {
       return { tokens, logits, choice };
     });
   }
+}
+
+/**
+ * Which of K classes a question names: each class's query [K, D] scored against every question token's key (key of the
+ * token plus previous of the token before it, zeros before the first; " AU" "12": the number alone is also a frame
+ * number), a soft maximum (log-sum-exp) over the real tokens -> [B, K] (softmax: the choice). The embeddings are read
+ * as constants: with them on the tape, the choice's cross-entropy (on every question) and the LLM's loss through the
+ * read-out token moved the LLM's token table, which is also the prompt the frozen CA² and Q-Formers read: attributes
+ * 0.401 with that path (session 16), 0.443 without it.
+ */
+export function questionChoice(prompt: Prompt, key: Linear, previous: Linear, queries: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => {
+    const [B, Tq, D] = prompt.embeds.shape as number[];
+    const K = queries.shape[0] as number;
+    const e = tf.tensor(prompt.embeds.dataSync(), prompt.embeds.shape, "float32"); // [B, Tq, D]
+    const before = tf.pad(e, [[0, 0], [1, 0], [0, 0]]).slice([0, 0, 0], [B, Tq, D]); // token t-1, zeros before the first
+    const keys = tf.add(key.forward(e), previous.forward(before)).reshape([B * Tq, D]); // 2-D: tfjs's batched matMul has no broadcast gradient
+    const scores = tf.div(tf.matMul(keys, queries, false, true), Math.sqrt(D)).reshape([B, Tq, K]); // [B, Tq, K]
+    const padding = tf.mul(tf.sub(1, prompt.mask), -1e9).expandDims(2); // [B, Tq, 1]
+    return tf.logSumExp(tf.add(scores, padding), 1); // [B, K]
+  });
 }
 
 /** Which AU a question names (its AU_NAMES index; by number or words: auNamedIn), or AU_NAMES.length when it names none or several: the choice's target. */

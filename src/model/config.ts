@@ -16,6 +16,8 @@ import { qwen2ConfigToJson, resolveQwen2Config, type Qwen2Config } from "./llm/c
 import { CA2_DEFAULTS, type CA2Config } from "./prompt/ca2.ts";
 import { QFORMER_DEFAULTS, type QFormerConfig } from "./prompt/qformer.ts";
 import { ADAPTER_DEFAULTS, type AdapterConfig } from "./prompt/adapter.ts";
+import type { AttributeSchema } from "./attribute-readout.ts";
+import { ATTRIBUTE_VALUES } from "../data/faceworld/identity.ts";
 
 export const FAVCHAT_MODEL_TYPE = "favchat";
 
@@ -61,6 +63,11 @@ export interface FavchatConfig {
    * it from V (ours; src/model/au-readout.ts). Absent: false.
    */
   readonly auReadout: boolean;
+  /**
+   * One more visual token, first in V, carrying the value of the attribute the question asks about as a head reads it
+   * from the encoders (ours; src/model/attribute-readout.ts): each attribute's values. Absent: null (no token).
+   */
+  readonly attributeReadout: AttributeSchema | null;
 }
 
 export type FavchatPresetName = "tiny" | "small" | "paper";
@@ -121,7 +128,7 @@ const PRESETS: Record<FavchatPresetName, Json> = {
 
 const SUB_CONFIGS = ["vision_config", "face_config", "ca2_config", "qformer_config", "adapter_config", "llm_config"] as const;
 const TOP_KEYS = new Set<string>([
-  "model_type", "architectures", "preset", "max_frames", "video_token_id", "video_token", "ablation", "summary_tokens", "video_position", "au_readout", "torch_dtype", ...SUB_CONFIGS,
+  "model_type", "architectures", "preset", "max_frames", "video_token_id", "video_token", "ablation", "summary_tokens", "video_position", "au_readout", "attribute_readout", "torch_dtype", ...SUB_CONFIGS,
 ]);
 const ABLATION_KEYS = { no_face_encoder: "noFaceEncoder", no_ca2: "noCA2", qformer_without_prompt: "qformerWithoutPrompt", fixed_weights: "fixedWeights" } as const;
 
@@ -222,6 +229,7 @@ export function resolveFavchatConfig(raw: Json, source: string): FavchatConfig {
   }
   const auReadout = c.au_readout ?? false;
   if (typeof auReadout !== "boolean") fail(`"au_readout" must be true or false, got ${JSON.stringify(auReadout)}`);
+  const attributeReadout = attributeSchemaOf(c.attribute_readout ?? false, fail);
 
   return {
     vision,
@@ -237,7 +245,23 @@ export function resolveFavchatConfig(raw: Json, source: string): FavchatConfig {
     summaryTokens: summaryTokens as boolean,
     videoPosition: videoPosition as VideoPosition,
     auReadout: auReadout as boolean,
+    attributeReadout,
   };
+}
+
+/**
+ * "attribute_readout": false (none), true (FaceWorld's attributes, ATTRIBUTE_VALUES), or an object from each
+ * attribute's name to its values (at least two, distinct).
+ */
+function attributeSchemaOf(v: unknown, fail: (msg: string) => never): AttributeSchema | null {
+  if (v === false) return null;
+  if (v === true) return ATTRIBUTE_VALUES;
+  const bad = () => fail(`"attribute_readout" must be true, false, or an object from each attribute to its values (two or more distinct strings), got ${JSON.stringify(v)}`);
+  if (typeof v !== "object" || v === null || Array.isArray(v) || Object.keys(v).length === 0) bad();
+  for (const values of Object.values(v as Json)) {
+    if (!Array.isArray(values) || values.length < 2 || values.some((x) => typeof x !== "string") || new Set(values).size !== values.length) bad();
+  }
+  return v as AttributeSchema;
 }
 
 /** A preset, resolved; `overrides` are config.json fields merged over it (see resolveFavchatConfig). */
@@ -257,6 +281,7 @@ export function favchatConfigToJson(c: FavchatConfig): Json {
     summary_tokens: c.summaryTokens,
     video_position: c.videoPosition,
     au_readout: c.auReadout,
+    attribute_readout: c.attributeReadout ?? false,
     vision_config: siglipVisionConfigToJson(c.vision),
     face_config: faceEncoderConfigToJson(c.face),
     ca2_config: { dim: c.ca2.dim, num_heads: c.ca2.numHeads, read_blocks: c.ca2.readBlocks, frame_tokens: c.ca2.frameTokens },

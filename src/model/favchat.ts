@@ -11,8 +11,9 @@ import { normal } from "../nn/init.ts";
 import { SiglipVisionTower } from "./vision/siglip.ts";
 import { FaceEncoder } from "./face/encoder.ts";
 import { Qwen2ForCausalLM } from "./llm/qwen2.ts";
-import { pooledFaceDim, SummaryTokens } from "./summary-tokens.ts";
+import { clipSummaryFeatures, pooledFaceDim, SummaryTokens } from "./summary-tokens.ts";
 import { AU_READOUT_TOKENS, AuReadout } from "./au-readout.ts";
+import { ATTRIBUTE_READOUT_TOKENS, AttributeReadout } from "./attribute-readout.ts";
 import { makePrompt, type Prompt } from "./prompt/prompt.ts";
 import { CA2Stack } from "./prompt/ca2.ts";
 import { QFormer } from "./prompt/qformer.ts";
@@ -60,13 +61,19 @@ export interface TextInputs {
 export interface FavchatInputs extends VisualInputs, TextInputs {}
 
 export interface VisualTokens {
-  /** V [B, numVisualTokens, Dllm]: the AU read-out token when the model has it, the fused Q, then the summary tokens when it has them. */
+  /**
+   * V [B, numVisualTokens, Dllm]: the attribute read-out token and the AU read-out token when the model has them, the
+   * fused Q, then the summary tokens when it has them.
+   */
   readonly tokens: tf.Tensor;
   /** [B, 2]: w_g, w_f per row (sum 1). */
   readonly weights: tf.Tensor;
   /** The AU read-out's head logits [B, 16] (AU_NAMES order) and choice scores [B, 17], when the model has it (config.auReadout). */
   readonly auLogits?: tf.Tensor;
   readonly auChoice?: tf.Tensor;
+  /** The attribute read-out's head logits [B, total values] and choice scores [B, attributes + 1] (config.attributeReadout). */
+  readonly attributeLogits?: tf.Tensor;
+  readonly attributeChoice?: tf.Tensor;
 }
 
 /** The encoders' outputs (encoderFeatures). */
@@ -100,6 +107,8 @@ export class FavChat extends Module {
   readonly summary: SummaryTokens | null;
   /** The AU read-out token before V's other tokens (config.auReadout), or null. */
   readonly auReadout: AuReadout | null;
+  /** The attribute read-out token, first in V (config.attributeReadout), or null. */
+  readonly attributeReadout: AttributeReadout | null;
   readonly llm: Qwen2ForCausalLM;
   /**
    * Whether gradients reach the LLM's token embeddings through the prompt (the question's embeddings, which CA², the
@@ -138,12 +147,16 @@ export class FavChat extends Module {
     const faceDim = withFace ? pooledFaceDim(config.face.blockDims, config.face.blockTokens) : null;
     this.summary = config.summaryTokens ? this.addChild("summary", new SummaryTokens(Dv, faceDim, Dllm, fork("summary"))) : null;
     this.auReadout = config.auReadout ? this.addChild("au_readout", new AuReadout(Dllm, fork("au_readout"))) : null;
+    this.attributeReadout = config.attributeReadout
+      ? this.addChild("attribute_readout", new AttributeReadout(Dv + (faceDim ?? 0), Dllm, config.attributeReadout, fork("attribute_readout")))
+      : null;
     this.llm = this.addChild("llm", new Qwen2ForCausalLM(llm, fork("llm")));
   }
 
-  /** The number of visual tokens that replace the placeholder: Q, plus the summary and AU read-out tokens when the model has them. */
+  /** The number of visual tokens that replace the placeholder: Q, plus the summary and read-out tokens when the model has them. */
   get numVisualTokens(): number {
-    return this.config.qformer.numQueries + (this.summary?.count ?? 0) + (this.auReadout ? AU_READOUT_TOKENS : 0);
+    const readouts = (this.auReadout ? AU_READOUT_TOKENS : 0) + (this.attributeReadout ? ATTRIBUTE_READOUT_TOKENS : 0);
+    return this.config.qformer.numQueries + (this.summary?.count ?? 0) + readouts;
   }
 
   /** The clip and the question -> V [B, numVisualTokens, Dllm] and the branch weights [B, 2]. */
@@ -151,8 +164,8 @@ export class FavChat extends Module {
     const { B, F } = this.checkVisual(inputs);
     return tf.tidy(() => {
       const features = "features" in inputs ? inputs.features : this.encoderFeatures(inputs.frames, inputs.faces);
-      const { tokens, weights, auLogits, auChoice } = this.visualTokensFrom(features, inputs.promptIds, inputs.promptMask, B, F);
-      return auLogits && auChoice ? { tokens, weights, auLogits, auChoice } : { tokens, weights };
+      const { tokens, weights, ...readouts } = this.visualTokensFrom(features, inputs.promptIds, inputs.promptMask, B, F);
+      return { tokens, weights, ...readouts };
     });
   }
 
@@ -179,11 +192,17 @@ export class FavChat extends Module {
       const ff = features.blocks.length > 0 ? this.faceTokens(features.blocks, prompt, F) : null; // [B, Q, Dllm] or null
       const fused = this.fusion.forward(fg, ff, prompt); // tokens [B, Q, Dllm]
       const v = this.summary ? tf.concat([fused.tokens, this.summary.forward(features.patches, features.blocks, B, F)], 1) : fused.tokens; // + [B, 1 or 2, Dllm]
-      if (!this.auReadout) return { tokens: v, weights: fused.weights };
-      const au = this.auReadout.forward(v, prompt); // [B, 1, Dllm], [B, 16], [B, 17]
-      // The read-out token goes first, so V still ends with the summary tokens, next to the answer: after V (last),
-      // it cost attributes 0.513 -> 0.443 (clothes colour 0.98 -> 0.53) in the recipe; first, 0.470 (0.84) (session 17).
-      return { tokens: tf.concat([au.tokens, v], 1), weights: fused.weights, auLogits: au.logits, auChoice: au.choice };
+      // The read-out tokens go first, so V still ends with the summary tokens, next to the answer: the AU token after V
+      // (last) cost attributes 0.513 -> 0.443 (clothes colour 0.98 -> 0.53) in the recipe; first, 0.470 (0.84) (session 17).
+      const au = this.auReadout?.forward(v, prompt); // [B, 1, Dllm], [B, 16], [B, 17]
+      const attribute = this.attributeReadout?.forward(tf.concat(clipSummaryFeatures(features.patches, features.blocks, B, F), 1), prompt); // [B, 1, Dllm], ...
+      const first = [attribute?.tokens, au?.tokens].filter((t): t is tf.Tensor => t !== undefined);
+      return {
+        tokens: first.length > 0 ? tf.concat([...first, v], 1) : v,
+        weights: fused.weights,
+        ...(au && { auLogits: au.logits, auChoice: au.choice }),
+        ...(attribute && { attributeLogits: attribute.logits, attributeChoice: attribute.choice }),
+      };
     });
   }
 
@@ -253,12 +272,12 @@ export class FavChat extends Module {
     let positions: number[] = [];
     let padding: number[][] = [];
     const out = tf.tidy(() => {
-      const { tokens, weights, auLogits, auChoice } = this.encodeVideo(inputs);
+      const { tokens, weights, ...readouts } = this.encodeVideo(inputs);
       const { embeds, keyPadding, videoPositions } = this.spliceEmbeds(inputs.ids, tokens, inputs.attentionMask);
       positions = videoPositions;
       padding = keyPadding;
       const logits = this.llm.forward({ embeds, keyPadding }); // [B, T-1+Q, V]
-      return auLogits && auChoice ? { logits, tokens, weights, auLogits, auChoice } : { logits, tokens, weights };
+      return { logits, tokens, weights, ...readouts };
     });
     return { ...out, videoPositions: positions, keyPadding: padding };
   }

@@ -7,7 +7,7 @@
 //   connector (ours): CA², Q-Formers, adapters and MLPs, after the encoders (visualTask in src/train/favchat-task.ts)
 // "LLM embeddings" (the token embedding table, which is also the output head when tied, and the prompt the visual
 // path reads) is part of the LLM: freezing "LLM" freezes it too; it can be frozen alone.
-// Parts the table names in neither column (CA², the output MLPs, the fusion norm, the summary tokens' projections, the AU read-out)
+// Parts the table names in neither column (CA², the output MLPs, the fusion norm, the summary tokens' projections, the read-outs)
 // train in every stage.
 import type { FavChat } from "./favchat.ts";
 
@@ -34,7 +34,7 @@ export function partOf(name: string): PartName {
   if (name.startsWith("vision_tower.") || name === "vision_temporal_embedding") return "general encoder";
   if (name.startsWith("face_encoder.")) return "facial encoder";
   if (name.startsWith("ca2.") || name.startsWith("face_proj.")) return "CA²";
-  if (/^qformer_[gf]\.(out_norm|out_mlp)\./.test(name) || name.startsWith("fusion.norm.") || name.startsWith("summary.") || name.startsWith("au_readout.")) return "MLPs";
+  if (/^qformer_[gf]\.(out_norm|out_mlp)\./.test(name) || name.startsWith("fusion.norm.") || name.startsWith("summary.") || name.startsWith("au_readout.") || name.startsWith("attribute_readout.")) return "MLPs";
   if (name.startsWith("qformer_g.") || name.startsWith("qformer_f.")) return "Q-Formers";
   if (name.startsWith("fusion.adapter_")) return "adapters";
   if (name.startsWith("llm.model.embed_tokens.")) return "LLM embeddings";

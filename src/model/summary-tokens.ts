@@ -36,6 +36,17 @@ export function pooledFaceFeatures(blocks: readonly tf.Tensor[]): tf.Tensor {
   );
 }
 
+/**
+ * What the summary tokens are made from: the general encoder's mean patch token [B, Dv] and the facial encoder's
+ * pooled blocks [B, pooledFaceDim] (none without blocks), each averaged over the clip's F frames.
+ */
+export function clipSummaryFeatures(patches: tf.Tensor, blocks: readonly tf.Tensor[], B: number, F: number): tf.Tensor[] {
+  return tf.tidy(() => {
+    const perClip = (rows: tf.Tensor) => tf.mean(rows.reshape([B, F, rows.shape[1] as number]), 1); // [B, D]
+    return blocks.length > 0 ? [perClip(tf.mean(patches, 1)), perClip(pooledFaceFeatures(blocks))] : [perClip(tf.mean(patches, 1))];
+  });
+}
+
 /** Parameter names: general.*, face.* (with a facial encoder), norm.*. */
 export class SummaryTokens extends Module {
   readonly general: Linear;
@@ -66,9 +77,9 @@ export class SummaryTokens extends Module {
    */
   forward(patches: tf.Tensor, blocks: readonly tf.Tensor[], B: number, F: number): tf.Tensor {
     return tf.tidy(() => {
-      const perClip = (rows: tf.Tensor) => tf.mean(rows.reshape([B, F, rows.shape[1] as number]), 1); // [B, D]
-      const tokens = [this.general.forward(perClip(tf.mean(patches, 1)))]; // [B, outDim]
-      if (this.face) tokens.push(this.face.forward(perClip(pooledFaceFeatures(blocks))));
+      const [general, face] = clipSummaryFeatures(patches, this.face ? blocks : [], B, F);
+      const tokens = [this.general.forward(general)]; // [B, outDim]
+      if (this.face) tokens.push(this.face.forward(face));
       return this.norm.forward(tf.stack(tokens, 1)); // [B, count, outDim]
     });
   }

@@ -8,11 +8,11 @@ import { readRawClip } from "../data/frames.ts";
 import { cropJitter, pixelsFromRaw, type ClipPixels } from "../data/clip-pixels.ts";
 import { encodeConversation, encodeExample, type EncodedExample, type VideoPosition } from "../data/chat-format.ts";
 import { collate, collateText, type ChatTextBatch } from "../data/collate.ts";
-import type { EncoderFeatures, FavChat } from "../model/favchat.ts";
+import type { EncoderFeatures, FavChat, VisualTokens } from "../model/favchat.ts";
 import type { FeatureCache } from "./feature-cache.ts";
 import type { TextTokenizer } from "../text/tokenizer.ts";
 import type { ClipRef, Example } from "./favchat-data.ts";
-import { emptyTally, tallyMetrics, type ReadoutOutputs, type VisualAuxModel } from "./visual-aux.ts";
+import { emptyTally, tallyMetrics, type Readouts, type VisualAuxModel } from "./visual-aux.ts";
 import { askedAu } from "../model/au-readout.ts";
 import { favchatLoss } from "./favchat-loss.ts";
 import { maskedCrossEntropy } from "./loss.ts";
@@ -69,12 +69,20 @@ export type TaskBatch = ChatTextBatch & VisualPart & {
   readonly answers: readonly string[];
   /** The AU each row's question names (askedAu): the AU read-out's target. */
   readonly asked: readonly number[];
+  /** The attribute each row's question asks about (AttributeReadout.askedIn; empty without the read-out): its target. */
+  readonly askedAttribute: readonly number[];
 };
 
-/** The AU read-out's outputs with the batch's targets, when the model has one. */
-function readoutOf(v: { auLogits?: tf.Tensor; auChoice?: tf.Tensor }, b: TaskBatch): ReadoutOutputs | undefined {
-  return v.auLogits && v.auChoice ? { logits: v.auLogits, choice: v.auChoice, asked: b.asked } : undefined;
+/** The read-outs' outputs with the batch's targets, those the model has. */
+function readoutOf(v: VisualTokens, b: TaskBatch): Readouts {
+  return {
+    ...(v.auLogits && v.auChoice && { au: { logits: v.auLogits, choice: v.auChoice, asked: b.asked } }),
+    ...(v.attributeLogits && v.attributeChoice && { attribute: { logits: v.attributeLogits, choice: v.attributeChoice, asked: b.askedAttribute } }),
+  };
 }
+
+/** The read-outs' tensors of a forward pass (undefined where the model has none). */
+const readoutTensors = (v: VisualTokens) => [v.auLogits, v.auChoice, v.attributeLogits, v.attributeChoice];
 
 export function disposeTaskBatch(b: TaskBatch): void {
   tf.dispose([b.ids, b.promptIds]);
@@ -137,7 +145,7 @@ export function trainingText(e: Encoded, i: number, rng: Rng | null): EncodedExa
 function batcher(model: FavChat, tok: TextTokenizer, frames: number, cache?: FeatureCache) {
   const padId = tok.padId ?? 0;
   return (idx: readonly number[], pool: readonly Example[], enc: readonly Encoded[], rng: Rng | null): TaskBatch => {
-    const labels = { clips: idx.map((i) => pool[i].clip), categories: idx.map((i) => pool[i].category), answers: idx.map((i) => pool[i].target.answer), asked: idx.map((i) => askedAu(pool[i].question.question)) };
+    const labels = { clips: idx.map((i) => pool[i].clip), categories: idx.map((i) => pool[i].category), answers: idx.map((i) => pool[i].target.answer), asked: idx.map((i) => askedAu(pool[i].question.question)), askedAttribute: idx.map((i) => model.attributeReadout?.askedIn(pool[i].question.question) ?? -1) };
     if (!cache) {
       return { ...collate(idx.map((i) => ({ pixels: examplePixels(model, pool[i], frames, rng?.fork("pixels", i) ?? null), text: trainingText(enc[i], i, rng) })), padId), ...labels };
     }
@@ -162,7 +170,7 @@ export function favchatTask(model: FavChat, tok: TextTokenizer, examples: readon
     const out = model.forward({ ...visualOf(batch), ids: batch.ids, attentionMask: batch.attentionMask });
     const lm = favchatLoss(out.logits, batch.ids.arraySync() as number[][], batch.targetMask, out.videoPositions, model.numVisualTokens);
     const visual = o.aux ? o.aux.heads.loss(out.tokens, batch.clips, batch.categories, batch.answers, readoutOf(out, batch)) : null;
-    tf.dispose([out.logits, out.tokens, out.weights, out.auLogits, out.auChoice]); // the read-out's: undefined without one
+    tf.dispose([out.logits, out.tokens, out.weights, ...readoutTensors(out)]);
     return { lm, visual };
   };
   const lossOf = (batch: TaskBatch): tf.Scalar => {
@@ -219,7 +227,7 @@ export function visualTask(heads: VisualAuxModel, tok: TextTokenizer, examples: 
     loss: (b) => {
       const v = tokensOf(b);
       const loss = heads.loss(v.tokens, b.clips, b.categories, b.answers, readoutOf(v, b));
-      tf.dispose([v.tokens, v.weights, v.auLogits, v.auChoice]);
+      tf.dispose([v.tokens, v.weights, ...readoutTensors(v)]);
       return loss;
     },
     disposeBatch: disposeTaskBatch,
@@ -234,7 +242,7 @@ export function visualTask(heads: VisualAuxModel, tok: TextTokenizer, examples: 
         const loss = heads.loss(v.tokens, batch.clips, batch.categories, batch.answers, readout);
         sum += (await loss.data())[0];
         await heads.score(v.tokens, batch.clips, tally, batch.answers, readout);
-        tf.dispose([v.tokens, v.weights, loss, v.auLogits, v.auChoice]);
+        tf.dispose([v.tokens, v.weights, loss, ...readoutTensors(v)]);
         disposeTaskBatch(batch);
         n++;
       }

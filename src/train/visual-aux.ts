@@ -100,9 +100,13 @@ export class VisualAuxModel extends Module {
    * answer group is the cross-entropy of each row's answer among labels.answers (rows whose answer is not one add
    * nothing), at full weight for every row: it is always about the row's own question. With `readout` (the model's
    * AU read-out, config.auReadout), its head's BCE and its choice's cross-entropy (the AU each question names, every
-   * row at full weight) join the AU group.
+   * row at full weight) join the AU group. With `readouts.attribute` (the model's attribute read-out,
+   * config.attributeReadout), the mean over the attributes of its head's cross-entropies and its choice's cross-entropy
+   * (the attribute each question asks about, or none) are added to the groups' mean: they train only the read-out,
+   * which reads constants, so the other heads weigh as without it.
    */
-  loss(tokens: tf.Tensor, clips: readonly ClipRef[], categories?: readonly string[], answers?: readonly string[], readout?: ReadoutOutputs): tf.Scalar {
+  loss(tokens: tf.Tensor, clips: readonly ClipRef[], categories?: readonly string[], answers?: readonly string[], readouts: Readouts = {}): tf.Scalar {
+    const readout = readouts.au;
     const pooled = tf.mean(tokens, 1); // [B, D]
     const weights = (group: HeadGroup) => clips.map((_, b) => headWeight(categories?.[b], group, this.offTopicWeight));
     const groups = new Map<HeadGroup, tf.Scalar[]>();
@@ -132,11 +136,47 @@ export class VisualAuxModel extends Module {
       if (term) groups.set("au", [...(groups.get("au") ?? []), term]);
     }
     const terms = [...groups.values()].map((ts) => tf.div(tf.addN(ts), ts.length) as tf.Scalar);
-    return (terms.length === 0 ? tf.scalar(0) : tf.div(tf.addN(terms), terms.length)) as tf.Scalar;
+    const heads = (terms.length === 0 ? tf.scalar(0) : tf.div(tf.addN(terms), terms.length)) as tf.Scalar;
+    const attribute = this.attributeReadoutLoss(clips, readouts.attribute);
+    return attribute ? (tf.add(heads, attribute) as tf.Scalar) : heads;
+  }
+
+  /** The attribute read-out's loss: the mean over attributes of its head's cross-entropy, plus its choice's; null without one. */
+  private attributeReadoutLoss(clips: readonly ClipRef[], out: ReadoutOutputs | undefined): tf.Scalar | null {
+    const r = this.favchat.attributeReadout;
+    if (!out || !r) return null;
+    const attrs = clips.map((c) => c.record.labels.attributes);
+    const heads = r.attributes.flatMap((_, a) => headLoss(out.logits.slice([0, r.offsets[a]], [-1, r.offsets[a + 1] - r.offsets[a]]), r.targets(a, attrs)) ?? []);
+    const choice = headLoss(out.choice, out.asked);
+    const terms = [...(heads.length > 0 ? [tf.div(tf.addN(heads), heads.length) as tf.Scalar] : []), ...(choice ? [choice] : [])];
+    return terms.length === 0 ? null : (tf.addN(terms) as tf.Scalar);
+  }
+
+  /** The attribute read-out's right values (per clip and labelled attribute) and right choices, added into `tally`. */
+  private async scoreAttributeReadout(clips: readonly ClipRef[], tally: HeadTally, out: ReadoutOutputs | undefined): Promise<void> {
+    const r = this.favchat.attributeReadout;
+    if (!out || !r) return;
+    const logits = (await out.logits.array()) as number[][];
+    const choice = (await out.choice.array()) as number[][];
+    const attrs = clips.map((c) => c.record.labels.attributes);
+    const argmax = (x: readonly number[]) => x.indexOf(Math.max(...x));
+    r.attributes.forEach((_, a) => {
+      r.targets(a, attrs).forEach((y, b) => {
+        if (y < 0) return;
+        tally.attributeReadout.n++;
+        if (argmax(logits[b].slice(r.offsets[a], r.offsets[a + 1])) === y) tally.attributeReadout.hit++;
+      });
+    });
+    out.asked.forEach((y, b) => {
+      tally.attributeChoice.n++;
+      if (argmax(choice[b]) === y) tally.attributeChoice.hit++;
+    });
   }
 
   /** What the heads read from V [B, Q, D] right, added into `tally`; the answer head's needs each row's `answers`. */
-  async score(tokens: tf.Tensor, clips: readonly ClipRef[], tally: HeadTally, answers?: readonly string[], readout?: ReadoutOutputs): Promise<void> {
+  async score(tokens: tf.Tensor, clips: readonly ClipRef[], tally: HeadTally, answers?: readonly string[], readouts: Readouts = {}): Promise<void> {
+    const readout = readouts.au;
+    await this.scoreAttributeReadout(clips, tally, readouts.attribute);
     const pooled = tf.mean(tokens, 1); // [B, D]
     const picks = this.heads.map((head) => tf.tidy(() => tf.argMax(head.forward(pooled), -1))); // each [B]
     const au = this.auHead ? tf.tidy(() => tf.sigmoid((this.auHead as Linear).forward(pooled))) : null; // [B, 16]
@@ -186,11 +226,20 @@ export class VisualAuxModel extends Module {
   }
 }
 
-/** The model's AU read-out outputs (VisualTokens.auLogits, auChoice) and each row's named AU (askedAu). */
+/**
+ * A read-out's outputs (VisualTokens.auLogits and auChoice, or attributeLogits and attributeChoice) and each row's
+ * choice target (askedAu; AttributeReadout.askedIn).
+ */
 export interface ReadoutOutputs {
   readonly logits: tf.Tensor;
   readonly choice: tf.Tensor;
   readonly asked: readonly number[];
+}
+
+/** The model's read-outs, those it has. */
+export interface Readouts {
+  readonly au?: ReadoutOutputs;
+  readonly attribute?: ReadoutOutputs;
 }
 
 /** What a head reads: a clip's appearance, its scene, its emotion, or its AUs. */
@@ -243,6 +292,9 @@ export interface HeadTally {
   /** The model's AU read-out (config.auReadout): its head, and its choice of the AU each question names. */
   auReadout: { tp: number; fp: number; fn: number };
   auChoice: { hit: number; n: number };
+  /** The model's attribute read-out (config.attributeReadout): its head's value per clip and attribute, and its choice. */
+  attributeReadout: { hit: number; n: number };
+  attributeChoice: { hit: number; n: number };
   /** Each categorical head by its label's key (hair_colour, background, emotion, ...). */
   heads: Record<string, { hit: number; n: number }>;
 }
@@ -263,12 +315,12 @@ function tallyAus(t: { tp: number; fp: number; fn: number }, p: ArrayLike<number
 const f1 = ({ tp, fp, fn }: { tp: number; fp: number; fn: number }): number => (tp === 0 ? 0 : (2 * tp) / (2 * tp + fp + fn));
 
 export function emptyTally(): HeadTally {
-  return { attribute: { hit: 0, n: 0 }, scene: { hit: 0, n: 0 }, emotion: { hit: 0, n: 0 }, au: { tp: 0, fp: 0, fn: 0 }, answer: { hit: 0, n: 0 }, auTokens: { tp: 0, fp: 0, fn: 0 }, auReadout: { tp: 0, fp: 0, fn: 0 }, auChoice: { hit: 0, n: 0 }, heads: {} };
+  return { attribute: { hit: 0, n: 0 }, scene: { hit: 0, n: 0 }, emotion: { hit: 0, n: 0 }, au: { tp: 0, fp: 0, fn: 0 }, answer: { hit: 0, n: 0 }, auTokens: { tp: 0, fp: 0, fn: 0 }, auReadout: { tp: 0, fp: 0, fn: 0 }, auChoice: { hit: 0, n: 0 }, attributeReadout: { hit: 0, n: 0 }, attributeChoice: { hit: 0, n: 0 }, heads: {} };
 }
 
 /**
  * visual_emotion_acc, visual_attr_acc, visual_scene_acc, visual_au_f1 (micro), visual_answer_acc, visual_au_token_f1,
- * visual_au_readout_f1 and visual_au_choice_acc,
+ * visual_au_readout_f1, visual_au_choice_acc, visual_attr_readout_acc and visual_attr_choice_acc,
  * for the labels seen, then each categorical head's accuracy (visual_acc.hair_colour, ...).
  */
 export function tallyMetrics(t: HeadTally): Record<string, number> {
@@ -284,6 +336,8 @@ export function tallyMetrics(t: HeadTally): Record<string, number> {
   const ar = t.auReadout;
   if (ar.tp + ar.fp + ar.fn > 0) out.visual_au_readout_f1 = f1(ar);
   if (t.auChoice.n > 0) out.visual_au_choice_acc = t.auChoice.hit / t.auChoice.n;
+  if (t.attributeReadout.n > 0) out.visual_attr_readout_acc = t.attributeReadout.hit / t.attributeReadout.n;
+  if (t.attributeChoice.n > 0) out.visual_attr_choice_acc = t.attributeChoice.hit / t.attributeChoice.n;
   for (const [key, h] of Object.entries(t.heads)) if (h.n > 0) out[`visual_acc.${key}`] = h.hit / h.n;
   return out;
 }

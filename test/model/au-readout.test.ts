@@ -172,10 +172,10 @@ test("the label heads' loss teaches the head the clips' AUs and the choice the A
   };
   const trained = [...model.auReadout!.trainableVariables()].filter(([n]) => !n.startsWith("identity") && !n.startsWith("direction") && !n.startsWith("norm")).map(([, v]) => v);
   const opt = tf.train.adam(0.05);
-  for (let s = 0; s < 150; s++) opt.minimize(() => tf.tidy(() => aux.loss(V, clips, undefined, undefined, readout())), false, trained);
+  for (let s = 0; s < 150; s++) opt.minimize(() => tf.tidy(() => aux.loss(V, clips, undefined, undefined, { au: readout() })), false, trained);
   const tally = emptyTally();
   const o = readout();
-  await aux.score(V, clips, tally, undefined, o);
+  await aux.score(V, clips, tally, undefined, { au: o });
   const occurs = clips.flatMap((c) => AU_NAMES.map((au) => Math.max(0, ...(c.record.labels.aus?.[au] ?? [0])) >= AU_PRESENT));
   assert.ok(occurs.some((x) => x), "the fixture clips have AUs");
   const m = tallyMetrics(tally);

@@ -140,6 +140,14 @@ const ATTR_Q: Record<string, string[]> = {
   mouth: ["How would you describe the person's lips or mouth?"],
 };
 
+/**
+ * Which of `keys` (attribute names) an attribute question built here asks about: the attribute whose wording
+ * (ATTR_Q, or "What is the person's <name>?" for others) the question contains; null for any other question.
+ */
+export function attributeAskedIn(question: string, keys: readonly string[]): string | null {
+  return keys.find((k) => (ATTR_Q[k] ?? [`What is the person's ${k.replace(/_/g, " ")}?`]).some((q) => question.includes(q))) ?? null;
+}
+
 /** One clip's question about one of its attributes (options drawn from `pools` where it has two values or more). */
 function attributeQuestion(k: string, v: string | boolean | number, rng: Rng, pools: ReadonlyMap<string, ReadonlySet<string>>): Qa {
   if (typeof v === "boolean") {
