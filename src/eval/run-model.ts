@@ -12,6 +12,7 @@ import { collate } from "../data/collate.ts";
 import { readRawClip } from "../data/frames.ts";
 import { clipQa, plainQuestion, qaContext } from "../data/builder/qa.ts";
 import { auNamedIn } from "../data/builder/phrasing.ts";
+import type { AttributeReadoutReport } from "../model/attribute-readout.ts";
 import type { ClipRecord } from "../data/records.ts";
 import { answerVideo, scoreCandidates } from "../model/answer.ts";
 import type { FavChat } from "../model/favchat.ts";
@@ -105,6 +106,8 @@ export interface PredictOptions {
 export interface ItemWeight {
   readonly id: string;
   readonly wFace: number;
+  /** What the attribute read-out token said (generated answers of a model with one; config.attributeReadout). */
+  readonly attributeReadout?: AttributeReadoutReport;
 }
 
 /** Greedy answers to every item; one clip's pixels are read once for all its questions. */
@@ -143,16 +146,16 @@ export async function predict(
     const batch = collate([{ pixels: cached.px, text }], tok.padId ?? 0);
     const inputs = { frames: batch.frames, faces: batch.faces, promptIds: text.promptIds };
     try {
-      let answer: { prediction: string; wFace: number };
+      let answer: { prediction: string; wFace: number; attributeReadout?: AttributeReadoutReport };
       if (o.answers === "choose" && item.options?.length && !item.reason) {
         const options = item.options;
         const { scores, wFace } = await scoreCandidates(model, inputs, options.map((a) => encodeExample(tok, question, { answer: a }, model.config.videoPosition)));
         answer = { prediction: options[scores.indexOf(Math.max(...scores))], wFace };
       } else {
         const r = await answerVideo(model, { ...inputs, ids: text.ids }, { maxTokens: o.maxTokens ?? (item.reason ? 200 : 48), stopTokens: tok.eosIds, decode });
-        answer = { prediction: r.text, wFace: r.wFace };
+        answer = { prediction: r.text, wFace: r.wFace, ...(r.attributeReadout && { attributeReadout: r.attributeReadout }) };
       }
-      weights.push({ id: item.id, wFace: answer.wFace });
+      weights.push({ id: item.id, wFace: answer.wFace, ...(answer.attributeReadout && { attributeReadout: answer.attributeReadout }) });
       out.push({ id: item.id, prediction: answer.prediction, answer: item.answer, question: item.question, ...(item.options ? { options: item.options } : {}), ...(item.label ? { label: item.label } : {}) });
     } finally {
       tf.dispose([batch.frames, batch.faces, batch.ids, batch.promptIds]);
@@ -173,6 +176,25 @@ export function meanFaceWeight(weights: readonly ItemWeight[]): Record<string, n
     acc.set(cat, a);
   }
   return Object.fromEntries([...acc].sort().map(([k, a]) => [k, a.sum / a.n]));
+}
+
+/**
+ * For attribute questions of a model with the attribute read-out token: how often its choice took the question to ask
+ * about the attribute it asks about, and how often its head's likeliest value of that attribute is the answer (what
+ * the token offered the LLM); none without such questions or read-out reports.
+ */
+export function attributeReadoutRows(items: readonly EvalItem[], weights: readonly ItemWeight[]): Record<string, number> {
+  const byId = new Map(weights.map((w) => [w.id, w.attributeReadout]));
+  const asked = items.flatMap((it) => {
+    const r = byId.get(it.id);
+    return r && it.label ? [{ r, label: it.label, answer: it.answer }] : [];
+  });
+  if (asked.length === 0) return {};
+  const share = (hit: (x: (typeof asked)[number]) => boolean) => Number((asked.filter(hit).length / asked.length).toFixed(4));
+  return {
+    "read-out choice: the asked attribute": share((x) => x.r.asked === x.label),
+    "read-out head: the asked attribute's value": share((x) => x.r.values[x.label]?.value === x.answer),
+  };
 }
 
 /** Pixels through the same path as `favchat chat`: decode the video, detect and track the face, crop. */

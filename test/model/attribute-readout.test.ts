@@ -23,6 +23,7 @@ import { ATTRIBUTE_VALUES } from "../../src/data/faceworld/identity.ts";
 import { attributeQuestions, qaContext } from "../../src/data/builder/qa.ts";
 import { indexClips, type ClipRef } from "../../src/train/favchat-data.ts";
 import { VisualAuxModel, emptyTally, tallyMetrics, visualLabels } from "../../src/train/visual-aux.ts";
+import { attributeReadoutRows, evalItems } from "../../src/eval/run-model.ts";
 import { disposeInputs, microConfigJson, microInputs } from "./favchat-helpers.ts";
 
 let root = "";
@@ -204,4 +205,22 @@ test("read-out parameters are MLPs in the freeze plan; save and load round-trip"
   disposeInputs(x);
   model.dispose();
   back.dispose();
+});
+
+test("attributeReadoutRows: eval's share of attribute questions whose read-out choice and head value were right, hand-counted", async () => {
+  const out = join(root, "rows");
+  await synthesize({ out, clips: 4, seed: 6, frames: 4, size: 64, mp4: false });
+  const records = [...indexClips(join(out, "clips.jsonl")).values()].map((c) => c.record);
+  const items = evalItems(records, "attribute", 0);
+  assert.ok(items.length >= 4 && items.every((it) => it.label));
+  // Item 0: choice and value right; item 1: choice wrong, value right; item 2: both wrong; the rest: no report.
+  const values = (it: (typeof items)[number], right: boolean) => ({ [it.label!]: { value: right ? it.answer : "not a value", probability: 0.9 } });
+  const weights = [
+    { id: items[0].id, wFace: 0.5, attributeReadout: { asked: items[0].label!, askedProbability: 0.9, values: values(items[0], true) } },
+    { id: items[1].id, wFace: 0.5, attributeReadout: { asked: null, askedProbability: 0.6, values: values(items[1], true) } },
+    { id: items[2].id, wFace: 0.5, attributeReadout: { asked: "not an attribute", askedProbability: 0.6, values: values(items[2], false) } },
+    ...items.slice(3).map((it) => ({ id: it.id, wFace: 0.5 })),
+  ];
+  assert.deepEqual(attributeReadoutRows(items, weights), { "read-out choice: the asked attribute": 0.3333, "read-out head: the asked attribute's value": 0.6667 });
+  assert.deepEqual(attributeReadoutRows(items, weights.map(({ id, wFace }) => ({ id, wFace }))), {});
 });
