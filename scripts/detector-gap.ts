@@ -7,6 +7,8 @@
 //   mp4-label      the labelled boxes on the MP4's decoded frames (the codec's loss)
 //   mp4-steady     detection and steady crops on the decoded frames (what `chat` does now)
 //   mp4-steady-noroll  the same, the crops kept upright (as the labelled boxes' are)
+//   mp4-labelcentre  the labelled windows' centres with the steady windows' sizes, on the decoded frames
+//   mp4-labelsize    the steady windows' centres and roll with the labelled windows' sizes, on the decoded frames
 //   raw-ends-steady  steady crops on the frames `chat` samples (first and last included)
 //   yuv420-label   the labelled boxes on raw frames with only 4:2:0 chroma simulated
 // ONLY=name,name runs some of them. GEOMETRY=1 instead compares the steady windows' motion with the labelled boxes'
@@ -177,6 +179,19 @@ sources["steady-onesize"] = async (clip) => {
 sources["mp4-steady-onesize"] = async (clip) => {
   const d = await detect(clip, "mp4");
   return pixels(d.frames, oneSize(steady(d)));
+};
+// Half of each: the labelled windows' centres (and roll: none) with the steady windows' sizes, and the reverse, on the
+// MP4's frames: which part of the steady window (where it sits, how large it is) costs what against the labels'.
+const labelled = (clip: ClipRecord, d: Detected) => d.idx.map((i) => labelledWindow(clip.labels.faceBoxes![i], 0.4));
+sources["mp4-labelcentre"] = async (clip) => {
+  const d = await detect(clip, "mp4");
+  const st = steady(d);
+  return pixels(d.frames, labelled(clip, d).map((w, k) => ({ ...w, side: st[k].side })));
+};
+sources["mp4-labelsize"] = async (clip) => {
+  const d = await detect(clip, "mp4");
+  const lab = labelled(clip, d);
+  return pixels(d.frames, steady(d).map((w, k) => ({ ...w, side: lab[k].side })));
 };
 sources["yuv420-label"] = async (clip) => {
   const raw = readRawClip(resolve(base, clip.frames!));
