@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { before, test } from "node:test";
 import { buildDataset, buildRecords } from "../../../src/data/builder/build.ts";
-import { FORMAT_HINTS, OPEN_CATEGORIES, plainQuestion } from "../../../src/data/builder/qa.ts";
+import { ATTR_Q, attributeAskedIn, FORMAT_HINTS, OPEN_CATEGORIES, plainQuestion } from "../../../src/data/builder/qa.ts";
 import { auNamedIn } from "../../../src/data/builder/phrasing.ts";
 import { synthesize } from "../../../src/data/faceworld/synth.ts";
 import { readClipRecords, readQaRecords, readRlRecords, readSummaryRecords, type ClipRecord } from "../../../src/data/records.ts";
@@ -110,4 +110,17 @@ test("plain questions: every built question of an open category reads whole with
   assert.ok(changed > r.qa.length / 3, `${changed} of ${r.qa.length} questions have a plain form`);
   const attributes = r.qa.filter((q) => q.category === "attribute" && q.options?.length);
   assert.ok(attributes.length > 0 && attributes.every((q) => plainQuestion(q, q.category)), "every attribute question with options has a plain form");
+});
+
+test("attribute wordings: several per attribute, each found as its own attribute and no other's, with or without options", () => {
+  const keys = Object.keys(ATTR_Q);
+  for (const [k, wordings] of Object.entries(ATTR_Q)) {
+    assert.ok(wordings.length >= 3, `${k} is asked ${wordings.length} ways`);
+    for (const q of wordings) {
+      assert.equal(attributeAskedIn(q, keys), k, q);
+      assert.equal(attributeAskedIn(`${q} Options: a, b, c. Answer with one of the options.`, keys), k, q);
+      for (const other of keys) if (other !== k) assert.ok(!ATTR_Q[other].some((w) => q.includes(w)), `"${q}" contains a wording of ${other}`);
+    }
+  }
+  assert.equal(attributeAskedIn("What emotion does the person show?", keys), null);
 });
