@@ -29,6 +29,20 @@ test("favchat chat --json on an AU question: the shipped model's AU read-out fin
   assert.equal(out.answer.trim().toLowerCase(), "yes");
 });
 
+test("favchat chat --json on an attribute question: the shipped model's attribute read-out finds the attribute asked and reads the surprise clip's clothes and glasses", async () => {
+  // examples/clips.jsonl: surprise.mp4 is a person in blue clothes with round glasses.
+  const r = await favchat(["chat", "--video", "examples/surprise.mp4", "--json", "What colour are the person's clothes?"]);
+  assert.equal(r.code, 0, r.stderr);
+  const out = JSON.parse(r.stdout) as { answer: string; attribute_readout: { asked_attribute: string | null; asked_probability: number; values: Record<string, { value: string; probability: number }> } | null };
+  assert.ok(out.attribute_readout, "the shipped model has the attribute read-out");
+  assert.equal(out.attribute_readout.asked_attribute, "clothes_colour");
+  assert.ok(out.attribute_readout.asked_probability > 0.5, `choice of clothes_colour ${out.attribute_readout.asked_probability}`);
+  assert.equal(Object.keys(out.attribute_readout.values).length, 12, "one value per FaceWorld attribute");
+  assert.equal(out.attribute_readout.values.clothes_colour.value, "blue");
+  assert.equal(out.attribute_readout.values.glasses.value, "round glasses");
+  assert.equal(out.answer.trim().toLowerCase(), "blue");
+});
+
 test("favchat chat without a question: a conversation, every piped question answered in turn", async () => {
   const questions = ["What is the dominant emotion on the face?", "Is the person wearing glasses?", "How many times does the person blink?"];
   const r = await favchat(["chat", "--video", "examples/sad.mp4"], 120_000, questions.join("\n") + "\n");
