@@ -164,6 +164,8 @@ export interface EncoderTaskOptions {
   readonly frames?: number;
   readonly val?: readonly ClipRef[];
   readonly valBatches?: number;
+  /** Weight of each encoder's label-head term (attributes and scene) beside the AU and emotion terms; default 1. */
+  readonly attributeWeight?: number;
 }
 
 /**
@@ -241,12 +243,12 @@ export function disposeEncoderBatch(b: EncoderBatch): void {
   tf.dispose([b.frames, b.faces, b.aus, b.auKnown]);
 }
 
-/** The loss terms (AU BCE, frame emotion CE, mean face-head CE, mean general-head CE) of a batch. */
-export function encoderLosses(p: EncoderPretrainer, b: EncoderBatch): { au: tf.Scalar | null; emotion: tf.Scalar | null; face: tf.Scalar | null; general: tf.Scalar | null } {
+/** The loss terms (AU BCE, frame emotion CE, mean face-head CE and mean general-head CE, each times attributeWeight) of a batch. */
+export function encoderLosses(p: EncoderPretrainer, b: EncoderBatch, attributeWeight = 1): { au: tf.Scalar | null; emotion: tf.Scalar | null; face: tf.Scalar | null; general: tf.Scalar | null } {
   const { face, general } = p.features(b.frames, b.faces);
   const mean = (xs: (tf.Scalar | null)[]): tf.Scalar | null => {
     const known = xs.filter((x): x is tf.Scalar => x !== null);
-    return known.length === 0 ? null : (tf.div(tf.addN(known), known.length) as tf.Scalar);
+    return known.length === 0 ? null : (tf.mul(tf.addN(known), attributeWeight / known.length) as tf.Scalar);
   };
   return {
     au: face && p.auHead ? (tf.mul(auLoss(p.auHead.forward(face), b.aus, b.auKnown), AU_WEIGHT) as tf.Scalar) : null,
@@ -341,7 +343,7 @@ export function encoderTask(p: EncoderPretrainer, clips: readonly ClipRef[], o: 
     model: p,
     makeBatch: (_step, _micro, rng) => makeEncoderBatch(p, Array.from({ length: o.batchSize }, () => clips[rng.int(clips.length)]), rng, o.frames),
     loss: (b) => {
-      const parts = Object.values(encoderLosses(p, b)).filter((x): x is tf.Scalar => x !== null);
+      const parts = Object.values(encoderLosses(p, b, o.attributeWeight)).filter((x): x is tf.Scalar => x !== null);
       if (parts.length === 0) throw new FavchatError("encoder pretraining: the clips have no AU, attribute or scene labels to learn from");
       return tf.addN(parts) as tf.Scalar;
     },

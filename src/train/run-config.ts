@@ -63,6 +63,11 @@ export interface StageSettings {
   readonly batchSize: number;
   /** Validation batches per evaluation (0: none). */
   readonly valBatches: number;
+  /**
+   * Stage encoders: weight of each encoder's label-head term (the mean cross-entropy of its attribute and scene
+   * heads) beside the AU and emotion terms. Absent: 1.
+   */
+  readonly attributeWeight?: number;
   /** Weight of the label heads' loss on the visual tokens (src/train/visual-aux.ts); 0: off (stages 1-3 only). */
   readonly visualAux: number;
   /**
@@ -95,7 +100,7 @@ export interface RunConfig {
   readonly stages: Partial<Record<Stage, StageSettings>>;
 }
 
-const STAGE_KEYS: Record<string, keyof TrainerConfig | "batch_size" | "val_batches" | "frozen" | "categories" | "category_weights" | "replay" | "attribute_conversations" | "attribute_questions" | "feature_cache" | "plain_options" | "prompt_grad" | "visual_aux" | "visual_off_topic" | "visual_heads" | "threads"> = {
+const STAGE_KEYS: Record<string, keyof TrainerConfig | "batch_size" | "val_batches" | "frozen" | "categories" | "category_weights" | "replay" | "attribute_conversations" | "attribute_questions" | "feature_cache" | "plain_options" | "prompt_grad" | "visual_aux" | "visual_off_topic" | "visual_heads" | "threads" | "attribute_weight"> = {
   steps: "totalSteps",
   grad_accum: "gradAccum",
   lr: "lr",
@@ -121,6 +126,7 @@ const STAGE_KEYS: Record<string, keyof TrainerConfig | "batch_size" | "val_batch
   plain_options: "plain_options",
   prompt_grad: "prompt_grad",
   threads: "threads",
+  attribute_weight: "attribute_weight",
 };
 
 export function resolveRunConfig(raw: unknown, source: string): RunConfig {
@@ -151,6 +157,7 @@ export function resolveRunConfig(raw: unknown, source: string): RunConfig {
     let attributeConversations: number | undefined;
     let attributeQuestions: number | undefined;
     let featureCache: number | undefined;
+    let attributeWeight: number | undefined;
     let plainOptions: boolean | undefined;
     let promptGrad: boolean | undefined;
     let frozen: string[] | undefined;
@@ -210,6 +217,7 @@ export function resolveRunConfig(raw: unknown, source: string): RunConfig {
       else if (field === "attribute_conversations") attributeConversations = v as number;
       else if (field === "attribute_questions") attributeQuestions = v as number;
       else if (field === "feature_cache") featureCache = v as number;
+      else if (field === "attribute_weight") attributeWeight = v as number;
       else partial[field] = v as number;
     }
     if (!Number.isInteger(batchSize) || batchSize < 1) fail(`stages.${key}.batch_size must be a whole number >= 1`);
@@ -224,6 +232,7 @@ export function resolveRunConfig(raw: unknown, source: string): RunConfig {
     }
     if (featureCache !== undefined && (!Number.isInteger(featureCache) || featureCache < 0)) fail(`stages.${key}.feature_cache must be a whole number of crop variants >= 0 (1: no jitter), got ${featureCache}`);
     if (featureCache && (stage === 0 || stage === "encoders")) fail(`stages.${key}.feature_cache applies to stages connector, 1, 2 and 3 (the encoders must be frozen), not stage ${key}`);
+    if (attributeWeight !== undefined && (stage !== "encoders" || !(attributeWeight > 0))) fail(`stages.${key}.attribute_weight is stage encoders' weight of the attribute and scene heads, a number > 0 (e.g. 4); got ${attributeWeight} in stage ${key}`);
     if (visualAux < 0) fail(`stages.${key}.visual_aux must be a weight >= 0, got ${visualAux}`);
     if (visualAux > 0 && (stage === 0 || stage === "encoders" || stage === "connector")) {
       fail(`stages.${key}.visual_aux applies to stages 1-3 (the language loss runs there; stage connector trains the heads alone), not stage ${key}`);
@@ -234,7 +243,7 @@ export function resolveRunConfig(raw: unknown, source: string): RunConfig {
     } catch (e) {
       throw new FavchatError(`${source}: stages.${key}: ${(e as Error).message}`);
     }
-    stages[stage as Stage] = { trainer, batchSize, valBatches, visualAux, threads, ...(visualOffTopic !== undefined ? { visualOffTopic } : {}), ...(frozen ? { frozen } : {}), ...(categories ? { categories } : {}), ...(categoryWeights ? { categoryWeights } : {}), ...(replay !== undefined ? { replay } : {}), ...(attributeConversations ? { attributeConversations } : {}), ...(attributeQuestions ? { attributeQuestions } : {}), ...(featureCache ? { featureCache } : {}), ...(plainOptions !== undefined ? { plainOptions } : {}), ...(promptGrad !== undefined ? { promptGrad } : {}), ...(visualHeads ? { visualHeads } : {}) };
+    stages[stage as Stage] = { trainer, batchSize, valBatches, visualAux, threads, ...(visualOffTopic !== undefined ? { visualOffTopic } : {}), ...(frozen ? { frozen } : {}), ...(categories ? { categories } : {}), ...(categoryWeights ? { categoryWeights } : {}), ...(replay !== undefined ? { replay } : {}), ...(attributeConversations ? { attributeConversations } : {}), ...(attributeQuestions ? { attributeQuestions } : {}), ...(featureCache ? { featureCache } : {}), ...(attributeWeight !== undefined ? { attributeWeight } : {}), ...(plainOptions !== undefined ? { plainOptions } : {}), ...(promptGrad !== undefined ? { promptGrad } : {}), ...(visualHeads ? { visualHeads } : {}) };
   }
   return { model, vocabSize: vocabSize as number, frames: frames as number, stages };
 }

@@ -155,7 +155,7 @@ export function createTask(a: StageTaskArgs): TrainTask<unknown> {
     applyFreezePlan(model, "encoders", settings.frozen);
     const clips = encoderClips(data, "train");
     const pretrainer = new EncoderPretrainer(model, labelHeads(clips), new Rng(settings.trainer.seed).fork("heads"));
-    return encoderTask(pretrainer, clips, { batchSize: settings.batchSize, frames: a.config.frames }) as TrainTask<unknown>;
+    return encoderTask(pretrainer, clips, { batchSize: settings.batchSize, frames: a.config.frames, attributeWeight: settings.attributeWeight }) as TrainTask<unknown>;
   }
   freezeFor(a.stage, model, settings);
   const examples = trainingExamples(a.stage, settings, data);
@@ -242,7 +242,7 @@ async function runEncoderStage(o: StageRunOptions, settings: StageSettings): Pro
   o.log(`stage encoders: training ${freeze.trained.join(", ")} and their label heads (${pretrainer.trainableVariables().size} tensors); frozen: ${freeze.frozen.join(", ")}`);
 
   // 3. Train, then keep the model (the heads are dropped).
-  const task = encoderTask(pretrainer, train_, { batchSize: settings.batchSize, frames: o.config.frames, val, valBatches: settings.valBatches });
+  const task = encoderTask(pretrainer, train_, { batchSize: settings.batchSize, frames: o.config.frames, val, valBatches: settings.valBatches, attributeWeight: settings.attributeWeight });
   const args: StageTaskArgs = { stage: "encoders", config: o.config, dataDir: o.dataDir, clipsFile: o.clipsFile, model: favchatConfigToJson(model.config), tokDir: o.init };
   const summary = await train(task, settings.trainer, {
     outDir: o.outDir, resume: o.resume, tty: o.tty, label: "stage encoders", log: o.log, threads: o.threads ?? settings.threads, factory: { module: import.meta.url, args },

@@ -120,6 +120,12 @@ test("training: the loss on a fixed batch falls, only encoders and heads change,
     opt.step(new Map([...vars.keys()].map((n) => [n, grads[vars.get(n)!.name]])), 1e-2);
     tf.dispose(Object.values(grads));
   };
+  tf.tidy(() => {
+    // attributeWeight scales the label heads' terms and nothing else.
+    const one = encoderLosses(p, batch), three = encoderLosses(p, batch, 3);
+    for (const k of ["face", "general"] as const) assert.ok(Math.abs(three[k]!.dataSync()[0] - 3 * one[k]!.dataSync()[0]) < 1e-4, k);
+    for (const k of ["au", "emotion"] as const) assert.equal(three[k]!.dataSync()[0], one[k]!.dataSync()[0], k);
+  });
   const report = await trackTensorCount(step, { warmup: 2, steps: 30 });
   assert.ok(report.flat, report.message);
   const last = tf.tidy(() => lossOf().dataSync()[0]);

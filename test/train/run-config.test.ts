@@ -32,6 +32,8 @@ test("stage settings, defaults and the freeze override", () => {
   assert.equal(resolveRunConfig({ stages: { "3": { steps: 3, warmup_steps: 1 } } }, "cfg.json").stages[3]?.promptGrad, undefined);
   assert.equal(e.stages[1]?.plainOptions, undefined, "absent: plain questions drop their options");
   assert.equal(resolveRunConfig({ stages: { connector: { steps: 3, warmup_steps: 1, visual_off_topic: 1 } } }, "cfg.json").stages.connector?.visualOffTopic, 1);
+  assert.equal(resolveRunConfig({ stages: { encoders: { steps: 3, warmup_steps: 1, attribute_weight: 4 } } }, "cfg.json").stages.encoders?.attributeWeight, 4);
+  assert.equal(e.stages[1]?.attributeWeight, undefined, "absent: the heads' terms weigh 1");
   assert.equal(e.stages[1]?.threads, 1, "one thread by default");
   assert.equal(resolveRunConfig({ stages: { "2": { steps: 3, warmup_steps: 1, grad_accum: 2, threads: 2 } } }, "cfg.json").stages[2]?.threads, 2);
 });
@@ -63,6 +65,8 @@ test("bad fields are refused with the field named", () => {
     [{ stages: { "0": { plain_options: false } } }, /plain_options applies to stages connector, 1, 2 and 3/],
     [{ stages: { "2": { prompt_grad: "no" } } }, /stages\.2\.prompt_grad must be true or false, got "no"/],
     [{ stages: { connector: { prompt_grad: false } } }, /prompt_grad applies to stages 1, 2 and 3/],
+    [{ stages: { "2": { attribute_weight: 4 } } }, /stages\.2\.attribute_weight is stage encoders' weight .* got 4 in stage 2/],
+    [{ stages: { encoders: { attribute_weight: 0 } } }, /stages\.encoders\.attribute_weight .* a number > 0/],
   ];
   for (const [raw, message] of cases) assert.throws(() => resolveRunConfig(raw, "cfg.json"), message);
 });
