@@ -10,6 +10,7 @@ epochs, batch 256, standardised features).
   ONLY="current,+gen grid" python3 scripts/attribute-probe-grid.py RUN_DIR
 """
 import json, sys, os, numpy as np
+from softmax_probe import fit_softmax
 run = sys.argv[1]
 root = os.path.join(run, "data/built/feature-cache")
 cache = max((os.path.join(root, d) for d in os.listdir(root)), key=lambda p: len(json.load(open(os.path.join(p, "meta.json")))["shapes"]))
@@ -49,18 +50,6 @@ for name, X in feats.items():
     for a in attrs:
         vals = sorted({labels[i][1][a] for i in ids})
         y = np.array([vals.index(labels[i][1][a]) for i in ids])
-        W = np.zeros((X.shape[1], len(vals)), np.float32); b = np.zeros(len(vals), np.float32)
-        m = [np.zeros_like(W), np.zeros_like(b)]; v = [np.zeros_like(W), np.zeros_like(b)]
-        Xtr, ytr = X[tr], y[tr]; t = 0
-        for ep in range(25):
-            perm = rng.permutation(len(ytr))
-            for s in range(0, len(ytr), 256):
-                idx = perm[s:s + 256]; xb = Xtr[idx]
-                z = xb @ W + b; z -= z.max(1, keepdims=True); p = np.exp(z); p /= p.sum(1, keepdims=True)
-                p[np.arange(len(idx)), ytr[idx]] -= 1; p /= len(idx)
-                g = [xb.T @ p + 1e-3 * W, p.sum(0)]; t += 1
-                for k, (P_, G) in enumerate(zip([W, b], g)):
-                    m[k] = 0.9 * m[k] + 0.1 * G; v[k] = 0.999 * v[k] + 0.001 * G * G
-                    P_ -= 1e-3 * (m[k] / (1 - 0.9 ** t)) / (np.sqrt(v[k] / (1 - 0.999 ** t)) + 1e-8)
+        W, b = fit_softmax(X[tr], y[tr], len(vals), 25, rng)
         accs[a] = float(((X[te] @ W + b).argmax(1) == y[te]).mean())
     print(f"{name} (d={X.shape[1]}): mean {np.mean(list(accs.values())):.3f} " + " ".join(f"{a} {v:.2f}" for a, v in accs.items()), flush=True)
