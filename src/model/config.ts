@@ -186,9 +186,11 @@ export function resolveFavchatConfig(raw: Json, source: string): FavchatConfig {
     return out;
   };
   // read_blocks absent: 1, what model directories written before the field existed were trained with; frame_tokens
-  // absent: false, likewise.
-  const { frame_tokens: frameTokens = false, ...ca2Ints } = ca2Raw;
+  // absent: false, likewise; frame_deltas absent: false.
+  const { frame_tokens: frameTokens = false, frame_deltas: frameDeltas = false, ...ca2Ints } = ca2Raw;
   if (typeof frameTokens !== "boolean") fail(`ca2_config.frame_tokens must be true or false, got ${JSON.stringify(frameTokens)}`);
+  if (typeof frameDeltas !== "boolean") fail(`ca2_config.frame_deltas must be true or false, got ${JSON.stringify(frameDeltas)}`);
+  if (frameDeltas && !frameTokens) fail("ca2_config.frame_deltas needs frame_tokens: true (each frame token's MLP reads the frame's delta)");
   const ca2i = ints(ca2Ints, "ca2_config", { dim: CA2_DEFAULTS.dim, num_heads: CA2_DEFAULTS.numHeads, read_blocks: CA2_DEFAULTS.readBlocks });
   const qfi = ints(qfRaw, "qformer_config", {
     num_queries: QFORMER_DEFAULTS.numQueries, dim: QFORMER_DEFAULTS.dim, num_heads: QFORMER_DEFAULTS.numHeads,
@@ -234,7 +236,7 @@ export function resolveFavchatConfig(raw: Json, source: string): FavchatConfig {
   return {
     vision,
     face,
-    ca2: { dim: ca2i.dim, numHeads: ca2i.num_heads, readBlocks: ca2i.read_blocks, frameTokens: frameTokens as boolean },
+    ca2: { dim: ca2i.dim, numHeads: ca2i.num_heads, readBlocks: ca2i.read_blocks, frameTokens: frameTokens as boolean, frameDeltas: frameDeltas as boolean },
     qformer: { numQueries: qfi.num_queries, dim: qfi.dim, numHeads: qfi.num_heads, numLayers: qfi.num_layers, mlpDim: qfi.mlp_dim },
     adapter: { hidden: adi.hidden },
     llm,
@@ -284,7 +286,7 @@ export function favchatConfigToJson(c: FavchatConfig): Json {
     attribute_readout: c.attributeReadout ?? false,
     vision_config: siglipVisionConfigToJson(c.vision),
     face_config: faceEncoderConfigToJson(c.face),
-    ca2_config: { dim: c.ca2.dim, num_heads: c.ca2.numHeads, read_blocks: c.ca2.readBlocks, frame_tokens: c.ca2.frameTokens },
+    ca2_config: { dim: c.ca2.dim, num_heads: c.ca2.numHeads, read_blocks: c.ca2.readBlocks, frame_tokens: c.ca2.frameTokens, ...(c.ca2.frameDeltas && { frame_deltas: true }) },
     qformer_config: {
       num_queries: c.qformer.numQueries, dim: c.qformer.dim, num_heads: c.qformer.numHeads, num_layers: c.qformer.numLayers, mlp_dim: c.qformer.mlpDim,
     },

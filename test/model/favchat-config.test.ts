@@ -45,6 +45,10 @@ test("a preset with overrides merges sub-configs field by field", () => {
   assert.deepEqual(frames.ca2, { ...favchatPreset("tiny").ca2, frameTokens: true }, "frame_tokens merges beside the preset's ints");
   assert.deepEqual(resolveFavchatConfig(favchatConfigToJson(frames), "round trip"), frames);
   assert.equal(favchatPreset("tiny").ca2.frameTokens, false, "absent: per-position tokens, as older model directories were trained");
+  const deltas = resolveFavchatConfig({ preset: "tiny", ca2_config: { frame_tokens: true, frame_deltas: true } }, "train.json");
+  assert.equal(deltas.ca2.frameDeltas, true);
+  assert.deepEqual(resolveFavchatConfig(favchatConfigToJson(deltas), "round trip"), deltas);
+  assert.equal((favchatConfigToJson(frames).ca2_config as Record<string, unknown>).frame_deltas, undefined, "written only when on: older readers load the rest");
 });
 
 test("bad configs are FavchatErrors that name the field", () => {
@@ -52,6 +56,8 @@ test("bad configs are FavchatErrors that name the field", () => {
     [{ ...microConfigJson(), model_type: "qwen2" }, /model_type "qwen2" is not a favchat model/],
     [{ ...microConfigJson(), hidden_size: 3 }, /unknown field "hidden_size"/],
     [{ ...microConfigJson(), ca2_config: { frame_tokens: "yes" } }, /ca2_config.frame_tokens must be true or false/],
+    [{ ...microConfigJson(), ca2_config: { frame_tokens: true, frame_deltas: 1 } }, /ca2_config.frame_deltas must be true or false/],
+    [{ ...microConfigJson(), ca2_config: { frame_deltas: true } }, /frame_deltas needs frame_tokens: true/],
     [{ ...microConfigJson(), video_token_id: 32 }, /video_token_id.*below llm_config.vocab_size 32, got 32/],
     [{ ...microConfigJson(), ablation: { no_ca: true } }, /unknown switch "no_ca"/],
     [{ ...microConfigJson(), ablation: { no_ca2: "yes" } }, /ablation.no_ca2 must be true or false/],

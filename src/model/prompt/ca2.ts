@@ -31,9 +31,14 @@ export interface CA2Config {
    * one token per position. Needs the blocks' token counts.
    */
   readonly frameTokens: boolean;
+  /**
+   * Ours, with frame tokens: each frame's MLP also reads how the frame's block differs from its mean over the clip's
+   * frames (FrameTokenProjector's deltas): the expression, with the person's appearance taken out.
+   */
+  readonly frameDeltas?: boolean;
 }
 
-export const CA2_DEFAULTS: CA2Config = { dim: 128, numHeads: 4, readBlocks: 1, frameTokens: false };
+export const CA2_DEFAULTS: CA2Config = { dim: 128, numHeads: 4, readBlocks: 1, frameTokens: false, frameDeltas: false };
 
 /** One CA² module: pre-norm, residual on the state stream after each of its three steps. */
 export class CA2Layer extends Module {
@@ -51,7 +56,7 @@ export class CA2Layer extends Module {
     super();
     const { dim, numHeads } = config;
     const attn = () => new Attention({ dim, numHeads, qkvBias: true, outBias: true, outName: "out_proj" }, rng);
-    this.proj = this.addChild("proj", new FrameTokenProjector(blockDim, dim, maxFrames, rng, config.frameTokens ? blockTokens : 0));
+    this.proj = this.addChild("proj", new FrameTokenProjector(blockDim, dim, maxFrames, rng, config.frameTokens ? blockTokens : 0, config.frameDeltas === true));
     this.normState = this.addChild("norm_state", new LayerNorm(dim));
     this.normVisual = this.addChild("norm_visual", new LayerNorm(dim));
     this.visualAttn = this.addChild("visual_attn", attn());
@@ -103,6 +108,7 @@ export class CA2Stack extends Module {
     if (config.frameTokens && blockTokens.length !== blockDims.length) {
       throw new Error(`CA²: frame tokens need each block's token count; got ${blockTokens.length} for ${blockDims.length} blocks`);
     }
+    if (config.frameDeltas && !config.frameTokens) throw new FavchatError("CA²: frame_deltas needs frame_tokens (a delta is taken per frame token)");
     this.promptProj = this.addChild("prompt_proj", new Projection(promptDim, config.dim, rng));
     blockDims.forEach((d, i) => this.layers.push(this.addChild(`layers.${i}`, new CA2Layer(config, d, maxFrames, rng, blockTokens[i] ?? 0))));
   }

@@ -144,3 +144,25 @@ test("CA² with frame tokens: one token per frame and block, each position of th
   disposePrompt(prompt);
   stack.dispose();
 });
+
+test("CA² with frame deltas: a frame's token also reads the other frames of its clip, never another clip's", () => {
+  const rng = new Rng(12);
+  const tokens = blockShapes.map(([P]) => P);
+  const dims = blockShapes.map(([, D]) => D);
+  const stack = new CA2Stack({ dim: 8, numHeads: 2, readBlocks: 1, frameTokens: true, frameDeltas: true }, dims, Dllm, 4, rng, tokens);
+  const plain = new CA2Stack({ dim: 8, numHeads: 2, readBlocks: 1, frameTokens: true }, dims, Dllm, 4, new Rng(12), tokens);
+  assert.deepEqual(stack.namedParams().get("layers.1.proj.fc1.weight")?.variable.shape, [2 * 4 * 10, 8], "the frame and its delta");
+  const x = randn(rng, [B * F, 4, 10]);
+  // Change the last frame of clip 0 (row F-1): with deltas, clip 0's first frame token moves; clip 1's do not.
+  const bump = tf.concat([tf.slice(x, [0, 0, 0], [F - 1, -1, -1]), tf.slice(x, [F - 1, 0, 0], [1, -1, -1]).add(1), tf.slice(x, [F, 0, 0], [-1, -1, -1])], 0);
+  const [a, b] = [stack.layers[1].proj.forward(x, B, F), stack.layers[1].proj.forward(bump, B, F)]; // [B, F, 8]
+  const first = (t: tf.Tensor, clip: number) => tf.slice(t, [clip, 0, 0], [1, 1, -1]);
+  assert.ok(maxAbsDiff(first(a, 0), first(b, 0)) > 1e-4, "clip 0's first frame token reads its clip's mean frame");
+  assert.ok(maxAbsDiff(tf.slice(a, [1, 0, 0], [1, -1, -1]), tf.slice(b, [1, 0, 0], [1, -1, -1])) < 1e-6, "clip 1 is untouched");
+  const [c, d] = [plain.layers[1].proj.forward(x, B, F), plain.layers[1].proj.forward(bump, B, F)];
+  assert.ok(maxAbsDiff(first(c, 0), first(d, 0)) < 1e-6, "without deltas a frame token reads its own frame alone");
+  assert.throws(() => new CA2Stack({ dim: 8, numHeads: 2, readBlocks: 1, frameTokens: false, frameDeltas: true }, dims, Dllm, 4, rng), /frame_deltas needs frame_tokens/);
+  tf.dispose([x, bump, a, b, c, d]);
+  stack.dispose();
+  plain.dispose();
+});
