@@ -128,18 +128,19 @@ function auQa(rec: ClipRecord, rng: Rng, rates: ReadonlyMap<string, number>): Qa
 /**
  * How each attribute is asked, several ways each: the attribute read-out's choice learns which attribute a question
  * asks from these words alone, and with one or two wordings it missed people's own ("What colour is their shirt?"
- * chose the clothes' kind, "What shape is the face?" no attribute; session 21). No wording contains another
+ * chose the clothes' kind, "What shape is the face?" no attribute; session 21), and "color" spelt the American way
+ * chose the hair style (session 21), so the colours are also asked so (session 22). No wording contains another
  * attribute's (attributeAskedIn matches by inclusion).
  */
 export const ATTR_Q: Readonly<Record<string, readonly string[]>> = {
-  hair_colour: ["What colour is the person's hair?", "Describe the hair colour.", "What is the person's hair colour?", "What colour hair does the person have?"],
+  hair_colour: ["What colour is the person's hair?", "Describe the hair colour.", "What is the person's hair colour?", "What colour hair does the person have?", "What color is the person's hair?"],
   hair_style: ["How is the person's hair styled?", "What hairstyle does the person have?", "Describe the person's hairstyle.", "How does the person wear their hair?"],
-  eye_colour: ["What colour are the person's eyes?", "What is the person's eye colour?", "What colour eyes does the person have?"],
+  eye_colour: ["What colour are the person's eyes?", "What is the person's eye colour?", "What colour eyes does the person have?", "What color are the person's eyes?"],
   glasses: ["Is the person wearing glasses, and of what kind?", "What eyewear does the person have?", "Does the person wear glasses? If so, what kind?", "What kind of glasses is the person wearing, if any?"],
   beard: ["What facial hair does the person have?", "Describe the person's beard, if any.", "What kind of beard does the person have, if any?"],
   clothes: ["What is the person wearing?", "What kind of top does the person wear?", "What type of clothing is the person wearing?", "Describe the person's clothing."],
-  clothes_colour: ["What colour are the person's clothes?", "What colour is the person's top?", "What colour is the person's clothing?", "What colour is the person wearing?"],
-  face_shape: ["What shape is the person's face?", "What is the shape of the person's face?", "Describe the person's face shape."],
+  clothes_colour: ["What colour are the person's clothes?", "What colour is the person's top?", "What colour is the person's clothing?", "What colour is the person wearing?", "What color are the person's clothes?"],
+  face_shape: ["What shape is the person's face?", "What is the shape of the person's face?", "Describe the person's face shape.", "What is the person's face shape?"],
   skin_tone: ["How would you describe the person's skin tone?", "What is the person's skin tone?", "What skin tone does the person have?"],
   eyebrows: ["What are the person's eyebrows like?", "Describe the person's eyebrows.", "What kind of eyebrows does the person have?"],
   nose: ["How would you describe the person's nose?", "What is the person's nose like?", "What kind of nose does the person have?"],
