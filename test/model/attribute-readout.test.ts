@@ -20,7 +20,7 @@ import { clipSummaryFeatures } from "../../src/model/summary-tokens.ts";
 import { makePrompt } from "../../src/model/prompt/prompt.ts";
 import { synthesize } from "../../src/data/faceworld/synth.ts";
 import { ATTRIBUTE_VALUES } from "../../src/data/faceworld/identity.ts";
-import { attributeQuestions, qaContext } from "../../src/data/builder/qa.ts";
+import { ATTR_CHECK_Q, attributeQuestions, qaContext } from "../../src/data/builder/qa.ts";
 import { indexClips, type ClipRef } from "../../src/train/favchat-data.ts";
 import { VisualAuxModel, emptyTally, tallyMetrics, visualLabels } from "../../src/train/visual-aux.ts";
 import { attributeReadoutRows, evalItems } from "../../src/eval/run-model.ts";
@@ -121,12 +121,24 @@ test("askedIn: every attribute question the builder writes names its attribute; 
   const model = new FavChat(readoutConfig({}, true), new Rng(1));
   const r = model.attributeReadout!;
   const context = qaContext(records);
+  let checks = 0;
   for (let s = 0; s < 6; s++) {
     for (const q of attributeQuestions(records[s % 2], new Rng(s), context.pools)) {
       const asked = r.askedIn(q.question);
       assert.ok(asked < r.attributes.length, q.question);
-      assert.equal(String(records[s % 2].labels.attributes[r.attributes[asked]]), q.answer, q.question);
+      const value = String(records[s % 2].labels.attributes[r.attributes[asked]]);
+      if (q.answer === "yes" || q.answer === "no") {
+        // A yes/no check (ATTR_CHECK_Q): whether there are any (glasses, facial hair) or whether the value asked is the clip's.
+        const yes = /glasses|facial hair/.test(q.question) ? value !== "none" : q.question.includes(value);
+        assert.equal(q.answer, yes ? "yes" : "no", `${q.question} (${value})`);
+        checks++;
+      } else assert.equal(value, q.answer, q.question);
     }
+  }
+  assert.ok(checks > 0, "some questions are yes/no checks");
+  // Every check wording with every value of its attribute is read as that attribute's (what the choice learns).
+  for (const [k, wordings] of Object.entries(ATTR_CHECK_Q)) {
+    for (const w of wordings) for (const v of ATTRIBUTE_VALUES[k as keyof typeof ATTRIBUTE_VALUES]) assert.equal(r.attributes[r.askedIn(w.replace("{v}", v))], k, w.replace("{v}", v));
   }
   for (const q of ["What emotion does the person show in this video?", "Is AU12 active?", "How many times does the person blink?"]) assert.equal(r.askedIn(q), r.attributes.length, q);
   model.dispose();

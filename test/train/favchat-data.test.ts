@@ -8,6 +8,7 @@ import { synthesize } from "../../src/data/faceworld/synth.ts";
 import { buildDataset } from "../../src/data/builder/build.ts";
 import { readClipRecords } from "../../src/data/records.ts";
 import { Rng } from "../../src/core/rng.ts";
+import { attributeAskedIn } from "../../src/data/builder/qa.ts";
 import { FavchatError } from "../../src/core/errors.ts";
 import { trainByteLevelBpe, writeTokenizerDir } from "../../src/text/bpe-train.ts";
 import { loadTokenizer } from "../../src/text/tokenizer.ts";
@@ -68,8 +69,12 @@ test("attribute conversations: per clip of the split, every attribute asked once
     const byQuestion = new Map(turns.map((t) => [t.question.question, t]));
     assert.equal(byQuestion.size, 4, "no attribute asked twice");
     const attrs = e.clip.record.labels.attributes as Record<string, string | boolean>;
-    const answers = turns.map((t) => t.target.answer).sort();
-    assert.deepEqual(answers, Object.values(attrs).map((v) => (typeof v === "boolean" ? (v ? "yes" : "no") : v)).sort());
+    // Each turn answers its attribute: the value, or yes/no where it was asked as a check (ATTR_CHECK_Q).
+    for (const t of turns) {
+      const k = attributeAskedIn(t.question.question, Object.keys(attrs));
+      const v = k === null ? (attrs.smiling ? "yes" : "no") : attrs[k];
+      if (t.target.answer !== v) assert.ok(["yes", "no"].includes(t.target.answer) && t.question.options?.join() === "yes,no", `${t.question.question} -> ${t.target.answer}`);
+    }
     for (const t of turns) if (t.question.options) assert.ok(t.question.options.includes(t.target.answer), `${t.question.question}: options ${t.question.options.join(", ")}`);
   }
   // Options come from every clip's values (the test clip's "grey" may be a distractor), and the order varies.

@@ -148,11 +148,58 @@ export const ATTR_Q: Readonly<Record<string, readonly string[]>> = {
 };
 
 /**
+ * Yes/no questions about an attribute (session 24): whether the person has one at all ("Does the person wear
+ * glasses?": yes unless the value is "none") or whether it has a given value ("Is the person's hair red?"; {v} is
+ * the value asked about). Asked as people ask; with the value questions alone, "Does this person wear glasses?" was
+ * answered "no" on a clip whose read-out said round glasses (0.96): the LLM had never answered yes or no about an
+ * attribute. attributeAskedIn finds each wording's attribute (tested for every value).
+ */
+export const ATTR_CHECK_Q: Readonly<Record<string, readonly string[]>> = {
+  glasses: ["Does the person wear glasses?", "Is the person wearing glasses?", "Does this person have glasses on?"],
+  beard: ["Does the person have facial hair?", "Has the person got any facial hair?"],
+  hair_colour: ["Is the person's hair {v}?", "Does the person have {v} hair?"],
+  eye_colour: ["Are the person's eyes {v}?", "Does the person have {v} eyes?"],
+  clothes_colour: ["Is the person's top {v}?", "Is the person dressed in {v}?"],
+  clothes: ["Is the person wearing a {v}?"],
+};
+
+/** Whether `question` contains `wording` with some value in place of its {v}. */
+function matchesWording(question: string, wording: string): boolean {
+  const at = wording.indexOf("{v}");
+  if (at < 0) return false;
+  const [head, tail] = [wording.slice(0, at), wording.slice(at + 3)];
+  const start = question.indexOf(head);
+  return start >= 0 && question.indexOf(tail, start + head.length + 1) >= 0;
+}
+
+/**
  * Which of `keys` (attribute names) an attribute question built here asks about: the attribute whose wording
- * (ATTR_Q, or "What is the person's <name>?" for others) the question contains; null for any other question.
+ * (ATTR_Q or ATTR_CHECK_Q, or "What is the person's <name>?" for others) the question contains; null for any other
+ * question. The wordings without a value are looked for before those with one: "Does the person have facial hair?"
+ * also reads as "Does the person have {v} hair?".
  */
 export function attributeAskedIn(question: string, keys: readonly string[]): string | null {
-  return keys.find((k) => (ATTR_Q[k] ?? [`What is the person's ${k.replace(/_/g, " ")}?`]).some((q) => question.includes(q))) ?? null;
+  return (
+    keys.find((k) => (ATTR_Q[k] ?? [`What is the person's ${k.replace(/_/g, " ")}?`]).some((q) => question.includes(q))) ??
+    keys.find((k) => (ATTR_CHECK_Q[k] ?? []).some((q) => !q.includes("{v}") && question.includes(q))) ??
+    keys.find((k) => (ATTR_CHECK_Q[k] ?? []).some((q) => matchesWording(question, q))) ??
+    null
+  );
+}
+
+/** Share of the training-time attribute questions (attributeQuestions) asked as yes/no checks where ATTR_CHECK_Q has some. */
+export const ATTR_CHECK_SHARE = 0.2;
+
+/**
+ * A yes/no question about attribute `k` of value `v`: for glasses and facial hair whether there are any; for the
+ * others whether the value is one drawn from `pool` (the true one half the time). Options yes and no.
+ */
+function attributeCheck(k: string, v: string, rng: Rng, pool: readonly string[]): Qa {
+  const wording = rng.pick(ATTR_CHECK_Q[k]);
+  if (!wording.includes("{v}")) return { question: wording, answer: v === "none" ? "no" : "yes", category: "attribute", options: ["yes", "no"] };
+  const others = pool.filter((p) => p !== v);
+  const asked = others.length === 0 || rng.bool(0.5) ? v : rng.pick(others);
+  return { question: wording.replace("{v}", asked), answer: asked === v ? "yes" : "no", category: "attribute", options: ["yes", "no"] };
 }
 
 /** One clip's question about one of its attributes (options drawn from `pools` where it has two values or more). */
@@ -172,9 +219,15 @@ function attributeQa(rec: ClipRecord, rng: Rng, pools: ReadonlyMap<string, Reado
   return [attributeQuestion(k, v, rng, pools)];
 }
 
-/** A question about every attribute of the clip, in a random order (the turns of an attribute conversation). */
+/**
+ * A question about every attribute of the clip, in a random order (the turns of an attribute conversation); where
+ * ATTR_CHECK_Q has wordings for the attribute, a share ATTR_CHECK_SHARE of them as yes/no checks.
+ */
 export function attributeQuestions(rec: ClipRecord, rng: Rng, pools: ReadonlyMap<string, ReadonlySet<string>>): Qa[] {
-  return rng.shuffle(Object.entries(rec.labels.attributes)).map(([k, v], i) => attributeQuestion(k, v, rng.fork("attribute", i), pools));
+  return rng.shuffle(Object.entries(rec.labels.attributes)).map(([k, v], i) => {
+    const r = rng.fork("attribute", i);
+    return ATTR_CHECK_Q[k] && typeof v === "string" && r.bool(ATTR_CHECK_SHARE) ? attributeCheck(k, v, r, [...(pools.get(k) ?? [])]) : attributeQuestion(k, v, r, pools);
+  });
 }
 
 function sceneQa(rec: ClipRecord, rng: Rng): Qa[] {
