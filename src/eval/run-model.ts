@@ -10,7 +10,7 @@ import { encodeExample, encodeQuestion } from "../data/chat-format.ts";
 import { pixelsFromRaw, pixelsFromVideo, type ClipPixels } from "../data/clip-pixels.ts";
 import { collate } from "../data/collate.ts";
 import { readRawClip } from "../data/frames.ts";
-import { clipQa, plainQuestion, qaContext } from "../data/builder/qa.ts";
+import { attributeCheckQa, clipQa, plainQuestion, qaContext } from "../data/builder/qa.ts";
 import { auNamedIn } from "../data/builder/phrasing.ts";
 import type { AttributeReadoutReport } from "../model/attribute-readout.ts";
 import type { ClipRecord } from "../data/records.ts";
@@ -19,13 +19,14 @@ import type { FavChat } from "../model/favchat.ts";
 import type { TextTokenizer } from "../text/tokenizer.ts";
 import type { Prediction } from "./predictions.ts";
 
-export type EvalTask = "emotion" | "au" | "attribute" | "qa";
-export const EVAL_TASKS: readonly EvalTask[] = ["emotion", "au", "attribute", "qa"];
+export type EvalTask = "emotion" | "au" | "attribute" | "attribute-check" | "qa";
+export const EVAL_TASKS: readonly EvalTask[] = ["emotion", "au", "attribute", "attribute-check", "qa"];
 
 const CATEGORIES: Record<EvalTask, readonly string[] | null> = {
   emotion: ["emotion"],
   au: ["au_presence"],
   attribute: ["attribute"],
+  "attribute-check": null, // its own questions (attributeCheckQa), not the built ones
   qa: null, // every single-clip category
 };
 
@@ -42,7 +43,8 @@ export interface EvalItem {
 /**
  * The questions of `task` for each clip, from its labels (seeded: the same clips give the same questions). With
  * `plain`, each is asked as people would (plainQuestion: no format instruction, and no options where the question
- * reads whole without them); the answer is then mapped onto every value of its attribute or emotion class.
+ * reads whole without them); the answer is then mapped onto every value of its attribute or emotion class. Task
+ * attribute-check asks one yes/no question per clip about an attribute ("Is the person's hair red?"; attributeCheckQa).
  */
 export function evalItems(clips: readonly ClipRecord[], task: EvalTask, seed: number, plain = false): EvalItem[] {
   const context = qaContext(clips);
@@ -50,6 +52,13 @@ export function evalItems(clips: readonly ClipRecord[], task: EvalTask, seed: nu
   const keep = CATEGORIES[task];
   const out: EvalItem[] = [];
   for (const clip of clips) {
+    if (task === "attribute-check") {
+      for (const { qa, attribute } of attributeCheckQa(clip, root.fork("check", clip.id), context.pools)) {
+        const asked = (plain && plainQuestion(qa, qa.category)) || qa;
+        out.push({ id: `${clip.id}#check`, clip, question: asked.question, options: asked.options, answer: qa.answer, reason: false, label: attribute });
+      }
+      continue;
+    }
     clipQa(clip, root.fork("qa", clip.id), context).forEach((q, i) => {
       if (keep && !keep.includes(q.category)) return;
       const label =
@@ -191,10 +200,9 @@ export function attributeReadoutRows(items: readonly EvalItem[], weights: readon
   });
   if (asked.length === 0) return {};
   const share = (hit: (x: (typeof asked)[number]) => boolean) => Number((asked.filter(hit).length / asked.length).toFixed(4));
-  return {
-    "read-out choice: the asked attribute": share((x) => x.r.asked === x.label),
-    "read-out head: the asked attribute's value": share((x) => x.r.values[x.label]?.value === x.answer),
-  };
+  const choice = { "read-out choice: the asked attribute": share((x) => x.r.asked === x.label) };
+  // A yes/no check's answer is not a value of the attribute: the head's value is only scored for value questions.
+  return asked.some((x) => x.answer === "yes" || x.answer === "no") ? choice : { ...choice, "read-out head: the asked attribute's value": share((x) => x.r.values[x.label]?.value === x.answer) };
 }
 
 /** Pixels through the same path as `favchat chat`: decode the video, detect and track the face, crop. */

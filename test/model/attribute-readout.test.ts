@@ -236,3 +236,27 @@ test("attributeReadoutRows: eval's share of attribute questions whose read-out c
   assert.deepEqual(attributeReadoutRows(items, weights), { "read-out choice: the asked attribute": 0.3333, "read-out head: the asked attribute's value": 0.6667 });
   assert.deepEqual(attributeReadoutRows(items, weights.map(({ id, wFace }) => ({ id, wFace }))), {});
 });
+
+test("eval task attribute-check: one seeded yes/no question per clip about an attribute that has check wordings, answered from the labels", async () => {
+  const out = join(root, "checks");
+  await synthesize({ out, clips: 12, seed: 8, frames: 4, size: 64, mp4: false });
+  const records = [...indexClips(join(out, "clips.jsonl")).values()].map((c) => c.record);
+  const items = evalItems(records, "attribute-check", 0);
+  assert.equal(items.length, records.length);
+  const model = new FavChat(readoutConfig({}, true), new Rng(1));
+  for (const it of items) {
+    assert.ok(it.label && ATTR_CHECK_Q[it.label], it.question);
+    assert.deepEqual(it.options, ["yes", "no"]);
+    assert.equal(model.attributeReadout!.attributes[model.attributeReadout!.askedIn(it.question)], it.label, it.question);
+    const value = String(it.clip.labels.attributes[it.label!]);
+    const yes = /glasses|facial hair/.test(it.question) ? value !== "none" : it.question.includes(value);
+    assert.equal(it.answer, yes ? "yes" : "no", `${it.question} (${value})`);
+  }
+  assert.ok(new Set(items.map((it) => it.answer)).size === 2, "both answers occur");
+  assert.deepEqual(evalItems(records, "attribute-check", 0), items, "seeded");
+  assert.ok(evalItems(records, "attribute-check", 0, true).every((it) => it.options === undefined && !it.question.includes("Answer")), "plain: no options");
+  // The read-out rows: only the choice (a yes/no answer is no value of the attribute).
+  const weights = items.map((it) => ({ id: it.id, wFace: 0.5, attributeReadout: { asked: it.label!, askedProbability: 0.9, values: {} } }));
+  assert.deepEqual(attributeReadoutRows(items, weights), { "read-out choice: the asked attribute": 1 });
+  model.dispose();
+});

@@ -1,4 +1,4 @@
-// `favchat eval [--model DIR] --clips FILE --task emotion|au|attribute|qa`: asks the model the task's questions
+// `favchat eval [--model DIR] --clips FILE --task emotion|au|attribute|attribute-check|qa`: asks the model the task's questions
 // about every clip (of the test split by default), writes the predictions, and prints the scores.
 import type { Command } from "commander";
 import { mkdirSync } from "node:fs";
@@ -101,14 +101,15 @@ export function register(program: Command): void {
         meta["clips not answered (counted wrong)"] = failed.length;
         for (const f of failed) process.stderr.write(`favchat: clip ${f.clip} not answered (counted wrong): ${f.reason}\n`);
       }
-      let report = scorePredictions(predictions, o.task, o.classes, meta);
+      // Yes/no checks are scored as attributes are: per attribute, the answer read as yes or no.
+      let report = scorePredictions(predictions, o.task === "attribute-check" ? "attribute" : o.task, o.classes, meta);
       if (o.task === "emotion" && !o.band) {
         // Subtle expressions are the hard part of FaceWorld: each band's scores beside the whole split's.
         const bands = new Map(items.map((it) => [it.id, bandOf(it.clip)]));
         report = { ...report, overall: { ...report.overall, ...emotionBandRows(predictions, (id) => bands.get(id), emotionClasses(o.classes)) } };
       }
       // A model with the attribute read-out token: what the token offered the LLM, beside what the LLM answered.
-      if (o.task === "attribute") report = { ...report, overall: { ...report.overall, ...attributeReadoutRows(items, weights) } };
+      if (o.task === "attribute" || o.task === "attribute-check") report = { ...report, overall: { ...report.overall, ...attributeReadoutRows(items, weights) } };
       const written = o.out ? writeReport(o.out, report) : undefined;
       process.stdout.write(o.json ? JSON.stringify(report) + "\n" : reportMarkdown(report) + "\n");
       if (written) process.stderr.write(`favchat: report written to ${written.markdown}\n`);

@@ -220,6 +220,17 @@ function attributeQa(rec: ClipRecord, rng: Rng, pools: ReadonlyMap<string, Reado
 }
 
 /**
+ * One yes/no check about one of the clip's attributes that ATTR_CHECK_Q has wordings for (a seeded pick), with the
+ * attribute's name; none when the clip has no such attribute. What `favchat eval --task attribute-check` asks.
+ */
+export function attributeCheckQa(rec: ClipRecord, rng: Rng, pools: ReadonlyMap<string, ReadonlySet<string>>): { qa: Qa; attribute: string }[] {
+  const entries = Object.entries(rec.labels.attributes).filter(([k, v]) => ATTR_CHECK_Q[k] && typeof v === "string");
+  if (!entries.length) return [];
+  const [k, v] = rng.pick(entries);
+  return [{ qa: attributeCheck(k, String(v), rng, [...(pools.get(k) ?? [])]), attribute: k }];
+}
+
+/**
  * A question about every attribute of the clip, in a random order (the turns of an attribute conversation); where
  * ATTR_CHECK_Q has wordings for the attribute, a share ATTR_CHECK_SHARE of them as yes/no checks.
  */
