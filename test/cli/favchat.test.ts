@@ -142,6 +142,14 @@ test("eval: predictions and a scored report on held-out clips", async () => {
   const plainRows = readFileSync(plainFile, "utf8").trim().split("\n").map((l) => JSON.parse(l) as { question: string; options?: string[] });
   assert.equal(plainRows.length, 3);
   for (const row of plainRows) assert.ok(!row.options && !/Options:|Choose one option|Answer with/.test(row.question), row.question);
+  // Yes/no checks about attributes: one per clip, the report scored per attribute with yes/no answers.
+  const checkFile = join(work, "check.jsonl");
+  const k = await favchat(["eval", "--model", model, "--clips", join(data, "clips.jsonl"), "--task", "attribute-check", "--split", "all", "--limit", "3", "--predictions", checkFile, "--json"]);
+  assert.equal(k.code, 0, k.stderr);
+  const checkRows = readFileSync(checkFile, "utf8").trim().split("\n").map((l) => JSON.parse(l) as { answer: string; label: string; options?: string[] });
+  assert.equal(checkRows.length, 3);
+  for (const row of checkRows) assert.ok(["yes", "no"].includes(row.answer) && row.label && row.options?.join() === "yes,no", JSON.stringify(row));
+  assert.equal((JSON.parse(k.stdout) as { overall: Record<string, number> }).overall.questions, 3);
   // Through the face detector, a clip with no face is answered with nothing (counted wrong) and named; the rest are scored.
   const first = JSON.parse(readFileSync(join(data, "clips.jsonl"), "utf8").split("\n")[0]) as Record<string, unknown>;
   await patternClip(join(data, "pattern.mp4"), { seconds: 1 });
