@@ -43,6 +43,17 @@ test("favchat chat --json on an attribute question: the shipped model's attribut
   assert.equal(out.answer.trim().toLowerCase(), "blue");
 });
 
+test("favchat chat on a yes/no attribute question: the shipped model says whether the example clips' people wear glasses", async () => {
+  // examples/clips.jsonl: the surprise clip's person wears round glasses, the sad clip's none (yes/no checks, session 24).
+  for (const [clip, want] of [["surprise", "yes"], ["sad", "no"]] as const) {
+    const r = await favchat(["chat", "--video", `examples/${clip}.mp4`, "--json", "Does this person wear glasses?"]);
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout) as { answer: string; attribute_readout: { asked_attribute: string | null } | null };
+    assert.equal(out.attribute_readout?.asked_attribute, "glasses", clip);
+    assert.equal(out.answer.trim().toLowerCase(), want, clip);
+  }
+});
+
 test("favchat chat without a question: a conversation, every piped question answered in turn", async () => {
   const questions = ["What is the dominant emotion on the face?", "Is the person wearing glasses?", "How many times does the person blink?"];
   const r = await favchat(["chat", "--video", "examples/sad.mp4"], 120_000, questions.join("\n") + "\n");
