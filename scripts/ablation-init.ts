@@ -5,7 +5,8 @@
 // facial encoder: its own stage encoders would clip the gradient norm over the general encoder alone, so its general
 // encoder would differ a little from the full run's, which this copies.
 // The same serves any change that leaves the encoders alone (e.g. '{"ca2_config": {"frame_tokens": true}}'): the
-// JSON's fields are merged over the model's config.json, sub-configs one level deep.
+// JSON's fields are merged over the model's config.json, sub-configs one level deep. '{"prompt_table": true}' on a
+// connector-stage model gives stage 1's start of a run whose model has the visual path's own prompt table.
 // Usage: node --import tsx scripts/ablation-init.ts ENCODERS_MODEL_DIR OUT_DIR CONFIG_JSON; then copy the full run's stage0/
 // and encoders/ metrics and curves beside OUT (so train-tiny.ts skips those stages) and run the recipe with the
 // ablation's config: node --import tsx scripts/train-tiny.ts --config configs/ablations/X.json --work runs/X
@@ -31,5 +32,8 @@ const weights = new Map([...model.stateDict()].map(([name, w]) => {
   return [name, w];
 }));
 model.loadStateDict(weights, src);
-console.log(`copied ${copied} of ${weights.size} parameters`);
+// A prompt table the source lacks ('{"prompt_table": true}') starts as the source's LLM token table, as stage 0 leaves it
+// (stage connector does not train the LLM, so its model's table is still stage 0's).
+if (model.promptTable && !sd.has("prompt_table.weight")) model.syncPromptTable();
+console.log(`copied ${copied} of ${weights.size} parameters${model.promptTable && !sd.has("prompt_table.weight") ? "; the prompt table from the LLM's token table" : ""}`);
 await saveFavchat(model, out, { tokenizerFrom: src });

@@ -76,6 +76,8 @@ for (const [k, s] of spent) byName.set(k.split(" ")[0], (byName.get(k.split(" ")
 const total = [...byName.values()].reduce((a, b) => a + b, 0);
 const sorted = [...walls].sort((a, b) => a - b);
 console.log(`walls ${walls.map((w, i) => `${w.toFixed(0)}(${shapes[i]})`).join(" ")}`);
+const calls = [...spent.values()].reduce((a, s) => a + s.n, 0) / n;
+console.log(`kernel calls per micro-batch ${calls.toFixed(0)}`);
 console.log(`stage ${stage}: wall per micro-batch median ${sorted[Math.floor(n / 2)].toFixed(1)} ms (mean ${(walls.reduce((a, b) => a + b, 0) / n).toFixed(1)}) of ${n}, kernels ${total.toFixed(1)} ms`);
 for (const [name, ms] of [...byName].sort((a, b) => b[1] - a[1]).slice(0, 20)) console.log(`  ${name.padEnd(24)} ${ms.toFixed(1)}`);
 console.log("costliest (ms per micro-batch, calls, kernel and input shapes):");

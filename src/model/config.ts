@@ -68,6 +68,12 @@ export interface FavchatConfig {
    * from the encoders (ours; src/model/attribute-readout.ts): each attribute's values. Absent: null (no token).
    */
   readonly attributeReadout: AttributeSchema | null;
+  /**
+   * The visual path reads the question through a token table of its own (ours), not the LLM's: a copy of the LLM's
+   * table as stage 0 left it, frozen from then on, so the prompt CA², the Q-Formers, the adapters and the read-outs
+   * learnt in stage connector does not drift while stages 1-3 train the LLM's table. Absent: false (the LLM's table).
+   */
+  readonly promptTable: boolean;
 }
 
 export type FavchatPresetName = "tiny" | "small" | "paper";
@@ -128,7 +134,7 @@ const PRESETS: Record<FavchatPresetName, Json> = {
 
 const SUB_CONFIGS = ["vision_config", "face_config", "ca2_config", "qformer_config", "adapter_config", "llm_config"] as const;
 const TOP_KEYS = new Set<string>([
-  "model_type", "architectures", "preset", "max_frames", "video_token_id", "video_token", "ablation", "summary_tokens", "video_position", "au_readout", "attribute_readout", "torch_dtype", ...SUB_CONFIGS,
+  "model_type", "architectures", "preset", "max_frames", "video_token_id", "video_token", "ablation", "summary_tokens", "video_position", "au_readout", "attribute_readout", "prompt_table", "torch_dtype", ...SUB_CONFIGS,
 ]);
 const ABLATION_KEYS = { no_face_encoder: "noFaceEncoder", no_ca2: "noCA2", qformer_without_prompt: "qformerWithoutPrompt", fixed_weights: "fixedWeights" } as const;
 
@@ -232,6 +238,8 @@ export function resolveFavchatConfig(raw: Json, source: string): FavchatConfig {
   const auReadout = c.au_readout ?? false;
   if (typeof auReadout !== "boolean") fail(`"au_readout" must be true or false, got ${JSON.stringify(auReadout)}`);
   const attributeReadout = attributeSchemaOf(c.attribute_readout ?? false, fail);
+  const promptTable = c.prompt_table ?? false;
+  if (typeof promptTable !== "boolean") fail(`"prompt_table" must be true or false, got ${JSON.stringify(promptTable)}`);
 
   return {
     vision,
@@ -248,6 +256,7 @@ export function resolveFavchatConfig(raw: Json, source: string): FavchatConfig {
     videoPosition: videoPosition as VideoPosition,
     auReadout: auReadout as boolean,
     attributeReadout,
+    promptTable: promptTable as boolean,
   };
 }
 
@@ -284,6 +293,7 @@ export function favchatConfigToJson(c: FavchatConfig): Json {
     video_position: c.videoPosition,
     au_readout: c.auReadout,
     attribute_readout: c.attributeReadout ?? false,
+    ...(c.promptTable && { prompt_table: true }),
     vision_config: siglipVisionConfigToJson(c.vision),
     face_config: faceEncoderConfigToJson(c.face),
     ca2_config: { dim: c.ca2.dim, num_heads: c.ca2.numHeads, read_blocks: c.ca2.readBlocks, frame_tokens: c.ca2.frameTokens, ...(c.ca2.frameDeltas && { frame_deltas: true }) },

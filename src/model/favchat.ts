@@ -7,6 +7,7 @@ import { tf } from "../core/backend.ts";
 import { FavchatError } from "../core/errors.ts";
 import type { Rng } from "../core/rng.ts";
 import { Module } from "../nn/module.ts";
+import { Embedding } from "../nn/embedding.ts";
 import { normal } from "../nn/init.ts";
 import { SiglipVisionTower } from "./vision/siglip.ts";
 import { FaceEncoder } from "./face/encoder.ts";
@@ -110,6 +111,8 @@ export class FavChat extends Module {
   /** The attribute read-out token, first in V (config.attributeReadout), or null. */
   readonly attributeReadout: AttributeReadout | null;
   readonly llm: Qwen2ForCausalLM;
+  /** The visual path's own token table for the question (config.promptTable), or null: it reads the LLM's. */
+  readonly promptTable: Embedding | null;
   /**
    * Whether gradients reach the LLM's token embeddings through the prompt (the question's embeddings, which CA², the
    * Q-Formers and the adapters read) as well as through the LLM. A training setting (stage setting prompt_grad), not
@@ -151,6 +154,17 @@ export class FavChat extends Module {
       ? this.addChild("attribute_readout", new AttributeReadout(Dv + (faceDim ?? 0), Dllm, config.attributeReadout, fork("attribute_readout")))
       : null;
     this.llm = this.addChild("llm", new Qwen2ForCausalLM(llm, fork("llm")));
+    // Zeros until syncPromptTable copies the LLM's table into it (stage 0's end): no rng stream of its own, so adding it
+    // shifts no other part's initial weights.
+    this.promptTable = config.promptTable ? this.addChild("prompt_table", new Embedding(llm.vocabSize, Dllm, null)) : null;
+  }
+
+  /**
+   * Copies the LLM's token table into the visual path's own (config.promptTable; nothing without one). Stage 0 does
+   * this when it ends: from then on the visual path reads the question as the text-only LLM embedded it.
+   */
+  syncPromptTable(): void {
+    this.promptTable?.weight.assign(this.llm.model.embedTokens.weight);
   }
 
   /** The number of visual tokens that replace the placeholder: Q, plus the summary and read-out tokens when the model has them. */
@@ -206,8 +220,12 @@ export class FavChat extends Module {
     });
   }
 
-  /** The question's token embeddings for the visual path, cut from the gradient tape unless promptGrad. */
+  /**
+   * The question's token embeddings for the visual path: from its own table when the model has one (frozen in
+   * training, so backward stops there), else from the LLM's, cut from the gradient tape unless promptGrad.
+   */
   private promptEmbeds(promptIds: tf.Tensor): tf.Tensor {
+    if (this.promptTable) return this.promptTable.forward(promptIds);
     const e = this.llm.embed(promptIds);
     if (this.promptGrad) return e;
     // tfjs has no stop-gradient: a tensor made from the values has no recorded path to the embedding table.

@@ -6,7 +6,8 @@
 //   encoders (ours): the two encoders only, before stage 1 (src/train/encoder-task.ts)
 //   connector (ours): CA², Q-Formers, adapters and MLPs, after the encoders (visualTask in src/train/favchat-task.ts)
 // "LLM embeddings" (the token embedding table, which is also the output head when tied, and the prompt the visual
-// path reads) is part of the LLM: freezing "LLM" freezes it too; it can be frozen alone.
+// path reads) is part of the LLM: freezing "LLM" freezes it too; it can be frozen alone. A model with a prompt table
+// of its own (config.promptTable) has "prompt table", which no stage trains: stage 0 copies the LLM's table into it.
 // Parts the table names in neither column (CA², the output MLPs, the fusion norm, the summary tokens' projections, the read-outs)
 // train in every stage.
 import type { FavChat } from "./favchat.ts";
@@ -15,8 +16,8 @@ export type TrainingStage = "encoders" | "connector" | 1 | 2 | 3 | "rl";
 export const TRAINING_STAGES: readonly TrainingStage[] = ["encoders", "connector", 1, 2, 3, "rl"];
 
 /** The parts the plan talks about, each a set of parameter-name prefixes. */
-export type PartName = "general encoder" | "facial encoder" | "CA²" | "Q-Formers" | "MLPs" | "adapters" | "LLM" | "LLM embeddings";
-export const PART_NAMES: readonly string[] = ["general encoder", "facial encoder", "CA²", "Q-Formers", "MLPs", "adapters", "LLM", "LLM embeddings"];
+export type PartName = "general encoder" | "facial encoder" | "CA²" | "Q-Formers" | "MLPs" | "adapters" | "LLM" | "LLM embeddings" | "prompt table";
+export const PART_NAMES: readonly string[] = ["general encoder", "facial encoder", "CA²", "Q-Formers", "MLPs", "adapters", "LLM", "LLM embeddings", "prompt table"];
 
 const FROZEN: Record<string, readonly PartName[]> = {
   // Encoder pretraining (ours; the paper's encoders arrive pretrained): the encoders alone, through label heads.
@@ -38,6 +39,7 @@ export function partOf(name: string): PartName {
   if (name.startsWith("qformer_g.") || name.startsWith("qformer_f.")) return "Q-Formers";
   if (name.startsWith("fusion.adapter_")) return "adapters";
   if (name.startsWith("llm.model.embed_tokens.")) return "LLM embeddings";
+  if (name.startsWith("prompt_table.")) return "prompt table";
   if (name.startsWith("llm.")) return "LLM";
   // A new parameter must be placed in the plan on purpose, never trained or frozen by accident.
   throw new Error(`freeze plan: parameter "${name}" belongs to no part; add it to partOf`);
@@ -62,7 +64,7 @@ export function applyFreezePlan(model: FavChat, stage: TrainingStage, override?:
   let trainableParams = 0;
   for (const [name, p] of model.namedParams()) {
     const part = partOf(name);
-    const train = !frozenParts.includes(part);
+    const train = part !== "prompt table" && !frozenParts.includes(part);
     p.variable.trainable = train;
     (train ? trained : frozen).add(part);
     if (train) trainableParams += p.variable.size;

@@ -17,7 +17,9 @@ import { VisualAuxModel, answerClasses, visualLabels } from "./visual-aux.ts";
 import { EncoderPretrainer, encoderTask, labelHeads } from "./encoder-task.ts";
 import { favchatTask, textTask, visualTask } from "./favchat-task.ts";
 import { FeatureCache, featureCacheKey, otherCaches, type FeatureCacheRef } from "./feature-cache.ts";
-import { train, type TrainSummary, type TrainTask } from "./trainer.ts";
+import { train, usableThreads, type TrainSummary, type TrainTask } from "./trainer.ts";
+import { GradWorkers } from "./workers.ts";
+import { tf } from "../core/backend.ts";
 import type { RunConfig, StageSettings } from "./run-config.ts";
 
 export interface StageRunOptions {
@@ -102,18 +104,31 @@ export async function runStage(o: StageRunOptions): Promise<StageRunResult> {
     o.log(`stage ${o.stage}: ${featureCache!.dir} also holds ${others.length} cache(s) of other encoders or clips, ${gb.toFixed(2)} GB on disk (${others.map((c) => basename(c.path)).join(", ")}); delete those no run needs any more`);
   }
 
-  // 5. Train (workers rebuild the same task from createTask's arguments).
+  // 5. Train (workers rebuild the same task from createTask's arguments; they start now, so that they build theirs
+  // while this thread builds its own: encoding stage 2's examples takes about 20 seconds on each).
   const args: StageTaskArgs = { stage, config: o.config, dataDir: o.dataDir, clipsFile: o.clipsFile, model: favchatConfigToJson(model.config), tokDir, featureCache };
-  const trainOpts = { outDir: o.outDir, resume: o.resume, tty: o.tty, label: `stage ${o.stage}`, log: o.log, threads: o.threads ?? settings.threads, factory: { module: import.meta.url, args } };
+  const factory = { module: import.meta.url, args };
+  const threads = o.threads ?? settings.threads;
+  const usable = usableThreads(threads, settings.trainer.gradAccum, tf.getBackend());
+  const spawned = usable > 1 ? GradWorkers.spawn(factory, usable) : undefined;
+  const trainOpts = { outDir: o.outDir, resume: o.resume, tty: o.tty, label: `stage ${o.stage}`, log: o.log, threads, factory, spawned };
   let summary: TrainSummary;
   try {
-    summary = await train(stageTask(stage, model, tok, examples, val, settings, o.config.frames, cache), settings.trainer, trainOpts);
+    let task: TrainTask<unknown>;
+    try {
+      task = stageTask(stage, model, tok, examples, val, settings, o.config.frames, cache);
+    } catch (e) {
+      if (spawned) await GradWorkers.discard(spawned);
+      throw e;
+    }
+    summary = await train(task, settings.trainer, trainOpts);
   } finally {
     if (cache) o.log(`stage ${o.stage}: feature cache on this thread: ${cache.hits} clips read, ${cache.misses} computed`);
     cache?.close();
   }
 
-  // 6. The model directory and the curves.
+  // 6. The model directory and the curves. Stage 0 leaves its token table to the visual path's own, when the model has one.
+  if (stage === 0) model.syncPromptTable();
   await saveFavchat(model, o.outDir, { tokenizerFrom: tokDir });
   model.dispose();
   writeCurves(summary.metricsPath, join(o.outDir, "curves.png"), o.stage);

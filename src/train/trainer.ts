@@ -13,7 +13,7 @@ import { GradAccumulator, clipFactor, namedGrads, type GradMap } from "./gradien
 import { lrAt, resolveCosineSchedule } from "./schedule.ts";
 import { loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
 import { createProgress, type Progress } from "./progress.ts";
-import { GradWorkers, microsOf, resultGrads, type TaskFactory } from "./workers.ts";
+import { GradWorkers, microsOf, resultGrads, type SpawnedWorkers, type TaskFactory } from "./workers.ts";
 
 /** Optimisation settings of one run. */
 export interface TrainerConfig {
@@ -96,6 +96,11 @@ export interface TrainOptions {
    */
   readonly threads?: number;
   readonly factory?: TaskFactory;
+  /**
+   * Workers already building the task (GradWorkers.spawn with `factory` and the threads `usableThreads` gives); train
+   * takes them over, and ends them if it runs on fewer threads.
+   */
+  readonly spawned?: SpawnedWorkers;
 }
 
 /** The rng micro-batch `micro` of step `step` is made from (a worker makes its own batches with it). */
@@ -141,6 +146,16 @@ export interface TrainSummary {
 }
 
 export async function train<B>(task: TrainTask<B>, config: TrainerConfig, opts: TrainOptions): Promise<TrainSummary> {
+  let taken = false; // whether the loop took over opts.spawned (it ends them itself from then on)
+  try {
+    return await runTraining(task, config, opts, () => (taken = true));
+  } catch (e) {
+    if (!taken && opts.spawned) await GradWorkers.discard(opts.spawned);
+    throw e;
+  }
+}
+
+async function runTraining<B>(task: TrainTask<B>, config: TrainerConfig, opts: TrainOptions, takeSpawned: () => void): Promise<TrainSummary> {
   // 1. Output directory, optimizer over the trainable variables, schedule.
   mkdirSync(opts.outDir, { recursive: true });
   const trainable = task.model.trainableVariables();
@@ -179,7 +194,10 @@ export async function train<B>(task: TrainTask<B>, config: TrainerConfig, opts: 
       : `${opts.label ?? "train"}: 1 thread, not ${opts.threads}: this task cannot be rebuilt in a worker`);
   }
   if (threads > 1) say(`${opts.label ?? "train"}: ${threads} threads share each step's ${config.gradAccum} micro-batches`);
-  const workers = threads > 1 ? await GradWorkers.start(opts.factory!, threads, task.model, trainable) : null;
+  takeSpawned();
+  if (opts.spawned && opts.spawned.threads !== threads) await GradWorkers.discard(opts.spawned);
+  const spawned = opts.spawned?.threads === threads ? opts.spawned : undefined;
+  const workers = threads > 1 ? await GradWorkers.start(opts.factory!, threads, task.model, trainable, spawned) : null;
   const progress: Progress = createProgress({ label: opts.label ?? "train", total: config.totalSteps, start: startStep, tty: opts.tty, write: opts.log });
   const evals: { step: number; metrics: Record<string, number> }[] = [];
   let lastLoss = NaN;

@@ -56,6 +56,14 @@ export function wireOf(vars: ReadonlyMap<string, tf.Tensor>): WireTensor[] {
   });
 }
 
+/** Workers started by GradWorkers.spawn, still building their tasks. */
+export interface SpawnedWorkers {
+  readonly workers: Worker[];
+  readonly threads: number;
+  /** Each worker's first message ("ready" once its task is built). */
+  readonly ready: Promise<FromWorker[]>;
+}
+
 /** The worker threads of one training run. */
 export class GradWorkers {
   private constructor(
@@ -64,22 +72,33 @@ export class GradWorkers {
   ) {}
 
   /**
-   * Starts `threads - 1` workers, each building the task from `factory`, and gives them every parameter of
-   * `model` (frozen ones too: a worker's own initialisation need not match). Checks that each worker trains the
-   * same variables as `trainable`.
+   * Starts `threads - 1` workers, each building its task from `factory` at once (a stage's set-up, mostly encoding its
+   * examples, takes as long on a worker as on the main thread: start them before building the main thread's task, and
+   * pass the result to `start`).
    */
-  static async start(factory: TaskFactory, threads: number, model: Module, trainable: ReadonlyMap<string, tf.Variable>): Promise<GradWorkers> {
+  static spawn(factory: TaskFactory, threads: number): SpawnedWorkers {
     const tsxApi = import.meta.resolve("tsx/esm/api");
     const entry = new URL("./grad-worker.ts", import.meta.url).href;
     // The worker loads TypeScript through tsx, as bin/favchat does (workers do not inherit the parent's loader).
     const boot = `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`;
     const workers: Worker[] = [];
+    for (let w = 1; w < threads; w++) workers.push(new Worker(boot, { eval: true, workerData: { factory, backend: tf.getBackend() } }));
+    const ready = Promise.all(workers.map((w) => reply(w)));
+    ready.catch(() => {}); // awaited in start; a failure before then must not be reported as unhandled
+    return { workers, threads, ready };
+  }
+
+  /**
+   * The workers of `spawned` (or new ones) once each has built the task from `factory`, given every parameter of
+   * `model` (frozen ones too: a worker's own initialisation need not match). Checks that each worker trains the same
+   * variables as `trainable`.
+   */
+  static async start(factory: TaskFactory, threads: number, model: Module, trainable: ReadonlyMap<string, tf.Variable>, spawned?: SpawnedWorkers): Promise<GradWorkers> {
+    const { workers, ready: readyReplies } = spawned ?? GradWorkers.spawn(factory, threads);
+    if (workers.length !== threads - 1) throw new Error(`training workers: ${workers.length} spawned for ${threads} threads`);
     const pool = new GradWorkers(workers, threads);
     try {
-      for (let w = 1; w < threads; w++) {
-        workers.push(new Worker(boot, { eval: true, workerData: { factory, backend: tf.getBackend() } }));
-      }
-      const ready = await Promise.all(workers.map((w) => reply(w)));
+      const ready = await readyReplies;
       const want = [...trainable.keys()].sort().join(",");
       for (const r of ready) {
         if (r.type !== "ready") throw new Error(`training worker: expected "ready", got "${r.type}"`);
@@ -94,6 +113,11 @@ export class GradWorkers {
       await pool.stop();
       throw e;
     }
+  }
+
+  /** Ends workers that were spawned but will not be used. */
+  static async discard(spawned: SpawnedWorkers): Promise<void> {
+    await new GradWorkers(spawned.workers, spawned.threads).stop();
   }
 
   /**

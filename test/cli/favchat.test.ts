@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { patternClip } from "../video/fixtures.ts";
 import { favchat, ROOT } from "../helpers/cli.ts";
+import { readSafetensors } from "../../src/core/safetensors.ts";
 
 const work = mkdtempSync(join(tmpdir(), "favchat-cli-"));
 const data = join(work, "fw");
@@ -22,7 +23,7 @@ before(async () => {
   writeFileSync(
     join(work, "cfg.json"),
     JSON.stringify({
-      model: { preset: "tiny", max_frames: 2, llm_config: { num_hidden_layers: 1 }, vision_config: { num_hidden_layers: 1 }, au_readout: true },
+      model: { preset: "tiny", max_frames: 2, llm_config: { num_hidden_layers: 1 }, vision_config: { num_hidden_layers: 1 }, au_readout: true, prompt_table: true },
       vocab_size: 300,
       frames: 2,
       stages: {
@@ -52,6 +53,12 @@ test("train: stage 0, encoders, connector, then stage 1 write model directories,
   assert.equal(s1.code, 0, s1.stderr);
   assert.match(s1.stdout, /validation val_loss/);
   assert.match(s1.stderr, /frozen: .*LLM/);
+  // The visual path's own prompt table: stage 0 leaves the LLM's token table in it, and no later stage moves it
+  // (stage 2 trains the LLM's table, below).
+  const table = async (dir: string, name: string) => Array.from((await readSafetensors(join(work, dir, "model.safetensors"))).get(name)!.data as Float32Array);
+  const llmTable = "llm.model.embed_tokens.weight";
+  assert.deepEqual(await table("s0", "prompt_table.weight"), await table("s0", llmTable));
+  for (const dir of ["enc", "conn", "s1"]) assert.deepEqual(await table(dir, "prompt_table.weight"), await table("s0", llmTable), dir);
   for (const f of ["config.json", "model.safetensors", "tokenizer.json", "metrics.jsonl", "curves.png"]) assert.ok(existsSync(join(model, f)), f);
   // Stage 2 without --init is refused: it builds on stage 1.
   const s2 = await favchat(["train", "--stage", "2", "--config", join(work, "cfg.json"), "--data", join(data, "built"), "--out", join(work, "s2")]);
@@ -71,6 +78,8 @@ test("train: stage 0, encoders, connector, then stage 1 write model directories,
   const want = readFileSync(join(data, "built", "qa.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as { video: string; category: string })
     .filter((q) => q.category === "attribute" && split.get(q.video.replace(/^\.\.\//, "")) === "train").length;
   assert.match(attr.stderr, new RegExp(`stage 2: ${want} training examples`));
+  assert.deepEqual(await table("s2-attribute", "prompt_table.weight"), await table("s0", llmTable));
+  assert.notDeepEqual(await table("s2-attribute", llmTable), await table("s0", llmTable), "stage 2 trains the LLM's table");
   const none = await only(["nonexistent"]);
   assert.notEqual(none.code, 0);
   assert.match(none.stderr, /no training examples of the categories \["nonexistent"\]/);

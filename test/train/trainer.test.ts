@@ -76,6 +76,19 @@ test("killed and resumed run ends exactly where an uninterrupted run does", asyn
   assert.match(broken.stderr, /model\.safetensors/);
 });
 
+test("workers started before the main thread's task give the same run; a failure before they are used still ends them", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "favchat-train-e-"));
+  const early = await runTraining(join(dir, "early"), false, undefined, ["--threads", "2", "--spawn-early"]);
+  assert.equal(early.code, 0, early.stderr);
+  const late = await runTraining(join(dir, "late"), false, undefined, ["--threads", "2"]);
+  assert.equal(finalLoss(early), finalLoss(late));
+  // The same out directory again without --resume is refused before the loop takes the workers: the process must
+  // still end (a live worker would keep it running) with the refusal.
+  const again = await runTraining(join(dir, "early"), false, undefined, ["--threads", "2", "--spawn-early"]);
+  assert.notEqual(again.code, 0);
+  assert.match(again.stderr, /already holds a checkpoint/);
+});
+
 test("a training worker's failure stops the run with the worker's message", async () => {
   const dir = mkdtempSync(join(tmpdir(), "favchat-train-w-"));
   const r = await runTraining(dir, false, undefined, ["--threads", "2", "--fail-in-worker"]);
