@@ -1,4 +1,4 @@
-;; Two kernels over float32 arrays in tfjs-backend-wasm's heap (imported memory).
+;; Kernels over float32 arrays in tfjs-backend-wasm's heap (imported memory).
 ;;
 ;; adamw: one fused AdamW update in tfjs-backend-wasm's heap (imported memory): reads param, grad and
 ;; both moments once, writes the new param and moments to fresh outputs. The arithmetic is the op form's in
@@ -181,4 +181,157 @@
             (br $row)))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $right))))
+  ;; matmul: C [m, p] = A [m, k] @ B [k, p], row-major float32. 4 x 8 blocks of C in eight SIMD accumulators
+  ;; (per k: two vectors of B's row, A's four values each splat), then the last m % 4 rows 1 x 8, a 4-column
+  ;; panel 1 x 4, and the last p % 4 columns one element at a time. Every element sums its k products in order,
+  ;; acc = acc + a*b from +0 (no fused multiply-add), which is what XNNPACK's f32 GEMM does: the result is
+  ;; bit-identical to tfjs-backend-wasm's 2-D matmul.
+  (func (export "matmul") (param $a i32) (param $b i32) (param $c i32) (param $m i32) (param $k i32) (param $p i32)
+    (local $i i32) (local $j i32) (local $kk i32) (local $ka i32) (local $pb i32) (local $m4 i32)
+    (local $pa0 i32) (local $pa1 i32) (local $pa2 i32) (local $pa3 i32) (local $pbk i32) (local $pc i32)
+    (local $vb0 v128) (local $vb1 v128) (local $va v128) (local $s f32)
+    (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128)
+    (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
+    (local.set $ka (i32.shl (local.get $k) (i32.const 2)))
+    (local.set $pb (i32.shl (local.get $p) (i32.const 2)))
+    (local.set $m4 (i32.and (local.get $m) (i32.const -4)))
+    ;; Panels of 8 columns.
+    (block $p8_done
+      (loop $p8
+        (br_if $p8_done (i32.gt_u (i32.add (local.get $j) (i32.const 8)) (local.get $p)))
+        (local.set $i (i32.const 0))
+        (block $r4_done
+          (loop $r4
+            (br_if $r4_done (i32.ge_u (local.get $i) (local.get $m4)))
+            (local.set $pa0 (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $ka))))
+            (local.set $pa1 (i32.add (local.get $pa0) (local.get $ka)))
+            (local.set $pa2 (i32.add (local.get $pa1) (local.get $ka)))
+            (local.set $pa3 (i32.add (local.get $pa2) (local.get $ka)))
+            (local.set $pbk (i32.add (local.get $b) (i32.shl (local.get $j) (i32.const 2))))
+            (local.set $c00 (v128.const f32x4 0 0 0 0))
+            (local.set $c01 (v128.const f32x4 0 0 0 0))
+            (local.set $c10 (v128.const f32x4 0 0 0 0))
+            (local.set $c11 (v128.const f32x4 0 0 0 0))
+            (local.set $c20 (v128.const f32x4 0 0 0 0))
+            (local.set $c21 (v128.const f32x4 0 0 0 0))
+            (local.set $c30 (v128.const f32x4 0 0 0 0))
+            (local.set $c31 (v128.const f32x4 0 0 0 0))
+            (local.set $kk (i32.const 0))
+            (block $k4_done
+              (loop $k4
+                (br_if $k4_done (i32.ge_u (local.get $kk) (local.get $k)))
+                (local.set $vb0 (v128.load align=4 (local.get $pbk)))
+                (local.set $vb1 (v128.load offset=16 align=4 (local.get $pbk)))
+                (local.set $va (v128.load32_splat align=4 (local.get $pa0)))
+                (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (local.get $va) (local.get $vb0))))
+                (local.set $c01 (f32x4.add (local.get $c01) (f32x4.mul (local.get $va) (local.get $vb1))))
+                (local.set $va (v128.load32_splat align=4 (local.get $pa1)))
+                (local.set $c10 (f32x4.add (local.get $c10) (f32x4.mul (local.get $va) (local.get $vb0))))
+                (local.set $c11 (f32x4.add (local.get $c11) (f32x4.mul (local.get $va) (local.get $vb1))))
+                (local.set $va (v128.load32_splat align=4 (local.get $pa2)))
+                (local.set $c20 (f32x4.add (local.get $c20) (f32x4.mul (local.get $va) (local.get $vb0))))
+                (local.set $c21 (f32x4.add (local.get $c21) (f32x4.mul (local.get $va) (local.get $vb1))))
+                (local.set $va (v128.load32_splat align=4 (local.get $pa3)))
+                (local.set $c30 (f32x4.add (local.get $c30) (f32x4.mul (local.get $va) (local.get $vb0))))
+                (local.set $c31 (f32x4.add (local.get $c31) (f32x4.mul (local.get $va) (local.get $vb1))))
+                (local.set $pa0 (i32.add (local.get $pa0) (i32.const 4)))
+                (local.set $pa1 (i32.add (local.get $pa1) (i32.const 4)))
+                (local.set $pa2 (i32.add (local.get $pa2) (i32.const 4)))
+                (local.set $pa3 (i32.add (local.get $pa3) (i32.const 4)))
+                (local.set $pbk (i32.add (local.get $pbk) (local.get $pb)))
+                (local.set $kk (i32.add (local.get $kk) (i32.const 1)))
+                (br $k4)))
+            (local.set $pc (i32.add (local.get $c)
+              (i32.shl (i32.add (i32.mul (local.get $i) (local.get $p)) (local.get $j)) (i32.const 2))))
+            (v128.store align=4 (local.get $pc) (local.get $c00))
+            (v128.store offset=16 align=4 (local.get $pc) (local.get $c01))
+            (local.set $pc (i32.add (local.get $pc) (local.get $pb)))
+            (v128.store align=4 (local.get $pc) (local.get $c10))
+            (v128.store offset=16 align=4 (local.get $pc) (local.get $c11))
+            (local.set $pc (i32.add (local.get $pc) (local.get $pb)))
+            (v128.store align=4 (local.get $pc) (local.get $c20))
+            (v128.store offset=16 align=4 (local.get $pc) (local.get $c21))
+            (local.set $pc (i32.add (local.get $pc) (local.get $pb)))
+            (v128.store align=4 (local.get $pc) (local.get $c30))
+            (v128.store offset=16 align=4 (local.get $pc) (local.get $c31))
+            (local.set $i (i32.add (local.get $i) (i32.const 4)))
+            (br $r4)))
+        ;; The last m % 4 rows of the panel, one at a time.
+        (block $r1_done
+          (loop $r1
+            (br_if $r1_done (i32.ge_u (local.get $i) (local.get $m)))
+            (local.set $pa0 (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $ka))))
+            (local.set $pbk (i32.add (local.get $b) (i32.shl (local.get $j) (i32.const 2))))
+            (local.set $c00 (v128.const f32x4 0 0 0 0))
+            (local.set $c01 (v128.const f32x4 0 0 0 0))
+            (local.set $kk (i32.const 0))
+            (block $k1_done
+              (loop $k1
+                (br_if $k1_done (i32.ge_u (local.get $kk) (local.get $k)))
+                (local.set $va (v128.load32_splat align=4 (local.get $pa0)))
+                (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (local.get $va) (v128.load align=4 (local.get $pbk)))))
+                (local.set $c01 (f32x4.add (local.get $c01) (f32x4.mul (local.get $va) (v128.load offset=16 align=4 (local.get $pbk)))))
+                (local.set $pa0 (i32.add (local.get $pa0) (i32.const 4)))
+                (local.set $pbk (i32.add (local.get $pbk) (local.get $pb)))
+                (local.set $kk (i32.add (local.get $kk) (i32.const 1)))
+                (br $k1)))
+            (local.set $pc (i32.add (local.get $c)
+              (i32.shl (i32.add (i32.mul (local.get $i) (local.get $p)) (local.get $j)) (i32.const 2))))
+            (v128.store align=4 (local.get $pc) (local.get $c00))
+            (v128.store offset=16 align=4 (local.get $pc) (local.get $c01))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br $r1)))
+        (local.set $j (i32.add (local.get $j) (i32.const 8)))
+        (br $p8)))
+    ;; One panel of 4 columns, a row at a time.
+    (if (i32.le_u (i32.add (local.get $j) (i32.const 4)) (local.get $p))
+      (then
+        (local.set $i (i32.const 0))
+        (block $q_done
+          (loop $q
+            (br_if $q_done (i32.ge_u (local.get $i) (local.get $m)))
+            (local.set $pa0 (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $ka))))
+            (local.set $pbk (i32.add (local.get $b) (i32.shl (local.get $j) (i32.const 2))))
+            (local.set $c00 (v128.const f32x4 0 0 0 0))
+            (local.set $kk (i32.const 0))
+            (block $kq_done
+              (loop $kq
+                (br_if $kq_done (i32.ge_u (local.get $kk) (local.get $k)))
+                (local.set $c00 (f32x4.add (local.get $c00)
+                  (f32x4.mul (v128.load32_splat align=4 (local.get $pa0)) (v128.load align=4 (local.get $pbk)))))
+                (local.set $pa0 (i32.add (local.get $pa0) (i32.const 4)))
+                (local.set $pbk (i32.add (local.get $pbk) (local.get $pb)))
+                (local.set $kk (i32.add (local.get $kk) (i32.const 1)))
+                (br $kq)))
+            (v128.store align=4 (i32.add (local.get $c)
+              (i32.shl (i32.add (i32.mul (local.get $i) (local.get $p)) (local.get $j)) (i32.const 2))) (local.get $c00))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br $q)))
+        (local.set $j (i32.add (local.get $j) (i32.const 4)))))
+    ;; The last p % 4 columns, one element at a time.
+    (block $s_done
+      (loop $sj
+        (br_if $s_done (i32.ge_u (local.get $j) (local.get $p)))
+        (local.set $i (i32.const 0))
+        (block $si_done
+          (loop $si
+            (br_if $si_done (i32.ge_u (local.get $i) (local.get $m)))
+            (local.set $pa0 (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $ka))))
+            (local.set $pbk (i32.add (local.get $b) (i32.shl (local.get $j) (i32.const 2))))
+            (local.set $s (f32.const 0))
+            (local.set $kk (i32.const 0))
+            (block $sk_done
+              (loop $sk
+                (br_if $sk_done (i32.ge_u (local.get $kk) (local.get $k)))
+                (local.set $s (f32.add (local.get $s) (f32.mul (f32.load (local.get $pa0)) (f32.load (local.get $pbk)))))
+                (local.set $pa0 (i32.add (local.get $pa0) (i32.const 4)))
+                (local.set $pbk (i32.add (local.get $pbk) (local.get $pb)))
+                (local.set $kk (i32.add (local.get $kk) (i32.const 1)))
+                (br $sk)))
+            (f32.store (i32.add (local.get $c)
+              (i32.shl (i32.add (i32.mul (local.get $i) (local.get $p)) (local.get $j)) (i32.const 2))) (local.get $s))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br $si)))
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br $sj))))
 )

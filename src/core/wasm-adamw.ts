@@ -31,6 +31,7 @@ interface Kernels {
   adamw(...args: number[]): void;
   sumsq(ptr: number, n: number): number;
   transpose(src: number, dst: number, rows: number, cols: number): void;
+  matmul(a: number, b: number, c: number, m: number, k: number, p: number): void;
 }
 let kernels: Kernels | null | undefined;
 

@@ -3,7 +3,8 @@
 // shared buffer on the cpu backend), Cast to the same dtype (a copy too; every mul's gradient makes one),
 // Slice (copies the whole input before cutting out its part), Transpose of the last two axes of 32-bit data
 // (src/core/adamw.wat's SIMD transpose, 5-8x faster than the backend's loop; Linear's backward transposes every
-// weight and input), and new kernels: a one-copy unstack along axis 0 and a swap of the last dim's halves. tfjs
+// weight and input), and new kernels: a one-copy unstack along axis 0, a swap of the last dim's halves and a batched
+// matmul that runs every batch entry in one kernel call (adamw.wat's, bit-identical to XNNPACK's 2-D one). tfjs
 // tensors are immutable, so sharing a buffer is safe.
 // Imported for its effect by backend.ts.
 import * as tf from "@tensorflow/tfjs";
@@ -165,4 +166,35 @@ export function swapHalves(x: tf.Tensor): tf.Tensor {
     return tf.concat([tf.slice(x, [...begin.slice(0, -1), h], [...size.slice(0, -1), h]), tf.slice(x, begin, [...size.slice(0, -1), h])], -1);
   }
   return tf.engine().runKernel(SWAP_HALVES, { x }) as tf.Tensor;
+}
+
+/** Kernel name of `batchedMatMul`. */
+const BATCHED_MATMUL = "FavchatBatchedMatMul";
+
+override(BATCHED_MATMUL, ({ inputs, backend }) => {
+  const { a, b } = inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+  const wasm = backend as unknown as WasmBackendLike;
+  const [n, m, k] = a.shape;
+  const p = b.shape[2];
+  const out = wasm.makeOutput([n, m, p], "float32");
+  const kernels = kernelsFor(wasm)!;
+  const at = (t: tf.TensorInfo) => wasm.dataIdMap.get(t.dataId).memoryOffset;
+  const [pa, pb, pc] = [at(a), at(b), at(out)];
+  for (let i = 0; i < n; i++) kernels.matmul(pa + i * m * k * 4, pb + i * k * p * 4, pc + i * m * p * 4, m, k, p);
+  return out;
+});
+
+/**
+ * a [N, M, K] @ b [N, K, P] -> [N, M, P] (float32) in one kernel call on wasm: each entry a 2-D matmul whose every
+ * element is bit-identical to tfjs-backend-wasm's own 2-D (XNNPACK) matmul of that entry, without the N + 3 kernel
+ * calls of unstacking, multiplying and stacking; null where it cannot run (another backend, no kernels module).
+ * No gradient: use it inside a customGrad.
+ */
+export function batchedMatMul(a: tf.Tensor3D, b: tf.Tensor3D): tf.Tensor3D | null {
+  if (tf.getBackend() !== "wasm" || a.dtype !== "float32" || b.dtype !== "float32") return null;
+  if (kernelsFor(tf.backend() as unknown as WasmBackendLike) === null) return null;
+  if (a.shape[0] !== b.shape[0] || a.shape[2] !== b.shape[1]) {
+    throw new Error(`batchedMatMul: operands do not match, got a [${a.shape.join(", ")}] and b [${b.shape.join(", ")}]`);
+  }
+  return tf.engine().runKernel(BATCHED_MATMUL, { a, b }) as tf.Tensor3D;
 }

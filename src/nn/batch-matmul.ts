@@ -1,9 +1,12 @@
 // Batched matmuls for attention that stay on wasm's fast path. Its BatchMatMul kernel runs XNNPACK only for
 // one 2-D, non-transposed pair; a batch (or a transpose, which autodiff's backward always uses) falls to a
 // naive loop at 1-3 GFLOP/s (DESIGN 5). Here each batch entry is its own 2-D matmul, operands transposed
-// explicitly first, and the custom gradients do the same, so forward and backward never take the slow path.
+// explicitly first, and the custom gradients do the same, so forward and backward never take the slow path. The
+// entries run in one call of src/core/wasm-kernels.ts's batchedMatMul (bit-identical to XNNPACK's 2-D matmul of each
+// entry): a loop of 2-D tf.matMul calls cost N + 3 kernel calls, and in the connector stage a third of its kernel
+// calls and about a seventh of its step time went to that loop's JavaScript side.
 import { tf } from "../core/backend.ts";
-import { unstack0 } from "../core/wasm-kernels.ts";
+import { batchedMatMul, unstack0 } from "../core/wasm-kernels.ts";
 
 /**
  * Below this many rows of `a`, wasm's own batched matmul wins: each 2-D XNNPACK matmul packs its `b` first,
@@ -15,6 +18,9 @@ const MIN_ROWS_PER_ENTRY = 16;
 function perEntry(a: tf.Tensor3D, b: tf.Tensor3D): tf.Tensor3D {
   // Other backends batch well.
   if (tf.getBackend() !== "wasm" || a.shape[1] < MIN_ROWS_PER_ENTRY) return tf.matMul(a, b);
+  // One kernel call for all entries, the same values as the loop below, which runs where that kernel cannot.
+  const batched = batchedMatMul(a, b);
+  if (batched) return batched;
   const as = unstack0(a) as tf.Tensor2D[]; // N x [M, K]
   const bs = unstack0(b) as tf.Tensor2D[]; // N x [K, P]
   return tf.stack(as.map((ai, i) => tf.matMul(ai, bs[i]))) as tf.Tensor3D; // [N, M, P]

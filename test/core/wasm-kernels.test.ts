@@ -1,10 +1,11 @@
-// The wasm kernels favchat registers over tfjs-backend-wasm's (Slice, Identity, Transpose, unstack): same values as a
-// plain JavaScript reference, on every rank and dtype the models use, and no leaked tensors.
+// The wasm kernels favchat registers over tfjs-backend-wasm's (Slice, Identity, Transpose, unstack, batched matmul): same
+// values as a plain JavaScript reference or the backend's own kernel, on every rank and dtype the models use, and no
+// leaked tensors.
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import { initBackend, tf } from "../../src/core/backend.ts";
 import { Rng } from "../../src/core/rng.ts";
-import { swapHalves, unstack0 } from "../../src/core/wasm-kernels.ts";
+import { batchedMatMul, swapHalves, unstack0 } from "../../src/core/wasm-kernels.ts";
 
 before(async () => {
   await initBackend("wasm");
@@ -114,4 +115,32 @@ test("swapHalves swaps the halves of the last dim, is its own inverse, rejects a
   const odd = tf.zeros([2, 3]);
   assert.throws(() => swapHalves(odd), /last dim must be even, got shape \[2, 3\]/);
   tf.dispose([x, y, want, back, odd]);
+});
+
+test("batchedMatMul: every entry bit-identical to the backend's 2-D matmul, on the block sizes and every remainder", () => {
+  const rng = new Rng(11);
+  // Rows: 4-row blocks and 1-3 left over; columns: 8-wide panels, a 4-wide one and 1-3 left over; attention's shapes.
+  const shapes = [[1, 1, 1, 1], [2, 4, 3, 8], [3, 5, 7, 9], [2, 6, 2, 12], [2, 7, 5, 15], [1, 3, 4, 4], [1, 2, 6, 3],
+    [2, 55, 55, 32], [3, 55, 32, 55], [2, 16, 128, 32], [1, 39, 39, 32], [1, 64, 128, 256]];
+  const before = tf.memory().numTensors;
+  for (const [n, m, k, p] of shapes) {
+    const a = tf.tensor3d(Array.from({ length: n * m * k }, () => rng.normal()), [n, m, k]);
+    const b = tf.tensor3d(Array.from({ length: n * k * p }, () => rng.normal()), [n, k, p]);
+    const got = batchedMatMul(a, b)!;
+    assert.deepEqual(got.shape, [n, m, p]);
+    const want = tf.tidy(() => {
+      const bs = unstack0(b) as tf.Tensor2D[];
+      return tf.stack((unstack0(a) as tf.Tensor2D[]).map((x, i) => tf.matMul(x, bs[i])));
+    });
+    const g = got.dataSync();
+    const w = want.dataSync();
+    const differ = g.findIndex((v, i) => v !== w[i]); // not even the last bit
+    assert.equal(differ, -1, `[${n}, ${m}, ${k}] x [${n}, ${k}, ${p}]: element ${differ} is ${g[differ]}, XNNPACK's ${w[differ]}`);
+    tf.dispose([a, b, got, want]);
+  }
+  assert.equal(tf.memory().numTensors, before);
+  const a = tf.zeros([2, 3, 4]) as tf.Tensor3D;
+  const b = tf.zeros([2, 5, 6]) as tf.Tensor3D;
+  assert.throws(() => batchedMatMul(a, b), /operands do not match, got a \[2, 3, 4\] and b \[2, 5, 6\]/);
+  tf.dispose([a, b]);
 });
