@@ -81,7 +81,7 @@ console.log(`kernel calls per micro-batch ${calls.toFixed(0)}`);
 console.log(`stage ${stage}: wall per micro-batch median ${sorted[Math.floor(n / 2)].toFixed(1)} ms (mean ${(walls.reduce((a, b) => a + b, 0) / n).toFixed(1)}) of ${n}, kernels ${total.toFixed(1)} ms`);
 for (const [name, ms] of [...byName].sort((a, b) => b[1] - a[1]).slice(0, 20)) console.log(`  ${name.padEnd(24)} ${ms.toFixed(1)}`);
 console.log("costliest (ms per micro-batch, calls, kernel and input shapes):");
-for (const [k, s] of [...spent].sort((a, b) => b[1].ms - a[1].ms).slice(0, 40)) console.log(`  ${(s.ms / n).toFixed(2).padStart(7)} x${(s.n / n).toFixed(1)} ${k}`);
+for (const [k, s] of [...spent].sort((a, b) => b[1].ms - a[1].ms).slice(0, Number(process.env.TOP ?? 40))) console.log(`  ${(s.ms / n).toFixed(2).padStart(7)} x${(s.n / n).toFixed(1)} ${k}`);
 const callsByName = new Map<string, number>();
 for (const [k, s] of spent) callsByName.set(k.split(" ")[0], (callsByName.get(k.split(" ")[0]) ?? 0) + s.n / n);
 console.log("calls per micro-batch by kernel:");

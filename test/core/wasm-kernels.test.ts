@@ -119,9 +119,10 @@ test("swapHalves swaps the halves of the last dim, is its own inverse, rejects a
 
 test("batchedMatMul: every entry bit-identical to the backend's 2-D matmul, on the block sizes and every remainder", () => {
   const rng = new Rng(11);
-  // Rows: 4-row blocks and 1-3 left over; columns: 8-wide panels, a 4-wide one and 1-3 left over; attention's shapes.
+  // Rows: 4-row blocks and 1-3 left over; columns: 8-wide panels, a 4-wide one and 1-3 left over; attention's shapes
+  // and a Linear bias's gradient (ones [1, N] @ dy).
   const shapes = [[1, 1, 1, 1], [2, 4, 3, 8], [3, 5, 7, 9], [2, 6, 2, 12], [2, 7, 5, 15], [1, 3, 4, 4], [1, 2, 6, 3],
-    [2, 55, 55, 32], [3, 55, 32, 55], [2, 16, 128, 32], [1, 39, 39, 32], [1, 64, 128, 256]];
+    [2, 55, 55, 32], [3, 55, 32, 55], [2, 16, 128, 32], [1, 39, 39, 32], [1, 64, 128, 256], [1, 1, 312, 128]];
   const before = tf.memory().numTensors;
   for (const [n, m, k, p] of shapes) {
     const a = tf.tensor3d(Array.from({ length: n * m * k }, () => rng.normal()), [n, m, k]);
