@@ -13,7 +13,7 @@
 ;; transpose: one [rows, cols] matrix of 32-bit elements to [cols, rows], 4 x 4 blocks by SIMD shuffles, taken in
 ;; bands of 16 rows so each output row gets 64 contiguous bytes per visit; the last rows % 4 rows and cols % 4
 ;; columns one element at a time.
-;; Build: node --import tsx scripts/build-wasm.ts (writes the bytes into src/core/wasm-adamw.ts).
+;; Build: node --import tsx scripts/build-wasm.ts (writes the bytes into src/core/wasm-adamw-bytes.ts).
 (module
   (import "env" "memory" (memory 0))
   (func (export "adamw")

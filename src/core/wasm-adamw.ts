@@ -3,7 +3,8 @@
 // fused one reads parameter, gradient and both moments once and writes the three results (src/core/adamw.wat, SIMD;
 // bit-identical to the op form). The module is
 // instantiated over tfjs-wasm's own heap, so no data is copied. On other backends, or a threaded (shared-memory)
-// wasm build, `fusedAdamW` returns null and the caller uses the op form.
+// wasm build, `fusedAdamW` returns null and the caller uses the op form. The same module holds the SIMD transpose
+// and batched matmul that src/core/wasm-kernels.ts registers (`kernelsFor`, `heapOffset`).
 import * as tf from "@tensorflow/tfjs";
 import { ADAMW_WASM_BASE64 } from "./wasm-adamw-bytes.ts";
 
@@ -35,6 +36,11 @@ interface Kernels {
 }
 let kernels: Kernels | null | undefined;
 
+/** Where tensor `t`'s data starts in the backend's heap (bytes): what the module's kernels take as a pointer. */
+export function heapOffset(backend: WasmBackendLike, t: tf.TensorInfo): number {
+  return backend.dataIdMap.get(t.dataId).memoryOffset;
+}
+
 /** The compiled kernels over the backend's heap; null where they cannot run (no exported memory, shared memory). */
 export function kernelsFor(backend: WasmBackendLike): Kernels | null {
   if (kernels !== undefined) return kernels;
@@ -54,7 +60,7 @@ tf.registerKernel({
     const { p, g, m, v } = inputs as Record<string, tf.TensorInfo>;
     const s = attrs as unknown as AdamWScalars;
     const outs = [b.makeOutput(p.shape, "float32"), b.makeOutput(p.shape, "float32"), b.makeOutput(p.shape, "float32")];
-    const at = (t: tf.TensorInfo) => b.dataIdMap.get(t.dataId).memoryOffset;
+    const at = (t: tf.TensorInfo) => heapOffset(b, t);
     const n = p.shape.reduce((a, d) => a * d, 1);
     run(at(p), at(g), at(m), at(v), at(outs[0]), at(outs[1]), at(outs[2]), n, s.beta1, 1 - s.beta1, s.beta2, 1 - s.beta2, s.bc2Sqrt, s.eps, s.stepSize, s.shrink, s.gradScale);
     return outs;
@@ -78,7 +84,7 @@ export function fusedSumOfSquares(tensors: Iterable<tf.Tensor>): number | null {
   let total = 0;
   for (const t of tensors) {
     if (t.dtype !== "float32") return null;
-    total += sumsq(b.dataIdMap.get(t.dataId).memoryOffset, t.size);
+    total += sumsq(heapOffset(b, t), t.size);
   }
   return total;
 }

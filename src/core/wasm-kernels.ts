@@ -9,7 +9,7 @@
 // Imported for its effect by backend.ts.
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
-import { kernelsFor, type WasmBackendLike } from "./wasm-adamw.ts";
+import { heapOffset, kernelsFor, type WasmBackendLike } from "./wasm-adamw.ts";
 
 /** The methods of tfjs-backend-wasm's BackendWasm that these kernels use. */
 interface WasmBackend {
@@ -72,8 +72,8 @@ override(tf.Transpose, (args) => {
   const out = backend.makeOutput(perm.map((p) => x.shape[p]), x.dtype);
   const rows = x.shape[r - 2];
   const cols = x.shape[r - 1];
-  const src = backend.dataIdMap.get(x.dataId).memoryOffset;
-  const dst = backend.dataIdMap.get(out.dataId).memoryOffset;
+  const src = heapOffset(backend, x);
+  const dst = heapOffset(backend, out);
   const bytes = rows * cols * 4;
   const count = rows * cols === 0 ? 0 : x.shape.slice(0, -2).reduce((p, d) => p * d, 1);
   for (let m = 0; m < count; m++) kernels.transpose(src + m * bytes, dst + m * bytes, rows, cols);
@@ -178,8 +178,7 @@ override(BATCHED_MATMUL, ({ inputs, backend }) => {
   const p = b.shape[2];
   const out = wasm.makeOutput([n, m, p], "float32");
   const kernels = kernelsFor(wasm)!;
-  const at = (t: tf.TensorInfo) => wasm.dataIdMap.get(t.dataId).memoryOffset;
-  const [pa, pb, pc] = [at(a), at(b), at(out)];
+  const [pa, pb, pc] = [heapOffset(wasm, a), heapOffset(wasm, b), heapOffset(wasm, out)];
   for (let i = 0; i < n; i++) kernels.matmul(pa + i * m * k * 4, pb + i * k * p * 4, pc + i * m * p * 4, m, k, p);
   return out;
 });
