@@ -5,6 +5,7 @@ import { expandTargetsAt, type FavChat } from "./favchat.ts";
 import { generate, type GenerateOptions, type GenerateResult } from "./llm/generate.ts";
 import { readoutReport, type AuReadoutReport } from "./au-readout.ts";
 import type { AttributeReadoutReport } from "./attribute-readout.ts";
+import type { EmotionReadoutReport } from "./emotion-readout.ts";
 
 export interface AnswerInputs {
   /** [1, F, S, S, 3] in [0, 1]. */
@@ -25,13 +26,15 @@ export interface Answer extends GenerateResult {
   readonly auReadout: AuReadoutReport | null;
   /** What the attribute read-out token said (the asked attribute, every attribute's likeliest value), or null when the model has none. */
   readonly attributeReadout: AttributeReadoutReport | null;
+  /** What the emotion read-out token said (the likeliest emotion, every emotion's probability), or null when the model has none. */
+  readonly emotionReadout: EmotionReadoutReport | null;
   /** Seconds spent encoding the video. */
   readonly encodeSec: number;
 }
 
 export async function answerVideo(model: FavChat, x: AnswerInputs, opts: GenerateOptions = {}): Promise<Answer> {
   const t0 = performance.now();
-  const { embeds, weights, auLogits, auChoice, attributeLogits, attributeChoice } = tf.tidy(() => {
+  const { embeds, weights, auLogits, auChoice, attributeLogits, attributeChoice, emotionLogits, emotionFrameWeights } = tf.tidy(() => {
     const promptIds = tf.tensor2d([x.promptIds as number[]], [1, x.promptIds.length], "int32");
     const { tokens, ...rest } = model.encodeVideo({ frames: x.frames, faces: x.faces, promptIds, promptMask: [x.promptIds.map(() => 1)] });
     const ids = tf.tensor2d([x.ids as number[]], [1, x.ids.length], "int32");
@@ -41,11 +44,12 @@ export async function answerVideo(model: FavChat, x: AnswerInputs, opts: Generat
   const values = async (t: tf.Tensor) => Array.from(await t.data());
   const auReadout = auLogits && auChoice ? readoutReport(await values(auLogits), await values(auChoice)) : null;
   const attributeReadout = model.attributeReadout && attributeLogits && attributeChoice ? model.attributeReadout.report(await values(attributeLogits), await values(attributeChoice)) : null;
-  tf.dispose([weights, auLogits, auChoice, attributeLogits, attributeChoice]);
+  const emotionReadout = model.emotionReadout && emotionLogits ? model.emotionReadout.report(await values(emotionLogits)) : null;
+  tf.dispose([weights, auLogits, auChoice, attributeLogits, attributeChoice, emotionLogits, emotionFrameWeights]);
   const encodeSec = (performance.now() - t0) / 1000;
   try {
     const result = await generate(model.llm, x.ids, { ...opts, promptEmbeds: embeds });
-    return { ...result, wGeneral, wFace, auReadout, attributeReadout, encodeSec };
+    return { ...result, wGeneral, wFace, auReadout, attributeReadout, emotionReadout, encodeSec };
   } finally {
     embeds.dispose();
   }

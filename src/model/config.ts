@@ -17,6 +17,7 @@ import { CA2_DEFAULTS, type CA2Config } from "./prompt/ca2.ts";
 import { QFORMER_DEFAULTS, type QFormerConfig } from "./prompt/qformer.ts";
 import { ADAPTER_DEFAULTS, type AdapterConfig } from "./prompt/adapter.ts";
 import type { AttributeSchema } from "./attribute-readout.ts";
+import { EMOTIONS7 } from "../data/records.ts";
 import { ATTRIBUTE_VALUES } from "../data/faceworld/identity.ts";
 
 export const FAVCHAT_MODEL_TYPE = "favchat";
@@ -68,6 +69,12 @@ export interface FavchatConfig {
    * from the encoders (ours; src/model/attribute-readout.ts): each attribute's values. Absent: null (no token).
    */
   readonly attributeReadout: AttributeSchema | null;
+  /**
+   * One more visual token, after the AU read-out's, carrying the clip's emotion as a head reads it from the encoders'
+   * per-frame features pooled by a learnt attention over frames (ours; src/model/emotion-readout.ts): the classes.
+   * Absent: null (no token).
+   */
+  readonly emotionReadout: readonly string[] | null;
   /**
    * The visual path reads the question through a token table of its own (ours), not the LLM's: a copy of the LLM's
    * table as stage 0 left it, frozen from then on, so the prompt CA², the Q-Formers, the adapters and the read-outs
@@ -134,7 +141,7 @@ const PRESETS: Record<FavchatPresetName, Json> = {
 
 const SUB_CONFIGS = ["vision_config", "face_config", "ca2_config", "qformer_config", "adapter_config", "llm_config"] as const;
 const TOP_KEYS = new Set<string>([
-  "model_type", "architectures", "preset", "max_frames", "video_token_id", "video_token", "ablation", "summary_tokens", "video_position", "au_readout", "attribute_readout", "prompt_table", "torch_dtype", ...SUB_CONFIGS,
+  "model_type", "architectures", "preset", "max_frames", "video_token_id", "video_token", "ablation", "summary_tokens", "video_position", "au_readout", "attribute_readout", "emotion_readout", "prompt_table", "torch_dtype", ...SUB_CONFIGS,
 ]);
 const ABLATION_KEYS = { no_face_encoder: "noFaceEncoder", no_ca2: "noCA2", qformer_without_prompt: "qformerWithoutPrompt", fixed_weights: "fixedWeights" } as const;
 
@@ -238,6 +245,7 @@ export function resolveFavchatConfig(raw: Json, source: string): FavchatConfig {
   const auReadout = c.au_readout ?? false;
   if (typeof auReadout !== "boolean") fail(`"au_readout" must be true or false, got ${JSON.stringify(auReadout)}`);
   const attributeReadout = attributeSchemaOf(c.attribute_readout ?? false, fail);
+  const emotionReadout = emotionClassesOf(c.emotion_readout ?? false, fail);
   const promptTable = c.prompt_table ?? false;
   if (typeof promptTable !== "boolean") fail(`"prompt_table" must be true or false, got ${JSON.stringify(promptTable)}`);
 
@@ -256,6 +264,7 @@ export function resolveFavchatConfig(raw: Json, source: string): FavchatConfig {
     videoPosition: videoPosition as VideoPosition,
     auReadout: auReadout as boolean,
     attributeReadout,
+    emotionReadout,
     promptTable: promptTable as boolean,
   };
 }
@@ -273,6 +282,16 @@ function attributeSchemaOf(v: unknown, fail: (msg: string) => never): AttributeS
     if (!Array.isArray(values) || values.length < 2 || values.some((x) => typeof x !== "string") || new Set(values).size !== values.length) bad();
   }
   return v as AttributeSchema;
+}
+
+/** "emotion_readout": false (none), true (FaceWorld's seven emotions), or a list of two or more distinct class names. */
+function emotionClassesOf(v: unknown, fail: (msg: string) => never): readonly string[] | null {
+  if (v === false) return null;
+  if (v === true) return EMOTIONS7;
+  if (!Array.isArray(v) || v.length < 2 || v.some((x) => typeof x !== "string" || x === "") || new Set(v).size !== v.length) {
+    fail(`"emotion_readout" must be true, false, or a list of two or more distinct emotion names, got ${JSON.stringify(v)}`);
+  }
+  return v as string[];
 }
 
 /** A preset, resolved; `overrides` are config.json fields merged over it (see resolveFavchatConfig). */
@@ -293,6 +312,7 @@ export function favchatConfigToJson(c: FavchatConfig): Json {
     video_position: c.videoPosition,
     au_readout: c.auReadout,
     attribute_readout: c.attributeReadout ?? false,
+    ...(c.emotionReadout && { emotion_readout: [...c.emotionReadout] }),
     ...(c.promptTable && { prompt_table: true }),
     vision_config: siglipVisionConfigToJson(c.vision),
     face_config: faceEncoderConfigToJson(c.face),

@@ -15,6 +15,7 @@ import { Qwen2ForCausalLM } from "./llm/qwen2.ts";
 import { clipSummaryFeatures, pooledFaceDim, SummaryTokens } from "./summary-tokens.ts";
 import { AU_READOUT_TOKENS, AuReadout } from "./au-readout.ts";
 import { ATTRIBUTE_READOUT_TOKENS, AttributeReadout } from "./attribute-readout.ts";
+import { EMOTION_READOUT_TOKENS, EmotionReadout, frameFeatures } from "./emotion-readout.ts";
 import { makePrompt, type Prompt } from "./prompt/prompt.ts";
 import { CA2Stack } from "./prompt/ca2.ts";
 import { QFormer } from "./prompt/qformer.ts";
@@ -63,8 +64,8 @@ export interface FavchatInputs extends VisualInputs, TextInputs {}
 
 export interface VisualTokens {
   /**
-   * V [B, numVisualTokens, Dllm]: the attribute read-out token and the AU read-out token when the model has them, the
-   * fused Q, then the summary tokens when it has them.
+   * V [B, numVisualTokens, Dllm]: the attribute, AU and emotion read-out tokens when the model has them, the fused Q,
+   * then the summary tokens when it has them.
    */
   readonly tokens: tf.Tensor;
   /** [B, 2]: w_g, w_f per row (sum 1). */
@@ -75,6 +76,9 @@ export interface VisualTokens {
   /** The attribute read-out's head logits [B, total values] and choice scores [B, attributes + 1] (config.attributeReadout). */
   readonly attributeLogits?: tf.Tensor;
   readonly attributeChoice?: tf.Tensor;
+  /** The emotion read-out's head logits [B, classes] and each frame's share of its pool [B, F] (config.emotionReadout). */
+  readonly emotionLogits?: tf.Tensor;
+  readonly emotionFrameWeights?: tf.Tensor;
 }
 
 /** The encoders' outputs (encoderFeatures). */
@@ -110,6 +114,8 @@ export class FavChat extends Module {
   readonly auReadout: AuReadout | null;
   /** The attribute read-out token, first in V (config.attributeReadout), or null. */
   readonly attributeReadout: AttributeReadout | null;
+  /** The emotion read-out token, after the AU read-out's (config.emotionReadout), or null. */
+  readonly emotionReadout: EmotionReadout | null;
   readonly llm: Qwen2ForCausalLM;
   /** The visual path's own token table for the question (config.promptTable), or null: it reads the LLM's. */
   readonly promptTable: Embedding | null;
@@ -153,6 +159,9 @@ export class FavChat extends Module {
     this.attributeReadout = config.attributeReadout
       ? this.addChild("attribute_readout", new AttributeReadout(Dv + (faceDim ?? 0), Dllm, config.attributeReadout, fork("attribute_readout")))
       : null;
+    this.emotionReadout = config.emotionReadout
+      ? this.addChild("emotion_readout", new EmotionReadout(Dv + (faceDim ?? 0), Dllm, config.emotionReadout, fork("emotion_readout")))
+      : null;
     this.llm = this.addChild("llm", new Qwen2ForCausalLM(llm, fork("llm")));
     // Zeros until syncPromptTable copies the LLM's table into it (stage 0's end): no rng stream of its own, so adding it
     // shifts no other part's initial weights.
@@ -169,7 +178,7 @@ export class FavChat extends Module {
 
   /** The number of visual tokens that replace the placeholder: Q, plus the summary and read-out tokens when the model has them. */
   get numVisualTokens(): number {
-    const readouts = (this.auReadout ? AU_READOUT_TOKENS : 0) + (this.attributeReadout ? ATTRIBUTE_READOUT_TOKENS : 0);
+    const readouts = (this.auReadout ? AU_READOUT_TOKENS : 0) + (this.attributeReadout ? ATTRIBUTE_READOUT_TOKENS : 0) + (this.emotionReadout ? EMOTION_READOUT_TOKENS : 0);
     return this.config.qformer.numQueries + (this.summary?.count ?? 0) + readouts;
   }
 
@@ -210,12 +219,14 @@ export class FavChat extends Module {
       // (last) cost attributes 0.513 -> 0.443 (clothes colour 0.98 -> 0.53) in the recipe; first, 0.470 (0.84) (session 17).
       const au = this.auReadout?.forward(v, prompt); // [B, 1, Dllm], [B, 16], [B, 17]
       const attribute = this.attributeReadout?.forward(tf.concat(clipSummaryFeatures(features.patches, features.blocks, B, F), 1), prompt); // [B, 1, Dllm], ...
-      const first = [attribute?.tokens, au?.tokens].filter((t): t is tf.Tensor => t !== undefined);
+      const emotion = this.emotionReadout?.forward(frameFeatures(features.patches, features.blocks), B, F); // [B, 1, Dllm], [B, C], [B, F]
+      const first = [attribute?.tokens, au?.tokens, emotion?.tokens].filter((t): t is tf.Tensor => t !== undefined);
       return {
         tokens: first.length > 0 ? tf.concat([...first, v], 1) : v,
         weights: fused.weights,
         ...(au && { auLogits: au.logits, auChoice: au.choice }),
         ...(attribute && { attributeLogits: attribute.logits, attributeChoice: attribute.choice }),
+        ...(emotion && { emotionLogits: emotion.logits, emotionFrameWeights: emotion.frameWeights }),
       };
     });
   }

@@ -35,7 +35,7 @@ export function partOf(name: string): PartName {
   if (name.startsWith("vision_tower.") || name === "vision_temporal_embedding") return "general encoder";
   if (name.startsWith("face_encoder.")) return "facial encoder";
   if (name.startsWith("ca2.") || name.startsWith("face_proj.")) return "CA²";
-  if (/^qformer_[gf]\.(out_norm|out_mlp)\./.test(name) || name.startsWith("fusion.norm.") || name.startsWith("summary.") || name.startsWith("au_readout.") || name.startsWith("attribute_readout.")) return "MLPs";
+  if (/^qformer_[gf]\.(out_norm|out_mlp)\./.test(name) || name.startsWith("fusion.norm.") || name.startsWith("summary.") || name.startsWith("au_readout.") || name.startsWith("attribute_readout.") || name.startsWith("emotion_readout.")) return "MLPs";
   if (name.startsWith("qformer_g.") || name.startsWith("qformer_f.")) return "Q-Formers";
   if (name.startsWith("fusion.adapter_")) return "adapters";
   if (name.startsWith("llm.model.embed_tokens.")) return "LLM embeddings";

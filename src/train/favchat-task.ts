@@ -78,11 +78,12 @@ function readoutOf(v: VisualTokens, b: TaskBatch): Readouts {
   return {
     ...(v.auLogits && v.auChoice && { au: { logits: v.auLogits, choice: v.auChoice, asked: b.asked } }),
     ...(v.attributeLogits && v.attributeChoice && { attribute: { logits: v.attributeLogits, choice: v.attributeChoice, asked: b.askedAttribute } }),
+    ...(v.emotionLogits && { emotion: v.emotionLogits }),
   };
 }
 
 /** The read-outs' tensors of a forward pass (undefined where the model has none). */
-const readoutTensors = (v: VisualTokens) => [v.auLogits, v.auChoice, v.attributeLogits, v.attributeChoice];
+const readoutTensors = (v: VisualTokens) => [v.auLogits, v.auChoice, v.attributeLogits, v.attributeChoice, v.emotionLogits, v.emotionFrameWeights];
 
 export function disposeTaskBatch(b: TaskBatch): void {
   tf.dispose([b.ids, b.promptIds]);

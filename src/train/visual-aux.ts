@@ -103,7 +103,8 @@ export class VisualAuxModel extends Module {
    * row at full weight) join the AU group. With `readouts.attribute` (the model's attribute read-out,
    * config.attributeReadout), the mean over the attributes of its head's cross-entropies and its choice's cross-entropy
    * (the attribute each question asks about, or none) are added to the groups' mean: they train only the read-out,
-   * which reads constants, so the other heads weigh as without it.
+   * which reads constants, so the other heads weigh as without it. With `readouts.emotion` (the model's emotion
+   * read-out's logits, config.emotionReadout), the cross-entropy of each clip's emotion is added the same way.
    */
   loss(tokens: tf.Tensor, clips: readonly ClipRef[], categories?: readonly string[], answers?: readonly string[], readouts: Readouts = {}): tf.Scalar {
     const readout = readouts.au;
@@ -137,8 +138,27 @@ export class VisualAuxModel extends Module {
     }
     const terms = [...groups.values()].map((ts) => tf.div(tf.addN(ts), ts.length) as tf.Scalar);
     const heads = (terms.length === 0 ? tf.scalar(0) : tf.div(tf.addN(terms), terms.length)) as tf.Scalar;
-    const attribute = this.attributeReadoutLoss(clips, readouts.attribute);
-    return attribute ? (tf.add(heads, attribute) as tf.Scalar) : heads;
+    const extra = [this.attributeReadoutLoss(clips, readouts.attribute), this.emotionReadoutLoss(clips, readouts.emotion)].filter((t): t is tf.Scalar => t !== null);
+    return extra.length > 0 ? (tf.addN([heads, ...extra]) as tf.Scalar) : heads;
+  }
+
+  /** The emotion read-out's loss: the cross-entropy of each clip's emotion (clips without one add nothing); null without one. */
+  private emotionReadoutLoss(clips: readonly ClipRef[], logits: tf.Tensor | undefined): tf.Scalar | null {
+    const r = this.favchat.emotionReadout;
+    if (!logits || !r) return null;
+    return headLoss(logits, r.targets(clips.map((c) => c.record.labels.emotion)));
+  }
+
+  /** The emotion read-out's right emotions, added into `tally`. */
+  private async scoreEmotionReadout(clips: readonly ClipRef[], tally: HeadTally, logits: tf.Tensor | undefined): Promise<void> {
+    const r = this.favchat.emotionReadout;
+    if (!logits || !r) return;
+    const rows = (await logits.array()) as number[][];
+    r.targets(clips.map((c) => c.record.labels.emotion)).forEach((y, b) => {
+      if (y < 0) return;
+      tally.emotionReadout.n++;
+      if (rows[b].indexOf(Math.max(...rows[b])) === y) tally.emotionReadout.hit++;
+    });
   }
 
   /** The attribute read-out's loss: the mean over attributes of its head's cross-entropy, plus its choice's; null without one. */
@@ -177,6 +197,7 @@ export class VisualAuxModel extends Module {
   async score(tokens: tf.Tensor, clips: readonly ClipRef[], tally: HeadTally, answers?: readonly string[], readouts: Readouts = {}): Promise<void> {
     const readout = readouts.au;
     await this.scoreAttributeReadout(clips, tally, readouts.attribute);
+    await this.scoreEmotionReadout(clips, tally, readouts.emotion);
     const pooled = tf.mean(tokens, 1); // [B, D]
     const picks = this.heads.map((head) => tf.tidy(() => tf.argMax(head.forward(pooled), -1))); // each [B]
     const au = this.auHead ? tf.tidy(() => tf.sigmoid((this.auHead as Linear).forward(pooled))) : null; // [B, 16]
@@ -240,6 +261,8 @@ export interface ReadoutOutputs {
 export interface Readouts {
   readonly au?: ReadoutOutputs;
   readonly attribute?: ReadoutOutputs;
+  /** The emotion read-out's head logits [B, classes] (it has no choice: it always says the clip's emotion). */
+  readonly emotion?: tf.Tensor;
 }
 
 /** What a head reads: a clip's appearance, its scene, its emotion, or its AUs. */
@@ -295,6 +318,8 @@ export interface HeadTally {
   /** The model's attribute read-out (config.attributeReadout): its head's value per clip and attribute, and its choice. */
   attributeReadout: { hit: number; n: number };
   attributeChoice: { hit: number; n: number };
+  /** The model's emotion read-out (config.emotionReadout): its head's emotion per clip. */
+  emotionReadout: { hit: number; n: number };
   /** Each categorical head by its label's key (hair_colour, background, emotion, ...). */
   heads: Record<string, { hit: number; n: number }>;
 }
@@ -315,12 +340,12 @@ function tallyAus(t: { tp: number; fp: number; fn: number }, p: ArrayLike<number
 const f1 = ({ tp, fp, fn }: { tp: number; fp: number; fn: number }): number => (tp === 0 ? 0 : (2 * tp) / (2 * tp + fp + fn));
 
 export function emptyTally(): HeadTally {
-  return { attribute: { hit: 0, n: 0 }, scene: { hit: 0, n: 0 }, emotion: { hit: 0, n: 0 }, au: { tp: 0, fp: 0, fn: 0 }, answer: { hit: 0, n: 0 }, auTokens: { tp: 0, fp: 0, fn: 0 }, auReadout: { tp: 0, fp: 0, fn: 0 }, auChoice: { hit: 0, n: 0 }, attributeReadout: { hit: 0, n: 0 }, attributeChoice: { hit: 0, n: 0 }, heads: {} };
+  return { attribute: { hit: 0, n: 0 }, scene: { hit: 0, n: 0 }, emotion: { hit: 0, n: 0 }, au: { tp: 0, fp: 0, fn: 0 }, answer: { hit: 0, n: 0 }, auTokens: { tp: 0, fp: 0, fn: 0 }, auReadout: { tp: 0, fp: 0, fn: 0 }, auChoice: { hit: 0, n: 0 }, attributeReadout: { hit: 0, n: 0 }, attributeChoice: { hit: 0, n: 0 }, emotionReadout: { hit: 0, n: 0 }, heads: {} };
 }
 
 /**
  * visual_emotion_acc, visual_attr_acc, visual_scene_acc, visual_au_f1 (micro), visual_answer_acc, visual_au_token_f1,
- * visual_au_readout_f1, visual_au_choice_acc, visual_attr_readout_acc and visual_attr_choice_acc,
+ * visual_au_readout_f1, visual_au_choice_acc, visual_attr_readout_acc, visual_attr_choice_acc and visual_emotion_readout_acc,
  * for the labels seen, then each categorical head's accuracy (visual_acc.hair_colour, ...).
  */
 export function tallyMetrics(t: HeadTally): Record<string, number> {
@@ -338,6 +363,7 @@ export function tallyMetrics(t: HeadTally): Record<string, number> {
   if (t.auChoice.n > 0) out.visual_au_choice_acc = t.auChoice.hit / t.auChoice.n;
   if (t.attributeReadout.n > 0) out.visual_attr_readout_acc = t.attributeReadout.hit / t.attributeReadout.n;
   if (t.attributeChoice.n > 0) out.visual_attr_choice_acc = t.attributeChoice.hit / t.attributeChoice.n;
+  if (t.emotionReadout.n > 0) out.visual_emotion_readout_acc = t.emotionReadout.hit / t.emotionReadout.n;
   for (const [key, h] of Object.entries(t.heads)) if (h.n > 0) out[`visual_acc.${key}`] = h.hit / h.n;
   return out;
 }

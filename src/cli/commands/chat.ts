@@ -40,7 +40,7 @@ export function register(program: Command): void {
     .option("--temperature <t>", "0 = greedy", parseFloatOption("--temperature", 0, 10), 0)
     .option("--seed <s>", "sampling seed", parseIntOption("--seed", 0), 0)
     .option("--no-face-crop", "no face detection: the facial encoder sees whole frames")
-    .option("--json", "print {answer, think, w_general, w_face, au_readout, attribute_readout, frames, timings} as JSON")
+    .option("--json", "print {answer, think, w_general, w_face, au_readout, attribute_readout, emotion_readout, frames, timings} as JSON")
     .action(async (words: string[], o: ChatFlags, cmd: Command) => {
       // 1. Inputs.
       const question = words.join(" ").trim();
@@ -94,6 +94,8 @@ export function register(program: Command): void {
               au_readout: r.auReadout && { asked_au: r.auReadout.asked, asked_probability: r.auReadout.askedProbability, p_active: r.auReadout.active, au_probabilities: r.auReadout.aus },
               // Models with the attribute read-out token (config "attribute_readout"): the attribute it took the question to ask about, and its head's likeliest value of each.
               attribute_readout: r.attributeReadout && { asked_attribute: r.attributeReadout.asked, asked_probability: r.attributeReadout.askedProbability, values: r.attributeReadout.values },
+              // Models with the emotion read-out token (config "emotion_readout"): its head's likeliest emotion and every emotion's probability.
+              emotion_readout: r.emotionReadout && { emotion: r.emotionReadout.emotion, probability: r.emotionReadout.probability, probabilities: r.emotionReadout.probabilities },
               frames: clip.times.map((t, i) => ({ timeSec: t, box: clip.boxes[i], window: clip.meta.track[i]?.window ?? null })),
               faces_detected: clip.meta.detectedFrames,
               timings: {
