@@ -13,11 +13,13 @@ import { readRawClip } from "../data/frames.ts";
 import { attributeCheckQa, clipQa, plainQuestion, qaContext } from "../data/builder/qa.ts";
 import { auNamedIn } from "../data/builder/phrasing.ts";
 import type { AttributeReadoutReport } from "../model/attribute-readout.ts";
-import type { ClipRecord } from "../data/records.ts";
+import type { EmotionReadoutReport } from "../model/emotion-readout.ts";
+import { EMOTIONS7, type ClipRecord } from "../data/records.ts";
 import { answerVideo, scoreCandidates } from "../model/answer.ts";
 import type { FavChat } from "../model/favchat.ts";
 import type { TextTokenizer } from "../text/tokenizer.ts";
 import type { Prediction } from "./predictions.ts";
+import { mapEmotion } from "./labels.ts";
 
 export type EvalTask = "emotion" | "au" | "attribute" | "attribute-check" | "qa";
 export const EVAL_TASKS: readonly EvalTask[] = ["emotion", "au", "attribute", "attribute-check", "qa"];
@@ -117,6 +119,8 @@ export interface ItemWeight {
   readonly wFace: number;
   /** What the attribute read-out token said (generated answers of a model with one; config.attributeReadout). */
   readonly attributeReadout?: AttributeReadoutReport;
+  /** What the emotion read-out token said (generated answers of a model with one; config.emotionReadout). */
+  readonly emotionReadout?: EmotionReadoutReport;
 }
 
 /** Greedy answers to every item; one clip's pixels are read once for all its questions. */
@@ -155,16 +159,17 @@ export async function predict(
     const batch = collate([{ pixels: cached.px, text }], tok.padId ?? 0);
     const inputs = { frames: batch.frames, faces: batch.faces, promptIds: text.promptIds };
     try {
-      let answer: { prediction: string; wFace: number; attributeReadout?: AttributeReadoutReport };
+      let answer: { prediction: string; wFace: number; attributeReadout?: AttributeReadoutReport; emotionReadout?: EmotionReadoutReport };
       if (o.answers === "choose" && item.options?.length && !item.reason) {
         const options = item.options;
         const { scores, wFace } = await scoreCandidates(model, inputs, options.map((a) => encodeExample(tok, question, { answer: a }, model.config.videoPosition)));
         answer = { prediction: options[scores.indexOf(Math.max(...scores))], wFace };
       } else {
         const r = await answerVideo(model, { ...inputs, ids: text.ids }, { maxTokens: o.maxTokens ?? (item.reason ? 200 : 48), stopTokens: tok.eosIds, decode });
-        answer = { prediction: r.text, wFace: r.wFace, ...(r.attributeReadout && { attributeReadout: r.attributeReadout }) };
+        answer = { prediction: r.text, wFace: r.wFace, ...(r.attributeReadout && { attributeReadout: r.attributeReadout }), ...(r.emotionReadout && { emotionReadout: r.emotionReadout }) };
       }
-      weights.push({ id: item.id, wFace: answer.wFace, ...(answer.attributeReadout && { attributeReadout: answer.attributeReadout }) });
+      const { prediction: _, ...weight } = answer;
+      weights.push({ id: item.id, ...weight });
       out.push({ id: item.id, prediction: answer.prediction, answer: item.answer, question: item.question, ...(item.options ? { options: item.options } : {}), ...(item.label ? { label: item.label } : {}) });
     } finally {
       tf.dispose([batch.frames, batch.faces, batch.ids, batch.promptIds]);
@@ -203,6 +208,25 @@ export function attributeReadoutRows(items: readonly EvalItem[], weights: readon
   const choice = { "read-out choice: the asked attribute": share((x) => x.r.asked === x.label) };
   // A yes/no check's answer is not a value of the attribute: the head's value is only scored for value questions.
   return asked.some((x) => x.answer === "yes" || x.answer === "no") ? choice : { ...choice, "read-out head: the asked attribute's value": share((x) => x.r.values[x.label]?.value === x.answer) };
+}
+
+/**
+ * For emotion questions of a model with the emotion read-out token: how often its head's likeliest emotion is the
+ * clip's (what the token offered the LLM), and how often the LLM's answer names that same emotion; none without
+ * read-out reports.
+ */
+export function emotionReadoutRows(predictions: readonly Prediction[], weights: readonly ItemWeight[], classes: readonly string[] = EMOTIONS7): Record<string, number> {
+  const byId = new Map(weights.map((w) => [w.id, w.emotionReadout]));
+  const read = predictions.flatMap((p) => {
+    const r = byId.get(p.id);
+    return r ? [{ head: r.emotion, truth: p.answer, said: mapEmotion(p.prediction, { classes, ...(p.options ? { options: p.options } : {}) }) }] : [];
+  });
+  if (read.length === 0) return {};
+  const share = (hit: (x: (typeof read)[number]) => boolean) => Number((read.filter(hit).length / read.length).toFixed(4));
+  return {
+    "read-out head: the clip's emotion": share((x) => x.head === x.truth),
+    "answer names the read-out head's emotion": share((x) => x.said.kind === "label" && x.said.label === x.head),
+  };
 }
 
 /** Pixels through the same path as `favchat chat`: decode the video, detect and track the face, crop. */

@@ -20,6 +20,7 @@ import { EMOTIONS7 } from "../../src/data/records.ts";
 import { synthesize } from "../../src/data/faceworld/synth.ts";
 import { indexClips, type ClipRef } from "../../src/train/favchat-data.ts";
 import { VisualAuxModel, emptyTally, tallyMetrics, visualLabels } from "../../src/train/visual-aux.ts";
+import { emotionReadoutRows } from "../../src/eval/run-model.ts";
 import { disposeInputs, microConfigJson, microInputs } from "./favchat-helpers.ts";
 
 let root = "";
@@ -187,4 +188,24 @@ test("read-out parameters are MLPs in the freeze plan; save and load round-trip"
   disposeInputs(x);
   model.dispose();
   back.dispose();
+});
+
+test("emotionReadoutRows: eval's share of clips whose read-out head was right and whose answer named the head's emotion, hand-counted", () => {
+  const report = (emotion: string) => ({ emotion, probability: 0.8, probabilities: { [emotion]: 0.8 } });
+  const predictions = [
+    { id: "a", prediction: "<answer>happy</answer>", answer: "happy" }, // head right, answer agrees
+    { id: "b", prediction: "<answer>sad</answer>", answer: "sad" }, // head wrong (angry), answer disagrees
+    { id: "c", prediction: "happy or sad", answer: "fear" }, // head wrong, answer names two: no agreement
+    { id: "d", prediction: "(B)", answer: "neutral", options: ["happy", "neutral"] }, // head right, option letter agrees
+    { id: "e", prediction: "sad", answer: "sad" }, // no report: not counted
+  ];
+  const weights = [
+    { id: "a", wFace: 0.5, emotionReadout: report("happy") },
+    { id: "b", wFace: 0.5, emotionReadout: report("angry") },
+    { id: "c", wFace: 0.5, emotionReadout: report("happy") },
+    { id: "d", wFace: 0.5, emotionReadout: report("neutral") },
+    { id: "e", wFace: 0.5 },
+  ];
+  assert.deepEqual(emotionReadoutRows(predictions, weights), { "read-out head: the clip's emotion": 0.5, "answer names the read-out head's emotion": 0.5 });
+  assert.deepEqual(emotionReadoutRows(predictions, weights.map(({ id, wFace }) => ({ id, wFace }))), {});
 });

@@ -8,7 +8,7 @@ import type { BackendName } from "../../core/backend.ts";
 import { readClipRecords, type ClipRecord } from "../../data/records.ts";
 import { loadFavchat } from "../../model/load.ts";
 import { loadTokenizer } from "../../text/tokenizer.ts";
-import { EVAL_TASKS, attributeReadoutRows, evalItems, meanFaceWeight, predict, rawPixelSource, videoPixelSource, type EvalTask } from "../../eval/run-model.ts";
+import { EVAL_TASKS, attributeReadoutRows, emotionReadoutRows, evalItems, meanFaceWeight, predict, rawPixelSource, videoPixelSource, type EvalTask } from "../../eval/run-model.ts";
 import { EXPRESSION_BANDS, emotionBandRows, writePredictions, type ExpressionBand } from "../../eval/predictions.ts";
 import { reportMarkdown, writeReport } from "../../eval/report.ts";
 import { emotionClasses, scorePredictions } from "../../eval/score.ts";
@@ -108,6 +108,8 @@ export function register(program: Command): void {
         const bands = new Map(items.map((it) => [it.id, bandOf(it.clip)]));
         report = { ...report, overall: { ...report.overall, ...emotionBandRows(predictions, (id) => bands.get(id), emotionClasses(o.classes)) } };
       }
+      // A model with the emotion read-out token: how often its head was right, and how often the LLM said what it offered.
+      if (o.task === "emotion") report = { ...report, overall: { ...report.overall, ...emotionReadoutRows(predictions, weights, emotionClasses(o.classes)) } };
       // A model with the attribute read-out token: what the token offered the LLM, beside what the LLM answered.
       if (o.task === "attribute" || o.task === "attribute-check") report = { ...report, overall: { ...report.overall, ...attributeReadoutRows(items, weights) } };
       const written = o.out ? writeReport(o.out, report) : undefined;
