@@ -74,6 +74,7 @@ export async function runStage(o: StageRunOptions): Promise<StageRunResult> {
   if (o.init) {
     model = await loadFavchat(o.init);
     tokDir = o.init;
+    warnIfConfigDiffers(o, model);
   } else {
     if (!o.resume || !existsSync(join(o.outDir, "tokenizer.json"))) {
       const bpe = trainByteLevelBpe(corpusTexts(examples), { vocabSize: o.config.vocabSize, specialTokens: SPECIAL_TOKENS, addedTokens: [...THINK_TOKENS] });
@@ -237,6 +238,39 @@ function encoderClips(data: { dataDir: string; clipsFile?: string }, split: stri
 }
 
 /**
+ * The fields of the training config's "model" section that the --init model's config.json does not have as written
+ * (the vocabulary size and video token id come from the model's tokenizer, so they are not compared); [] when they agree.
+ */
+export function configDifferences(stageModel: Record<string, unknown>, model: FavChat): string[] {
+  const c = model.config;
+  const overrides: Record<string, unknown> = { ...stageModel, llm_config: { ...(stageModel.llm_config as object), vocab_size: c.llm.vocabSize }, video_token_id: c.videoTokenId };
+  const preset = overrides.preset as FavchatPresetName | undefined;
+  const wanted = favchatConfigToJson(preset ? favchatPreset(preset, overrides) : resolveFavchatConfig(overrides, "training config model")) as Record<string, unknown>;
+  const have = favchatConfigToJson(c) as Record<string, unknown>;
+  const keys = [...new Set([...Object.keys(wanted), ...Object.keys(have)])];
+  return keys.filter((k) => JSON.stringify(wanted[k]) !== JSON.stringify(have[k])).sort();
+}
+
+/**
+ * A stage started from --init keeps the model's own config: a switch added to the training config's "model" section
+ * afterwards does not reach it. Says so, so the run is not mistaken for one with the switch (scripts/ablation-init.ts
+ * adds a switch to an existing model).
+ */
+function warnIfConfigDiffers(o: StageRunOptions, model: FavChat): void {
+  let diff: string[];
+  try {
+    diff = configDifferences(o.config.model, model);
+  } catch {
+    return; // a "model" section that does not resolve on its own (a partial override): nothing to compare
+  }
+  if (diff.length === 0) return;
+  o.log(
+    `stage ${o.stage}: WARNING: the --init model's config.json differs from the training config's "model" section in ${diff.join(", ")}; ` +
+      `the stage keeps the model's (a stage started from --init never changes its architecture; node --import tsx scripts/ablation-init.ts adds a switch to an existing model)`,
+  );
+}
+
+/**
  * Stage "encoders": the general and facial encoders learn the clips' labels through linear heads
  * (src/train/encoder-task.ts), everything else frozen; the model directory keeps the encoders, not the heads.
  */
@@ -251,6 +285,7 @@ async function runEncoderStage(o: StageRunOptions, settings: StageSettings): Pro
 
   // 2. The model, its heads, and what trains.
   const model = await loadFavchat(o.init);
+  warnIfConfigDiffers(o, model);
   if (o.config.frames > model.config.maxFrames) throw new FavchatError(`"frames" ${o.config.frames} exceeds the model's max_frames ${model.config.maxFrames}`);
   const freeze = applyFreezePlan(model, "encoders", settings.frozen);
   const pretrainer = new EncoderPretrainer(model, labelHeads(train_), new Rng(settings.trainer.seed).fork("heads"));

@@ -60,17 +60,20 @@ test("train: stage 0, encoders, connector, then stage 1 write model directories,
   assert.deepEqual(await table("s0", "prompt_table.weight"), await table("s0", llmTable));
   for (const dir of ["enc", "conn", "s1"]) assert.deepEqual(await table(dir, "prompt_table.weight"), await table("s0", llmTable), dir);
   for (const f of ["config.json", "model.safetensors", "tokenizer.json", "metrics.jsonl", "curves.png"]) assert.ok(existsSync(join(model, f)), f);
+  for (const r of [enc, conn, s1]) assert.doesNotMatch(r.stderr, /WARNING/, "the config's model section is the --init model's");
   // Stage 2 without --init is refused: it builds on stage 1.
   const s2 = await favchat(["train", "--stage", "2", "--config", join(work, "cfg.json"), "--data", join(data, "built"), "--out", join(work, "s2")]);
   assert.notEqual(s2.code, 0);
   assert.match(s2.stderr, /pass --init DIR/);
   // "categories" keeps only those questions: stage 2 on the attribute questions of the training clips.
-  const only = (categories: string[]) => {
-    const cfg = JSON.parse(readFileSync(join(work, "cfg.json"), "utf8")) as { stages: Record<string, unknown> };
+  const only = (categories: string[], switches: Record<string, unknown> = {}) => {
+    const cfg = JSON.parse(readFileSync(join(work, "cfg.json"), "utf8")) as { model: Record<string, unknown>; stages: Record<string, unknown> };
+    cfg.model = { ...cfg.model, ...switches };
     cfg.stages = { "2": { steps: 1, batch_size: 2, warmup_steps: 1, categories } };
-    const file = join(work, `cfg-${categories.join("-")}.json`);
+    const name = `${categories.join("-")}${Object.keys(switches).length > 0 ? "-switched" : ""}`;
+    const file = join(work, `cfg-${name}.json`);
     writeFileSync(file, JSON.stringify(cfg));
-    return favchat(["train", "--stage", "2", "--config", file, "--data", join(data, "built"), "--out", join(work, `s2-${categories.join("-")}`), "--init", model]);
+    return favchat(["train", "--stage", "2", "--config", file, "--data", join(data, "built"), "--out", join(work, `s2-${name}`), "--init", model]);
   };
   const attr = await only(["attribute"]);
   assert.equal(attr.code, 0, attr.stderr);
@@ -80,6 +83,11 @@ test("train: stage 0, encoders, connector, then stage 1 write model directories,
   assert.match(attr.stderr, new RegExp(`stage 2: ${want} training examples`));
   assert.deepEqual(await table("s2-attribute", "prompt_table.weight"), await table("s0", llmTable));
   assert.notDeepEqual(await table("s2-attribute", llmTable), await table("s0", llmTable), "stage 2 trains the LLM's table");
+  // A switch added to the config's model section does not reach a model from --init: the stage says so and keeps the model's.
+  const switched = await only(["attribute"], { emotion_readout: true });
+  assert.equal(switched.code, 0, switched.stderr);
+  assert.match(switched.stderr, /WARNING: the --init model's config\.json differs from the training config's "model" section in emotion_readout; the stage keeps the model's/);
+  assert.ok(!("emotion_readout" in (JSON.parse(readFileSync(join(work, "s2-attribute-switched", "config.json"), "utf8")) as object)));
   const none = await only(["nonexistent"]);
   assert.notEqual(none.code, 0);
   assert.match(none.stderr, /no training examples of the categories \["nonexistent"\]/);
