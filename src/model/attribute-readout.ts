@@ -132,7 +132,7 @@ export interface AttributeReadoutReport {
   readonly values: Readonly<Record<string, { readonly value: string; readonly probability: number }>>;
 }
 
-function softmax(x: readonly number[]): number[] {
+export function softmax(x: readonly number[]): number[] {
   const top = Math.max(...x);
   const e = x.map((v) => Math.exp(v - top));
   const z = e.reduce((s, v) => s + v, 0);

@@ -16,6 +16,7 @@ import { Linear } from "../nn/linear.ts";
 import { LayerNorm } from "../nn/norm.ts";
 import { normal } from "../nn/init.ts";
 import { pooledFaceFeatures } from "./summary-tokens.ts";
+import { softmax } from "./attribute-readout.ts";
 
 /** How many tokens the read-out adds. */
 export const EMOTION_READOUT_TOKENS = 1;
@@ -94,10 +95,7 @@ export class EmotionReadout extends Module {
 
   /** One clip's head logits -> its report. */
   report(logits: readonly number[]): EmotionReadoutReport {
-    const m = Math.max(...logits);
-    const e = logits.map((l) => Math.exp(l - m));
-    const sum = e.reduce((a, b) => a + b, 0);
-    const p = e.map((v) => v / sum);
+    const p = softmax(logits);
     const top = p.indexOf(Math.max(...p));
     return { emotion: this.classes[top], probability: p[top], probabilities: Object.fromEntries(this.classes.map((c, i) => [c, p[i]])) };
   }
